@@ -1,0 +1,24 @@
+package dev.meerkat.agent.bridge;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/** One reading as SPEC §8 publishes it. {@code ts} is when the sample was taken. */
+public record Reading(String device, String sensor, long seq, Instant ts, Map<String, Double> values,
+                      Map<String, String> units, OptionalLong lockToken) {
+
+    /** The JSON payload, keys in SPEC order. */
+    public Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("device", device);
+        m.put("sensor", sensor);
+        m.put("seq", seq);
+        m.put("ts", ts.toString());
+        m.put("values", values);
+        m.put("units", units);
+        lockToken.ifPresent(t -> m.put("lockToken", t));
+        return m;
+    }
+}

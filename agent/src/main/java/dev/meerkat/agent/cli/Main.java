@@ -1,0 +1,41 @@
+package dev.meerkat.agent.cli;
+
+import dev.meerkat.agent.AgentVersion;
+import java.util.ServiceLoader;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code meerkat} command (SPEC §9). Exit codes: 0 ok, 1 failed, 2 usage, 3 unreachable. */
+@Command(name = "meerkat", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "An agent for IoT gateways, coordinated through Apache ZooKeeper.",
+        subcommands = {RunCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+    public static final int OK = 0, FAILED = 1, USAGE = 2, UNREACHABLE = 3;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command tree, with the subcommands other jars add (the sandbox, when installed). */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("meerkat " + cmd.getCommandName() + ": " + e);
+            e.printStackTrace(cmd.getErr());
+            cmd.getErr().flush();
+            return FAILED;
+        });
+        for (MeerkatCommand extra : ServiceLoader.load(MeerkatCommand.class, Main.class.getClassLoader())) {
+            cl.addSubcommand(extra.name(), extra.command());
+        }
+        return cl;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"meerkat " + AgentVersion.get(),
+                    "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.meerkat.agent.cli;
+
+import dev.meerkat.agent.Agent;
+import dev.meerkat.agent.logging.Logging;
+import dev.meerkat.config.BootstrapConfig;
+import dev.meerkat.config.ConfigError;
+import dev.meerkat.config.ConfigException;
+import dev.meerkat.drivers.Drivers;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code meerkat run}: the daemon. SIGTERM or SIGINT stop it cleanly, with exit code 0. */
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Run the agent (the systemd service runs this).")
+final class RunCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Bootstrap config (default: ${DEFAULT-VALUE}).")
+    Path config = BootstrapConfig.DEFAULT_PATH;
+
+    @Override
+    public Integer call() {
+        Logging.setUp("info");
+        BootstrapConfig boot;
+        try {
+            boot = BootstrapConfig.load(config);
+        } catch (ConfigException e) {
+            System.err.println("meerkat: the bootstrap config is not valid:");
+            for (ConfigError err : e.errors()) System.err.println("  " + err);
+            return Main.FAILED;
+        }
+        Agent agent = new Agent(boot, Drivers.load(), Clock.systemUTC());
+        CountDownLatch stop = new CountDownLatch(1);
+        Thread main = Thread.currentThread();
+        AtomicBoolean started = new AtomicBoolean();
+        StopSignals.handle(signal -> {
+            log.info("received {}, stopping", signal);
+            stop.countDown();
+            // start() may still be waiting for a server; it gives up on interrupt.
+            if (!started.get()) main.interrupt();
+        });
+        try {
+            agent.start();
+            started.set(true);
+            stop.await();
+        } catch (InterruptedException e) {
+            // a stop signal during start(): fall through to the clean stop
+        } catch (Exception e) {
+            log.error("agent failed to start: {}", e.toString());
+            agent.close();
+            return Main.FAILED;
+        }
+        // The signal may have interrupted us; the clean stop still needs to wait for the flush.
+        Thread.interrupted();
+        agent.close();
+        return Main.OK;
+    }
+}

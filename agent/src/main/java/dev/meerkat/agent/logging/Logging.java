@@ -1,0 +1,101 @@
+package dev.meerkat.agent.logging;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * The daemon's logging: slf4j onto java.util.logging (no extra backend jar beyond the binding), one
+ * line per event on standard error, which systemd sends to the journal. Meerkat's own level follows
+ * the config's {@code logLevel}; ZooKeeper, Curator and Paho are kept at warnings.
+ */
+public final class Logging {
+    private static final Logger MEERKAT = Logger.getLogger("dev.meerkat");
+
+    private Logging() {}
+
+    public static void setUp(String level) {
+        LogManager.getLogManager().reset();
+        Logger root = Logger.getLogger("");
+        Handler h = new StreamHandler(System.err);
+        h.setLevel(Level.ALL);
+        root.addHandler(h);
+        root.setLevel(Level.WARNING);
+        for (String noisy : new String[] {"org.apache.zookeeper", "org.apache.curator", "org.eclipse.paho", "io.netty", "io.moquette"}) {
+            Logger.getLogger(noisy).setLevel(Level.WARNING);
+        }
+        setLevel(level);
+    }
+
+    /** Changes Meerkat's own level at run time: {@code error}, {@code warn}, {@code info}, {@code debug}, {@code trace}. */
+    public static void setLevel(String level) {
+        MEERKAT.setLevel(switch (level.toLowerCase(Locale.ROOT)) {
+            case "error" -> Level.SEVERE;
+            case "warn" -> Level.WARNING;
+            case "debug" -> Level.FINE;
+            case "trace" -> Level.FINEST;
+            default -> Level.INFO;
+        });
+    }
+
+    /**
+     * Writes each record as one line to a stream and flushes it. Not a {@code ConsoleHandler}: its
+     * {@code setOutputStream} would close {@code System.err} under it.
+     */
+    private static final class StreamHandler extends Handler {
+        private final PrintStream out;
+
+        StreamHandler(PrintStream out) {
+            this.out = out;
+            setFormatter(new LineFormatter());
+        }
+
+        @Override
+        public void publish(LogRecord record) {
+            if (!isLoggable(record)) return;
+            String line = getFormatter().format(record);
+            synchronized (out) {
+                out.print(line);
+                out.flush();
+            }
+        }
+
+        @Override
+        public void flush() {
+            out.flush();
+        }
+
+        @Override
+        public void close() {
+            out.flush();
+        }
+    }
+
+    static final class LineFormatter extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            String name = r.getLoggerName() == null ? "" : r.getLoggerName();
+            int dot = name.lastIndexOf('.');
+            StringBuilder sb = new StringBuilder(160)
+                    .append(Instant.ofEpochMilli(r.getMillis())).append(' ')
+                    .append(level(r.getLevel())).append(' ')
+                    .append(dot >= 0 ? name.substring(dot + 1) : name).append(": ")
+                    .append(formatMessage(r));
+            if (r.getThrown() != null) sb.append(" (").append(r.getThrown()).append(')');
+            return sb.append(System.lineSeparator()).toString();
+        }
+
+        private static String level(Level l) {
+            if (l.intValue() >= Level.SEVERE.intValue()) return "ERROR";
+            if (l.intValue() >= Level.WARNING.intValue()) return "WARN ";
+            if (l.intValue() >= Level.INFO.intValue()) return "INFO ";
+            return "DEBUG";
+        }
+    }
+}

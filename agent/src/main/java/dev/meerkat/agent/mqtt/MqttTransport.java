@@ -1,0 +1,26 @@
+package dev.meerkat.agent.mqtt;
+
+import java.time.Duration;
+
+/**
+ * The project's one MQTT interface (SPEC §8): Paho is behind it, so another client can be plugged
+ * in. Calls block; keep them off virtual threads (Paho synchronises inside).
+ */
+public interface MqttTransport extends AutoCloseable {
+
+    /** The connection's last will, published by the broker when the connection dies. */
+    record Will(String topic, byte[] payload, int qos, boolean retained) {}
+
+    void connect(Will will, Duration timeout) throws MqttTransportException;
+
+    boolean isConnected();
+
+    /** Publishes and, at QoS 1, waits for the broker's PUBACK. */
+    void publish(String topic, byte[] payload, int qos, boolean retained, Duration ackTimeout) throws MqttTransportException;
+
+    /** A clean disconnect: the broker does not publish the will. */
+    void disconnect(Duration timeout);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,89 @@
+package dev.meerkat.agent.mqtt;
+
+import java.net.URI;
+import java.time.Duration;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+
+/**
+ * {@link MqttTransport} on Eclipse Paho's {@code mqttv3} async client, MQTT 3.1.1. Paho's own
+ * reconnect and offline buffer are off: the agent supervises the connection and keeps the buffer.
+ */
+public final class PahoTransport implements MqttTransport {
+    private final MqttAsyncClient client;
+    private final int keepAliveSeconds;
+
+    public PahoTransport(URI uri, String clientId, int keepAliveSeconds) throws MqttTransportException {
+        try {
+            this.client = new MqttAsyncClient(uri.toString(), clientId, new MemoryPersistence());
+        } catch (MqttException e) {
+            throw new MqttTransportException("cannot create an MQTT client for " + uri + ": " + e.getMessage(), e);
+        }
+        this.keepAliveSeconds = keepAliveSeconds;
+    }
+
+    @Override
+    public void connect(Will will, Duration timeout) throws MqttTransportException {
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+        o.setCleanSession(true);
+        o.setAutomaticReconnect(false);
+        o.setKeepAliveInterval(keepAliveSeconds);
+        o.setConnectionTimeout(Math.max(1, (int) timeout.toSeconds()));
+        // Paho's default of 10 in-flight messages throttles replay after an outage.
+        o.setMaxInflight(1000);
+        if (will != null) o.setWill(will.topic(), will.payload(), will.qos(), will.retained());
+        try {
+            client.connect(o).waitForCompletion(timeout.toMillis());
+        } catch (MqttException e) {
+            throw new MqttTransportException("cannot connect to " + client.getServerURI() + ": " + describe(e), e);
+        }
+    }
+
+    @Override
+    public boolean isConnected() {
+        return client.isConnected();
+    }
+
+    @Override
+    public void publish(String topic, byte[] payload, int qos, boolean retained, Duration ackTimeout)
+            throws MqttTransportException {
+        try {
+            IMqttDeliveryToken token = client.publish(topic, payload, qos, retained);
+            token.waitForCompletion(ackTimeout.toMillis());
+        } catch (MqttException e) {
+            throw new MqttTransportException("publish to " + topic + " failed: " + describe(e), e);
+        }
+    }
+
+    @Override
+    public void disconnect(Duration timeout) {
+        try {
+            if (client.isConnected()) client.disconnect(timeout.toMillis()).waitForCompletion(timeout.toMillis());
+        } catch (MqttException e) {
+            try {
+                client.disconnectForcibly(100, 100);
+            } catch (MqttException ignored) {
+                // already gone
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        disconnect(Duration.ofSeconds(1));
+        try {
+            client.close(true);
+        } catch (MqttException e) {
+            // closing a client that never connected; nothing left to free
+        }
+    }
+
+    private static String describe(MqttException e) {
+        Throwable cause = e.getCause();
+        return e.getMessage() + " (reason " + e.getReasonCode() + ")" + (cause == null ? "" : ": " + cause);
+    }
+}

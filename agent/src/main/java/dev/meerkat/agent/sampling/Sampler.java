@@ -1,0 +1,76 @@
+package dev.meerkat.agent.sampling;
+
+import dev.meerkat.config.SensorConfig;
+import dev.meerkat.drivers.DriverContext;
+import dev.meerkat.drivers.Drivers;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the sensors of the effective config: one scheduler thread keeps time for all of them, and
+ * each read runs on a virtual thread with a timeout, so a slow bus delays only its own sensor.
+ */
+public final class Sampler implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Sampler.class);
+
+    private final Drivers drivers;
+    private final DriverContext context;
+    private final Consumer<SensorRunner.Taken> sink;
+    private final SeqSource seqs;
+    private final ScheduledExecutorService timer;
+    private final ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor();
+    private final Map<String, SensorRunner> running = new TreeMap<>();
+
+    /** Where {@code seq} numbers come from (the persistent store in the agent). */
+    @FunctionalInterface
+    public interface SeqSource {
+        long next(String sensor) throws java.io.IOException;
+    }
+
+    public Sampler(Drivers drivers, DriverContext context, SeqSource seqs, Consumer<SensorRunner.Taken> sink) {
+        this.drivers = drivers;
+        this.context = context;
+        this.seqs = seqs;
+        this.sink = sink;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
+                .name("meerkat-sampler").daemon(true).unstarted(r));
+    }
+
+    /** Starts every sensor of {@code sensors}. */
+    public synchronized void start(Map<String, SensorConfig> sensors) {
+        for (SensorConfig s : sensors.values()) {
+            var driver = drivers.get(s.driver());
+            if (driver.isEmpty()) {
+                log.error("sensor={} names driver={} which is not installed; not started", s.id(), s.driver());
+                continue;
+            }
+            SensorRunner runner = new SensorRunner(s, driver.get(), context, timer, readers, seqs, sink);
+            running.put(s.id(), runner);
+            runner.start();
+        }
+    }
+
+    public synchronized Map<String, SensorRunner> sensors() {
+        return Map.copyOf(running);
+    }
+
+    @Override
+    public synchronized void close() {
+        running.values().forEach(SensorRunner::close);
+        running.clear();
+        timer.shutdownNow();
+        readers.shutdownNow();
+        try {
+            if (!readers.awaitTermination(2, TimeUnit.SECONDS)) log.warn("some sensor reads did not end within 2s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

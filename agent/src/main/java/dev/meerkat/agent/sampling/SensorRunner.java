@@ -1,0 +1,139 @@
+package dev.meerkat.agent.sampling;
+
+import dev.meerkat.config.SensorConfig;
+import dev.meerkat.drivers.Driver;
+import dev.meerkat.drivers.DriverContext;
+import dev.meerkat.drivers.DriverException;
+import dev.meerkat.drivers.Sample;
+import dev.meerkat.drivers.Sensor;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One sensor on its interval. The timer fires at a fixed rate (no drift); each firing reads on a
+ * virtual thread, bounded by the interval (at most 10 s); a firing while the last read still runs
+ * is skipped and counted. Every call into the driver is guarded: it can throw or hang, it cannot
+ * take the agent down.
+ */
+public final class SensorRunner {
+    private static final Logger log = LoggerFactory.getLogger(SensorRunner.class);
+
+    /** A sample with its number and the time it was taken. */
+    public record Taken(SensorConfig sensor, long seq, Instant ts, Sample sample) {}
+
+    private final SensorConfig config;
+    private final Driver driver;
+    private final DriverContext context;
+    private final ScheduledExecutorService timer;
+    private final ExecutorService readers;
+    private final Sampler.SeqSource seqs;
+    private final Consumer<Taken> sink;
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private final AtomicLong readings = new AtomicLong(), errors = new AtomicLong(), overruns = new AtomicLong();
+    private final AtomicReference<Taken> last = new AtomicReference<>();
+    private volatile Sensor sensor;
+    private volatile ScheduledFuture<?> schedule;
+
+    SensorRunner(SensorConfig config, Driver driver, DriverContext context, ScheduledExecutorService timer,
+                 ExecutorService readers, Sampler.SeqSource seqs, Consumer<Taken> sink) {
+        this.config = config;
+        this.driver = driver;
+        this.context = context;
+        this.timer = timer;
+        this.readers = readers;
+        this.seqs = seqs;
+        this.sink = sink;
+    }
+
+    void start() {
+        long period = config.interval().toMillis();
+        schedule = timer.scheduleAtFixedRate(this::fire, 0, period, TimeUnit.MILLISECONDS);
+        log.info("sensor started sensor={} driver={} interval={}ms", config.id(), config.driver(), period);
+    }
+
+    private void fire() {
+        if (!busy.compareAndSet(false, true)) {
+            overruns.incrementAndGet();
+            return;
+        }
+        long timeoutMs = Math.min(config.interval().toMillis(), 10_000) + 100;
+        CompletableFuture.runAsync(this::readOnce, readers)
+                .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                .whenComplete((ok, failure) -> {
+                    if (failure != null) {
+                        errors.incrementAndGet();
+                        log.warn("sensor={} read failed: {}", config.id(), failure.toString());
+                    }
+                    busy.set(false);
+                });
+    }
+
+    private void readOnce() {
+        try {
+            if (sensor == null) sensor = driver.open(config, context);
+            Instant ts = context.clock().instant();
+            Sample sample = sensor.read();
+            Taken t = new Taken(config, seqs.next(config.id()), ts, sample);
+            readings.incrementAndGet();
+            last.set(t);
+            sink.accept(t);
+        } catch (DriverException e) {
+            errors.incrementAndGet();
+            log.warn("sensor={} driver={} {} error: {}", config.id(), config.driver(),
+                    e.permanent() ? "permanent" : "transient", e.getMessage());
+            if (e.permanent()) closeSensor();
+        } catch (Exception e) {
+            errors.incrementAndGet();
+            log.warn("sensor={} driver={} failed: {}", config.id(), config.driver(), e.toString());
+            closeSensor();
+        }
+    }
+
+    public SensorConfig config() {
+        return config;
+    }
+
+    public long readings() {
+        return readings.get();
+    }
+
+    public long errors() {
+        return errors.get();
+    }
+
+    public long overruns() {
+        return overruns.get();
+    }
+
+    public Taken last() {
+        return last.get();
+    }
+
+    private void closeSensor() {
+        Sensor s = sensor;
+        sensor = null;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                log.warn("sensor={} close failed: {}", config.id(), e.toString());
+            }
+        }
+    }
+
+    void close() {
+        ScheduledFuture<?> f = schedule;
+        if (f != null) f.cancel(false);
+        closeSensor();
+    }
+}

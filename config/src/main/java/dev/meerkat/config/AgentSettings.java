@@ -1,0 +1,57 @@
+package dev.meerkat.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/** Fleet-wide agent settings, {@code /fleets/F/config/agent} overlaid by the device's (SPEC §4). */
+public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout rollout, String logLevel) {
+
+    public static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
+
+    public record Mqtt(String topicPrefix, int qos, boolean retainStatus) {}
+
+    public record Batch(int maxMessages, Duration maxDelay) {}
+
+    public record Publish(String format, Batch batch) {}
+
+    public record Buffer(long maxBytes, Duration maxAge, String onFull) {}
+
+    public record Rollout(Duration healthTimeout) {}
+
+    public static final AgentSettings DEFAULTS = new AgentSettings(
+            new Mqtt("meerkat", 1, true),
+            new Publish("json", new Batch(1, Duration.ZERO)),
+            new Buffer(256L << 20, Duration.ofDays(7), "drop-oldest"),
+            new Rollout(Duration.ofMinutes(10)),
+            "info");
+
+    /** Reads a (possibly partial) document: absent keys take the defaults. */
+    static AgentSettings read(Fields doc) {
+        AgentSettings d = DEFAULTS;
+        Fields m = doc.object("mqtt");
+        Mqtt mqtt = new Mqtt(
+                m.string("topicPrefix", d.mqtt.topicPrefix, java.util.regex.Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*"),
+                        "topic levels of letters, digits, '.', '_' or '-' separated by '/', no wildcards"),
+                m.integer("qos", d.mqtt.qos, 0, 1),
+                m.bool("retainStatus", d.mqtt.retainStatus));
+        m.done();
+        Fields p = doc.object("publish");
+        String format = p.oneOf("format", d.publish.format, List.of("json"));
+        Fields b = p.object("batch");
+        Batch batch = new Batch(b.integer("maxMessages", d.publish.batch.maxMessages, 1, 10_000),
+                b.duration("maxDelay", d.publish.batch.maxDelay, Duration.ZERO, Duration.ofMinutes(1)));
+        b.done();
+        p.done();
+        Fields bu = doc.object("buffer");
+        Buffer buffer = new Buffer(bu.size("maxBytes", d.buffer.maxBytes, 1L << 20, 1L << 40),
+                bu.duration("maxAge", d.buffer.maxAge, Duration.ofMinutes(1), Duration.ofDays(365)),
+                bu.oneOf("onFull", d.buffer.onFull, List.of("drop-oldest", "drop-newest")));
+        bu.done();
+        Fields r = doc.object("rollout");
+        Rollout rollout = new Rollout(r.duration("healthTimeout", d.rollout.healthTimeout, Duration.ofSeconds(10), Duration.ofDays(1)));
+        r.done();
+        String level = doc.oneOf("logLevel", d.logLevel, LOG_LEVELS);
+        doc.done();
+        return new AgentSettings(mqtt, new Publish(format, batch), buffer, rollout, level);
+    }
+}

@@ -1,0 +1,172 @@
+package dev.meerkat.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The bootstrap config (SPEC §2): who this gateway is and where its servers are. The only local
+ * file an installer writes; everything else comes from ZooKeeper.
+ */
+public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Path storageDir, Path adminSocket) {
+
+    public static final Path DEFAULT_PATH = Path.of("/etc/meerkat/agent.yaml");
+    /** Device and fleet names: {@code [a-z0-9][a-z0-9._-]{0,62}}. */
+    public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+    static final String NAME_RULE = "lower-case letters, digits, '.', '_' or '-', at most 63, starting with a letter or digit";
+
+    public record Device(String id, String fleet) {}
+
+    /** TLS material, by file; reading the files is the connection's business. */
+    public record Tls(Path keyStore, Path keyStorePasswordFile, Path trustStore, Path trustStorePasswordFile) {}
+
+    public record Auth(String scheme, Path credentialsFile) {}
+
+    public record ZooKeeper(String connect, String root, Duration sessionTimeout, Optional<Tls> tls, Optional<Auth> auth) {}
+
+    public record Mqtt(URI uri, String clientId, Optional<Path> usernameFile, Optional<Path> passwordFile, Optional<Tls> tls) {}
+
+    /** Reads a {@code .yaml}, {@code .yml} or {@code .json} file; every problem is in the exception. */
+    public static BootstrapConfig load(Path file) throws ConfigException {
+        String source = file.toString();
+        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        boolean yaml = name.endsWith(".yaml") || name.endsWith(".yml");
+        if (!yaml && !name.endsWith(".json")) {
+            throw new ConfigException(List.of(new ConfigError(source, "$", "must end in .yaml, .yml or .json")));
+        }
+        byte[] data;
+        try {
+            data = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(List.of(new ConfigError(source, "$",
+                    "does not exist; write one (see etc/agent.yaml in the distribution) or pass --config FILE")));
+        } catch (IOException e) {
+            throw new ConfigException(List.of(new ConfigError(source, "$", "cannot be read: " + e)));
+        }
+        List<ConfigError> errors = new ArrayList<>();
+        Optional<JsonNode> tree = yaml ? Json.parseYaml(data, source, errors) : Json.parse(data, source, errors);
+        if (tree.isEmpty()) throw new ConfigException(errors);
+        return parse(tree.get(), source, file.toAbsolutePath().getParent());
+    }
+
+    /** Checks a parsed document; relative file paths are taken relative to {@code base}. */
+    public static BootstrapConfig parse(JsonNode tree, String source, Path base) throws ConfigException {
+        List<ConfigError> errors = new ArrayList<>();
+        Fields root = Fields.root(tree, source, errors);
+
+        Fields dev = root.object("device");
+        String id = dev.string("id", null, NAME, NAME_RULE);
+        if (id == null && !dev.has("id")) id = hostnameAsId(dev);
+        String fleet = dev.has("fleet") ? dev.string("fleet", null, NAME, NAME_RULE) : dev.required("fleet");
+        dev.done();
+
+        Fields zk = root.object("zookeeper");
+        String connect = zk.required("connect");
+        if (connect != null && !Pattern.compile("[^\\s,/]+(,[^\\s,/]+)*").matcher(connect).matches()) {
+            zk.error("connect", "must be host:port pairs separated by commas (no chroot; use zookeeper.root), got \"" + connect + "\"");
+        }
+        String zkRoot = zk.string("root", "/meerkat", Pattern.compile("(/[A-Za-z0-9._-]+)+"),
+                "an absolute znode path like /meerkat");
+        Duration sessionTimeout = zk.duration("sessionTimeout", Duration.ofSeconds(15), Duration.ofSeconds(1), Duration.ofMinutes(5));
+        Optional<Tls> zkTls = tls(zk, "tls", base);
+        Optional<Auth> auth = Optional.empty();
+        if (zk.has("auth")) {
+            Fields a = zk.object("auth");
+            String scheme = a.oneOf("scheme", "digest", List.of("digest"));
+            Path cred = file(a, "credentialsFile", base, true);
+            a.done();
+            auth = Optional.of(new Auth(scheme, cred));
+        }
+        zk.done();
+
+        Fields mq = root.object("mqtt");
+        URI uri = null;
+        String uriText = mq.required("uri");
+        if (uriText != null) {
+            try {
+                uri = new URI(uriText);
+                if (!"tcp".equals(uri.getScheme()) && !"ssl".equals(uri.getScheme()) || uri.getHost() == null) {
+                    mq.error("uri", "must be tcp://HOST:PORT or ssl://HOST:PORT, got \"" + uriText + "\"");
+                    uri = null;
+                }
+            } catch (URISyntaxException e) {
+                mq.error("uri", "is not a URI (" + e.getReason() + "), got \"" + uriText + "\"");
+            }
+        }
+        String clientId = mq.string("clientId", id, Pattern.compile("[A-Za-z0-9._-]{1,64}"),
+                "letters, digits, '.', '_' or '-', at most 64");
+        Optional<Path> userFile = Optional.ofNullable(file(mq, "usernameFile", base, false));
+        Optional<Path> passFile = Optional.ofNullable(file(mq, "passwordFile", base, false));
+        Optional<Tls> mqTls = tls(mq, "tls", base);
+        mq.done();
+
+        Fields storage = root.object("storage");
+        Path dir = Optional.ofNullable(file(storage, "dir", base, false)).orElse(Path.of("/var/lib/meerkat"));
+        storage.done();
+        Fields admin = root.object("admin");
+        Path socket = Optional.ofNullable(file(admin, "socket", base, false)).orElse(Path.of("/run/meerkat/admin.sock"));
+        admin.done();
+        root.done();
+
+        if (!errors.isEmpty()) throw new ConfigException(errors);
+        return new BootstrapConfig(new Device(id, fleet),
+                new ZooKeeper(connect, zkRoot, sessionTimeout, zkTls, auth),
+                new Mqtt(uri, clientId, userFile, passFile, mqTls), dir, socket);
+    }
+
+    private static String hostnameAsId(Fields dev) {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            host = System.getenv().getOrDefault("HOSTNAME", "");
+        }
+        String id = host.toLowerCase(Locale.ROOT);
+        int dot = id.indexOf('.');
+        if (dot > 0) id = id.substring(0, dot);
+        if (!NAME.matcher(id).matches()) {
+            dev.error("id", "is not set and the hostname \"" + host + "\" is not a valid id (" + NAME_RULE + "); set device.id");
+            return null;
+        }
+        return id;
+    }
+
+    private static Optional<Tls> tls(Fields parent, String key, Path base) {
+        if (!parent.has(key)) {
+            parent.raw(key);
+            return Optional.empty();
+        }
+        Fields t = parent.object(key);
+        Tls tls = new Tls(file(t, "keyStore", base, false), file(t, "keyStorePasswordFile", base, false),
+                file(t, "trustStore", base, false), file(t, "trustStorePasswordFile", base, false));
+        t.done();
+        return Optional.of(tls);
+    }
+
+    private static Path file(Fields f, String key, Path base, boolean required) {
+        String s = required ? f.required(key) : f.string(key, null);
+        if (s == null) return null;
+        if (s.isBlank() || s.indexOf('\0') >= 0) {
+            f.error(key, "must be a file path");
+            return null;
+        }
+        Path p = Path.of(s);
+        return p.isAbsolute() || base == null ? p : base.resolve(p).normalize();
+    }
+
+    /** The effective config's MQTT client id: the configured one, else the device id. */
+    public String mqttClientId() {
+        return mqtt.clientId() != null ? mqtt.clientId() : device.id();
+    }
+}

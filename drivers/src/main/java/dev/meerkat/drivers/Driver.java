@@ -1,0 +1,19 @@
+package dev.meerkat.drivers;
+
+import dev.meerkat.config.Fields;
+import dev.meerkat.config.SensorConfig;
+
+/**
+ * A kind of sensor (SPEC §4 {@code driver}), found with {@link java.util.ServiceLoader}. A driver
+ * checks its own settings and opens sensors; it keeps no state of its own.
+ */
+public interface Driver {
+    /** The name config documents use, {@code bme280} or {@code simulated}. */
+    String name();
+
+    /** Reads and checks {@code settings}; problems go through {@link Fields#error}. */
+    void checkSettings(Fields settings);
+
+    /** Opens the sensor's bus and device. The config has passed {@link #checkSettings}. */
+    Sensor open(SensorConfig config, DriverContext context) throws DriverException;
+}

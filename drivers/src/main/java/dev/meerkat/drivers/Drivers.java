@@ -1,0 +1,45 @@
+package dev.meerkat.drivers;
+
+import dev.meerkat.config.DriverCatalog;
+import dev.meerkat.config.Fields;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+
+/** The drivers on the class path, by name; also the config layer's {@link DriverCatalog}. */
+public final class Drivers implements DriverCatalog {
+    private final Map<String, Driver> byName;
+
+    private Drivers(Map<String, Driver> byName) {
+        this.byName = byName;
+    }
+
+    public static Drivers load() {
+        Map<String, Driver> map = new TreeMap<>();
+        for (Driver d : ServiceLoader.load(Driver.class, Drivers.class.getClassLoader())) {
+            Driver clash = map.putIfAbsent(d.name(), d);
+            if (clash != null) {
+                throw new IllegalStateException("two drivers are named " + d.name() + ": "
+                        + clash.getClass().getName() + " and " + d.getClass().getName());
+            }
+        }
+        return new Drivers(map);
+    }
+
+    public Optional<Driver> get(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    @Override
+    public List<String> names() {
+        return List.copyOf(byName.keySet());
+    }
+
+    @Override
+    public void checkSettings(String driver, Fields settings) {
+        Driver d = byName.get(driver);
+        if (d != null) d.checkSettings(settings);
+    }
+}
