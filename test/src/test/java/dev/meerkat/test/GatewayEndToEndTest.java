@@ -1,0 +1,207 @@
+package dev.meerkat.test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.meerkat.config.Json;
+import dev.meerkat.test.fixtures.AgentProcess;
+import dev.meerkat.test.fixtures.Await;
+import dev.meerkat.test.fixtures.Fixtures;
+import dev.meerkat.test.fixtures.MqttBroker;
+import dev.meerkat.test.fixtures.RecordingSubscriber;
+import dev.meerkat.test.fixtures.RecordingSubscriber.Message;
+import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One real gateway end to end: the distribution's launcher runs {@code meerkat run} against a
+ * 3-server ZooKeeper ensemble and a real MQTT broker.
+ */
+class GatewayEndToEndTest {
+    static final String FLEET = "e2e";
+    static ZooKeeperEnsemble zk;
+    static MqttBroker mqtt;
+    static CuratorFramework operator;
+    static Path work;
+
+    @BeforeAll
+    static void servers() throws Exception {
+        work = Fixtures.workDir("e2e");
+        zk = Fixtures.ensemble(3, work.resolve("zk"));
+        mqtt = Fixtures.broker(work.resolve("mqtt"));
+        operator = zk.client("meerkat", Duration.ofSeconds(30));
+        write("/fleets/" + FLEET + "/config/agent", "{\"mqtt\": {\"topicPrefix\": \"meerkat\", \"qos\": 1}}");
+        write("/fleets/" + FLEET + "/config/sensors/climate", """
+                {"driver": "simulated", "interval": "200ms",
+                 "settings": {"values": {"temperature": {"base": 21, "noise": 0.2, "unit": "Cel"},
+                                         "humidity": {"base": 40, "noise": 1, "unit": "%RH"}}}}""");
+        write("/fleets/" + FLEET + "/config/sensors/off-here", "{\"driver\": \"simulated\", \"interval\": \"200ms\"}");
+        write("/fleets/" + FLEET + "/devices/gw-1/config/sensors/off-here", "{\"enabled\": false}");
+        write("/fleets/" + FLEET + "/devices/gw-1/config/sensors/door", "{\"driver\": \"simulated\", \"interval\": \"300ms\"}");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (operator != null) operator.close();
+        if (mqtt != null) mqtt.close();
+        if (zk != null) zk.close();
+    }
+
+    static void write(String path, String json) throws Exception {
+        operator.create().orSetData().creatingParentsIfNeeded().forPath(path, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Path bootstrap(String device, String sessionTimeout) throws Exception {
+        Path file = work.resolve(device + ".yaml");
+        Files.writeString(file, """
+                device:
+                  id: %s
+                  fleet: %s
+                zookeeper:
+                  connect: %s
+                  sessionTimeout: %s
+                mqtt:
+                  uri: %s
+                storage:
+                  dir: %s
+                admin:
+                  socket: %s
+                """.formatted(device, FLEET, zk.connectString(), sessionTimeout, mqtt.uri(),
+                work.resolve(device + "-state"), work.resolve(device + "-state/admin.sock")));
+        return file;
+    }
+
+    static Stat member(String device) {
+        try {
+            return operator.checkExists().forPath("/fleets/" + FLEET + "/members/" + device);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void registersPublishesInSeqOrderAndStopsCleanlyOnSigterm() throws Exception {
+        String topics = "meerkat/" + FLEET + "/gw-1/";
+        try (RecordingSubscriber rec = new RecordingSubscriber(mqtt.uri(), topics + "#", 1);
+             AgentProcess agent = AgentProcess.start(work.resolve("gw-1.log"), "run", "--config",
+                     bootstrap("gw-1", "20s").toString())) {
+
+            // Registered: the ephemeral member znode, with the metadata of SPEC §5.
+            Await.until(Duration.ofSeconds(30), "member znode of gw-1", () -> member("gw-1") != null, agent::log);
+            Stat stat = member("gw-1");
+            assertTrue(stat.getEphemeralOwner() != 0, "the member znode must be ephemeral");
+            JsonNode info = Json.mapper().readTree(operator.getData().forPath("/fleets/" + FLEET + "/members/gw-1"));
+            assertEquals("gw-1", info.path("device").asText());
+            assertEquals(FLEET, info.path("fleet").asText());
+            assertEquals("0.1.0", info.path("agentVersion").asText());
+            assertTrue(info.path("startedAt").isTextual());
+
+            // Readings of each running sensor, seq growing by one; the switched-off sensor never runs here.
+            List<Message> climate = rec.await(Duration.ofSeconds(30), 10, m -> m.topic().equals(topics + "sensors/climate"));
+            List<Message> door = rec.await(Duration.ofSeconds(30), 5, m -> m.topic().equals(topics + "sensors/door"));
+            assertSeqGrowsByOne(climate);
+            assertSeqGrowsByOne(door);
+            JsonNode first = climate.get(0).json();
+            assertEquals("gw-1", first.path("device").asText());
+            assertEquals("climate", first.path("sensor").asText());
+            assertEquals("Cel", first.path("units").path("temperature").asText());
+            assertTrue(first.path("values").path("humidity").isNumber());
+            Instant ts = Instant.parse(first.path("ts").asText());
+            assertTrue(Duration.between(ts, Instant.now()).abs().toSeconds() < 60, "ts is the sample time: " + ts);
+            assertTrue(rec.on(topics + "sensors/off-here").isEmpty(), "a sensor switched off for this device ran");
+
+            // The retained status says online.
+            assertEquals("online", retainedStatus(topics + "status").path("state").asText());
+
+            // SIGTERM: member znode gone at once (the session timeout is 20s), offline published, exit 0.
+            long before = climate.get(climate.size() - 1).json().path("seq").asLong();
+            agent.signal("TERM");
+            Duration gone = Await.time(Duration.ofSeconds(8), "member znode deleted on SIGTERM", () -> member("gw-1") == null);
+            assertEquals(0, agent.waitFor(Duration.ofSeconds(10)), agent.log());
+            assertTrue(gone.toMillis() < 8000, "deleted after " + gone);
+            assertEquals("offline", retainedStatus(topics + "status").path("state").asText());
+
+            // seq survives a restart: the next run goes on from where this one stopped.
+            long lastSent = rec.on(topics + "sensors/climate").stream().mapToLong(m -> m.json().path("seq").asLong()).max().orElseThrow();
+            assertTrue(lastSent >= before);
+            try (AgentProcess again = AgentProcess.start(work.resolve("gw-1-again.log"), "run", "--config",
+                    bootstrap("gw-1", "20s").toString())) {
+                List<Message> after = rec.await(Duration.ofSeconds(30), 1,
+                        m -> m.topic().equals(topics + "sensors/climate") && m.json().path("seq").asLong() > lastSent);
+                assertEquals(lastSent + 1, after.get(0).json().path("seq").asLong(), "seq after restart");
+                again.signal("TERM");
+                assertEquals(0, again.waitFor(Duration.ofSeconds(10)), again.log());
+            }
+        }
+    }
+
+    @Test
+    void killedAgentLeavesItsWillAndItsMemberZnodeGoesWithTheSession() throws Exception {
+        String topics = "meerkat/" + FLEET + "/gw-2/";
+        try (AgentProcess agent = AgentProcess.start(work.resolve("gw-2.log"), "run", "--config",
+                bootstrap("gw-2", "4s").toString())) {
+            Await.until(Duration.ofSeconds(30), "member znode of gw-2", () -> member("gw-2") != null, agent::log);
+            Await.until(Duration.ofSeconds(30), "gw-2 online",
+                    () -> "online".equals(retainedStatus(topics + "status").path("state").asText()), agent::log);
+            agent.signal("KILL");
+            agent.waitFor(Duration.ofSeconds(10));
+            // The broker publishes the last will; ZooKeeper removes the znode when the session times out.
+            Await.until(Duration.ofSeconds(15), "the will: offline",
+                    () -> "offline".equals(retainedStatus(topics + "status").path("state").asText()));
+            assertNotNull(member("gw-2"), "a crashed agent's znode stays until its session times out");
+            Await.until(Duration.ofSeconds(20), "member znode gone after the session timeout", () -> member("gw-2") == null);
+        }
+    }
+
+    @Test
+    void aBadBootstrapConfigIsRefusedWithTheKey() throws Exception {
+        Path bad = work.resolve("bad.yaml");
+        Files.writeString(bad, "device:\n  id: GW_1\n  fleet: f\nzookeeper:\n  connect: a:1\n  sessionTimeout: 15 s\nmqtt:\n  uri: http://x\n  bogus: 1\n");
+        Path log = work.resolve("bad.log");
+        assertEquals(1, AgentProcess.run(log, Duration.ofSeconds(30), "run", "--config", bad.toString()));
+        String out = Files.readString(log);
+        assertTrue(out.contains("$.device.id"), out);
+        assertTrue(out.contains("$.zookeeper.sessionTimeout"), out);
+        assertTrue(out.contains("$.mqtt.uri"), out);
+        assertTrue(out.contains("$.mqtt.bogus: is not a known key"), out);
+        assertFalse(out.contains("Exception"), "a config error is a message, not a stack trace:\n" + out);
+    }
+
+    /**
+     * The retained message on {@code topic}, as a new subscriber gets it (a message published while
+     * it subscribes arrives unretained and is not counted); the state is "none" when there is none.
+     */
+    static JsonNode retainedStatus(String topic) {
+        try (RecordingSubscriber fresh = new RecordingSubscriber(mqtt.uri(), topic, 1)) {
+            try {
+                return fresh.await(Duration.ofSeconds(2), 1, m -> m.topic().equals(topic) && m.retained()).get(0).json();
+            } catch (AssertionError none) {
+                return Json.mapper().createObjectNode().put("state", "none");
+            }
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static void assertSeqGrowsByOne(List<Message> readings) {
+        long prev = -1;
+        for (Message m : readings) {
+            long seq = m.json().path("seq").asLong();
+            if (prev >= 0) assertEquals(prev + 1, seq, "seq on " + m.topic());
+            prev = seq;
+        }
+    }
+}
