@@ -31,7 +31,8 @@ public final class Durations {
     /** The shortest exact spelling, so that {@code format(parse(s))} reads like what an operator writes. */
     public static String format(Duration d) {
         long ms = d.toMillis();
-        if (ms != 0 && ms % 86_400_000 == 0) return ms / 86_400_000 + "d";
+        // One day reads better as 24h; a week as 7d.
+        if (ms > 86_400_000 && ms % 86_400_000 == 0) return ms / 86_400_000 + "d";
         if (ms != 0 && ms % 3_600_000 == 0) return ms / 3_600_000 + "h";
         if (ms != 0 && ms % 60_000 == 0) return ms / 60_000 + "m";
         if (ms != 0 && ms % 1000 == 0) return ms / 1000 + "s";

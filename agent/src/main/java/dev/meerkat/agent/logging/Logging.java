@@ -2,6 +2,8 @@ package dev.meerkat.agent.logging;
 
 import java.io.PrintStream;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
@@ -78,12 +80,15 @@ public final class Logging {
     }
 
     static final class LineFormatter extends Formatter {
+        private static final DateTimeFormatter TS =
+                DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
         @Override
         public String format(LogRecord r) {
             String name = r.getLoggerName() == null ? "" : r.getLoggerName();
             int dot = name.lastIndexOf('.');
             StringBuilder sb = new StringBuilder(160)
-                    .append(Instant.ofEpochMilli(r.getMillis())).append(' ')
+                    .append(TS.format(Instant.ofEpochMilli(r.getMillis()))).append(' ')
                     .append(level(r.getLevel())).append(' ')
                     .append(dot >= 0 ? name.substring(dot + 1) : name).append(": ")
                     .append(formatMessage(r));

@@ -1,0 +1,97 @@
+package dev.meerkat.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BootstrapConfigTest {
+    @TempDir
+    Path dir;
+
+    Path file(String name, String text) throws Exception {
+        Path p = dir.resolve(name);
+        Files.writeString(p, text);
+        return p;
+    }
+
+    @Test
+    void readsTheSpecExampleWithDefaults() throws Exception {
+        BootstrapConfig c = BootstrapConfig.load(file("agent.yaml", """
+                device:
+                  id: gw-0042
+                  fleet: greenhouse-a
+                zookeeper:
+                  connect: zk1:2181,zk2:2181,zk3:2181
+                mqtt:
+                  uri: ssl://broker.example:8883
+                """));
+        assertEquals("gw-0042", c.device().id());
+        assertEquals("greenhouse-a", c.device().fleet());
+        assertEquals("/meerkat", c.zookeeper().root());
+        assertEquals(Duration.ofSeconds(15), c.zookeeper().sessionTimeout());
+        assertEquals("gw-0042", c.mqttClientId());
+        assertEquals(Path.of("/var/lib/meerkat"), c.storageDir());
+        assertEquals(Path.of("/run/meerkat/admin.sock"), c.adminSocket());
+    }
+
+    @Test
+    void readsJsonToo() throws Exception {
+        BootstrapConfig c = BootstrapConfig.load(file("agent.json",
+                "{\"device\":{\"id\":\"a\",\"fleet\":\"b\"},\"zookeeper\":{\"connect\":\"h:1\",\"root\":\"/x/y\"},"
+                        + "\"mqtt\":{\"uri\":\"tcp://h:1883\",\"clientId\":\"c-1\"},\"storage\":{\"dir\":\"state\"}}"));
+        assertEquals("/x/y", c.zookeeper().root());
+        assertEquals("c-1", c.mqttClientId());
+        assertEquals(dir.resolve("state"), c.storageDir(), "relative paths are taken from the config's directory");
+    }
+
+    @Test
+    void reportsEveryErrorWithItsKey() throws Exception {
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapConfig.load(file("agent.yaml", """
+                device:
+                  id: GW_1
+                zookeeper:
+                  connect: "a:1, b:2"
+                  sessionTimeout: 15
+                  root: meerkat
+                mqtt:
+                  uri: http://broker
+                  colour: red
+                storage: {}
+                extra: 1
+                """)));
+        List<String> paths = e.errors().stream().map(ConfigError::path).toList();
+        assertEquals(List.of("$.device.id", "$.device.fleet", "$.zookeeper.connect", "$.zookeeper.root",
+                "$.zookeeper.sessionTimeout", "$.mqtt.uri", "$.mqtt.colour", "$.extra"), paths, e.getMessage());
+        assertTrue(e.getMessage().contains("$.zookeeper.sessionTimeout: must be a string, got a number 15"), e.getMessage());
+        assertTrue(e.getMessage().contains("$.mqtt.colour: is not a known key"), e.getMessage());
+    }
+
+    @Test
+    void namesTheLineOfASyntaxError() throws Exception {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> BootstrapConfig.load(file("agent.json", "{\"device\": {\"id\": \"a\",}}")));
+        assertTrue(e.getMessage().contains("does not parse at line 1"), e.getMessage());
+    }
+
+    @Test
+    void saysWhatToDoWhenTheFileIsMissingOrMisnamed() {
+        ConfigException missing = assertThrows(ConfigException.class, () -> BootstrapConfig.load(dir.resolve("none.yaml")));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+        ConfigException misnamed = assertThrows(ConfigException.class, () -> BootstrapConfig.load(dir.resolve("agent.txt")));
+        assertTrue(misnamed.getMessage().contains("must end in .yaml, .yml or .json"), misnamed.getMessage());
+    }
+
+    @Test
+    void refusesDuplicateKeys() throws Exception {
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapConfig.load(file("agent.yaml",
+                "device:\n  fleet: a\n  fleet: b\n")));
+        assertTrue(e.getMessage().contains("Duplicate field 'fleet'"), e.getMessage());
+    }
+}

@@ -1,0 +1,108 @@
+package dev.meerkat.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ConfigLayersTest {
+    /** Two drivers; "strict" accepts only the setting "gain" (a whole number 1 to 16). */
+    static final DriverCatalog DRIVERS = new DriverCatalog() {
+        @Override
+        public List<String> names() {
+            return List.of("simulated", "strict");
+        }
+
+        @Override
+        public void checkSettings(String driver, Fields settings) {
+            if (driver.equals("strict")) settings.integer("gain", 1, 1, 16);
+            else settings.keys().forEach(settings::raw);
+            settings.done();
+        }
+    };
+
+    static ConfigDocument doc(String znode, int version, String json) {
+        return new ConfigDocument(znode, json.getBytes(StandardCharsets.UTF_8), version);
+    }
+
+    static ConfigLayer fleet(Map<String, String> sensors, String agent) {
+        return ConfigLayer.of(Optional.ofNullable(agent).map(a -> doc("/fleets/f/config/agent", 3, a)),
+                sensors.entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey,
+                        e -> doc("/fleets/f/config/sensors/" + e.getKey(), 1, e.getValue()))));
+    }
+
+    static ConfigLayer device(Map<String, String> sensors, String agent) {
+        return ConfigLayer.of(Optional.ofNullable(agent).map(a -> doc("/fleets/f/devices/d/config/agent", 7, a)),
+                sensors.entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey,
+                        e -> doc("/fleets/f/devices/d/config/sensors/" + e.getKey(), 2, e.getValue()))));
+    }
+
+    @Test
+    void deviceLayerOverridesKeyByKeyAndCanSwitchAFleetSensorOff() {
+        var r = ConfigLayers.build(
+                fleet(Map.of("a", "{\"driver\":\"simulated\",\"interval\":\"1s\",\"qos\":0}",
+                        "b", "{\"driver\":\"simulated\"}"), "{\"mqtt\":{\"topicPrefix\":\"x\",\"qos\":0},\"logLevel\":\"debug\"}"),
+                device(Map.of("a", "{\"interval\":\"250ms\"}", "b", "{\"enabled\":false}",
+                        "c", "{\"driver\":\"strict\",\"settings\":{\"gain\":4}}"), "{\"mqtt\":{\"qos\":1}}"),
+                DRIVERS);
+        assertEquals(List.of(), r.errors());
+        EffectiveConfig c = r.config();
+        assertEquals(List.of("a", "c"), List.copyOf(c.sensors().keySet()));
+        assertEquals(Duration.ofMillis(250), c.sensors().get("a").interval());
+        assertEquals(0, c.sensors().get("a").qosOr(1), "the fleet's qos stays where the device says nothing");
+        assertEquals("x", c.agent().mqtt().topicPrefix());
+        assertEquals(1, c.agent().mqtt().qos());
+        assertEquals("debug", c.agent().logLevel());
+        assertEquals(3, c.fleetVersion());
+        assertEquals(7, c.deviceVersion());
+        assertTrue(c.digest().startsWith("sha256:"));
+    }
+
+    @Test
+    void aBadDocumentIsReportedWithItsZnodeAndPathWhileTheOthersApply() {
+        var r = ConfigLayers.build(
+                fleet(Map.of("good", "{\"driver\":\"simulated\"}",
+                        "bad", "{\"driver\":\"simulated\",\"interval\":\"-5s\"}",
+                        "typo", "{\"driver\":\"simulatd\"}",
+                        "broken", "{\"driver\":"),
+                        "{\"logLevel\":\"loud\"}"),
+                device(Map.of("c", "{\"driver\":\"strict\",\"settings\":{\"gain\":99,\"x\":1}}"), null),
+                DRIVERS);
+        assertEquals(List.of("good"), List.copyOf(r.config().sensors().keySet()));
+        assertEquals("info", r.config().agent().logLevel(), "a rejected agent document does not apply");
+        List<String> errors = r.errors().stream().map(ConfigError::toString).toList();
+        assertTrue(errors.contains("/fleets/f/config/agent $.logLevel: must be one of error, warn, info, debug, trace, got \"loud\""), errors.toString());
+        assertTrue(errors.contains("/fleets/f/config/sensors/bad $.interval: must be a duration like 500ms, 15s, 5m, 2h or 7d, got \"-5s\""), errors.toString());
+        assertTrue(errors.stream().anyMatch(e -> e.startsWith("/fleets/f/config/sensors/typo $.driver: is not a known driver")), errors.toString());
+        assertTrue(errors.stream().anyMatch(e -> e.startsWith("/fleets/f/config/sensors/broken $: does not parse")), errors.toString());
+        assertTrue(errors.contains("/fleets/f/devices/d/config/sensors/c $.settings.gain: must be between 1 and 16, got 99"), errors.toString());
+        assertTrue(errors.contains("/fleets/f/devices/d/config/sensors/c $.settings.x: is not a known key"), errors.toString());
+    }
+
+    @Test
+    void rangesAreChecked() {
+        var r = ConfigLayers.build(fleet(Map.of("s", "{\"driver\":\"simulated\",\"interval\":\"5ms\",\"qos\":2,"
+                + "\"bus\":{\"i2c\":1,\"address\":\"0x99\"}}"), "{\"buffer\":{\"maxBytes\":\"1KiB\"}}"),
+                ConfigLayer.empty(), DRIVERS);
+        List<String> errors = r.errors().stream().map(ConfigError::toString).toList();
+        assertTrue(errors.contains("/fleets/f/config/sensors/s $.interval: must be between 10ms and 24h, got 5ms"), errors.toString());
+        assertTrue(errors.contains("/fleets/f/config/sensors/s $.qos: must be between 0 and 1, got 2"), errors.toString());
+        assertTrue(errors.stream().anyMatch(e -> e.startsWith("/fleets/f/config/sensors/s $.bus.address: must be a 7-bit I2C address")), errors.toString());
+        assertTrue(errors.contains("/fleets/f/config/agent $.buffer.maxBytes: must be between 1MiB and 1024GiB, got 1KiB"), errors.toString());
+    }
+
+    @Test
+    void theDigestFollowsTheContent() {
+        var a = ConfigLayers.build(fleet(Map.of("s", "{\"driver\":\"simulated\"}"), null), ConfigLayer.empty(), DRIVERS);
+        var b = ConfigLayers.build(fleet(Map.of("s", "{\"driver\":\"simulated\"}"), null), ConfigLayer.empty(), DRIVERS);
+        var c = ConfigLayers.build(fleet(Map.of("s", "{\"driver\":\"simulated\",\"interval\":\"1s\"}"), null), ConfigLayer.empty(), DRIVERS);
+        assertEquals(a.config().digest(), b.config().digest());
+        assertNotEquals(a.config().digest(), c.config().digest());
+    }
+}
