@@ -1,0 +1,101 @@
+package dev.meerkat.bench;
+
+import dev.meerkat.config.Json;
+import dev.meerkat.test.fixtures.MosquittoBroker;
+import dev.meerkat.test.fixtures.ProcessEnsemble;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The benchmark harness: {@code ./mvnw -B -Pbench -pl test -am verify} (all) or with
+ * {@code -Dbench.args=quick}. Servers: a 3-server ZooKeeper ensemble, each server its own JVM, and
+ * the mosquitto binary, all on this machine. Results: {@code test/target/bench/results.md} and
+ * {@code results.json}. Later issues add Meerkat's own figures beside these baselines, as ratios.
+ */
+public final class Benchmarks {
+    public static void main(String[] args) throws Exception {
+        dev.meerkat.agent.logging.Logging.setUp("warn");
+        Path out = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "target/bench"));
+        boolean quick = args.length > 1 && args[1].equals("quick");
+        Path mosquitto = MosquittoBroker.find().orElseThrow(() ->
+                new IllegalStateException("the benchmarks need the mosquitto binary: apt-get install -y mosquitto"));
+
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("when", Instant.now().toString());
+        results.put("machine", machine());
+        results.put("mode", quick ? "quick" : "all");
+        StringBuilder md = new StringBuilder();
+        md.append("# Benchmark results\n\n").append("Machine: ").append(machine()).append("  \nRun: ")
+                .append(results.get("when")).append(" (").append(results.get("mode")).append(")\n\n");
+
+        try (ProcessEnsemble zk = new ProcessEnsemble(3, Files.createDirectories(out.resolve("zk-" + System.nanoTime())));
+             MosquittoBroker broker = new MosquittoBroker(mosquitto, out.resolve("mqtt"))) {
+            log("ensemble " + zk.connectString() + ", broker " + broker.describe());
+            ZooKeeperBaseline zkb = new ZooKeeperBaseline(zk.connectString());
+
+            log("raw ZooKeeper create/get/set ...");
+            zkb.crud(200); // warm-up
+            Map<String, Object> crud = zkb.crud(quick ? 500 : 2000);
+            results.put("zookeeper_crud", crud);
+            md.append("## Raw ZooKeeper client, one session, synchronous (µs)\n\n")
+                    .append("| op | count | p50 | p99 | max | mean |\n|---|---|---|---|---|---|\n");
+            for (String op : List.of("create", "get", "set")) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> s = (Map<String, Object>) crud.get(op);
+                md.append("| ").append(op).append(" | ").append(s.get("count")).append(" | ").append(s.get("p50_us"))
+                        .append(" | ").append(s.get("p99_us")).append(" | ").append(s.get("max_us"))
+                        .append(" | ").append(s.get("mean_us")).append(" |\n");
+            }
+            md.append("\nAll three together: ").append(crud.get("ops_per_s")).append(" ops/s.\n\n");
+
+            md.append("## Raw ZooKeeper watch notification, write to each session's callback (µs)\n\n")
+                    .append("| sessions | rounds | notifications | p50 | p99 | max | sessions connected in (s) |\n|---|---|---|---|---|---|---|\n");
+            Map<String, Object> watches = new LinkedHashMap<>();
+            for (int n : quick ? new int[] {10, 100} : new int[] {10, 100, 1000}) {
+                log("raw ZooKeeper watch fan-out, " + n + " sessions ...");
+                Map<String, Object> w = zkb.watchFanOut(n, n >= 1000 ? 20 : 50);
+                watches.put(Integer.toString(n), w);
+                md.append("| ").append(n).append(" | ").append(w.get("rounds")).append(" | ").append(w.get("count"))
+                        .append(" | ").append(w.get("p50_us")).append(" | ").append(w.get("p99_us"))
+                        .append(" | ").append(w.get("max_us")).append(" | ").append(w.get("connect_s")).append(" |\n");
+            }
+            results.put("zookeeper_watch", watches);
+
+            PahoBaseline paho = new PahoBaseline(broker.uri());
+            log("raw Paho QoS 1 ...");
+            paho.throughput(2000, 100); // warm-up
+            int messages = quick ? 20_000 : 100_000;
+            Map<String, Object> windowed = paho.throughput(messages, 1000);
+            Map<String, Object> windowed100 = paho.throughput(messages, 100);
+            Map<String, Object> oneByOne = paho.latency(quick ? 1000 : 5000);
+            results.put("paho_qos1_throughput_window1000", windowed);
+            results.put("paho_qos1_throughput_window100", windowed100);
+            results.put("paho_qos1_latency_one_at_a_time", oneByOne);
+            md.append("\n## Raw Paho QoS 1 to mosquitto, no persistence (").append(PahoBaseline.reading(1042).length)
+                    .append("-byte readings)\n\n")
+                    .append("| measure | value |\n|---|---|\n")
+                    .append("| throughput, 1000 in flight | ").append(windowed.get("msgs_per_s")).append(" msgs/s |\n")
+                    .append("| throughput, 100 in flight | ").append(windowed100.get("msgs_per_s")).append(" msgs/s |\n")
+                    .append("| publish to PUBACK, one at a time, p50 | ").append(oneByOne.get("p50_us")).append(" µs |\n")
+                    .append("| publish to PUBACK, one at a time, p99 | ").append(oneByOne.get("p99_us")).append(" µs |\n");
+        }
+        Files.writeString(out.resolve("results.json"), new String(Json.write(results)));
+        Files.writeString(out.resolve("results.md"), md.toString());
+        System.out.println();
+        System.out.println(md);
+        System.out.println("Written: " + out.resolve("results.md") + " and results.json");
+    }
+
+    static String machine() {
+        return Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " "
+                + System.getProperty("os.arch") + ", Java " + Runtime.version();
+    }
+
+    static void log(String s) {
+        System.out.println("[bench] " + s);
+    }
+}

@@ -1,0 +1,93 @@
+package dev.meerkat.bench;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.IMqttActionListener;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+
+/**
+ * Raw Paho, the baseline for the MQTT bridge: QoS 1 publishes of reading-sized payloads, without
+ * persistence; throughput with a window of in-flight messages, and the latency of one publish to
+ * its PUBACK when they go one at a time.
+ */
+final class PahoBaseline {
+    private final String uri;
+
+    PahoBaseline(String uri) {
+        this.uri = uri;
+    }
+
+    static byte[] reading(long seq) {
+        return ("{\"device\":\"gw-0042\",\"sensor\":\"s1\",\"seq\":" + seq + ",\"ts\":\"2026-11-21T15:00:05.012Z\","
+                + "\"values\":{\"temperature\":21.37,\"humidity\":40.1,\"pressure\":1013.2},"
+                + "\"units\":{\"temperature\":\"Cel\",\"humidity\":\"%RH\",\"pressure\":\"hPa\"}}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private MqttAsyncClient connect(int inflight) throws Exception {
+        MqttAsyncClient c = new MqttAsyncClient(uri, "bench-" + System.nanoTime(), new MemoryPersistence());
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setCleanSession(true);
+        o.setMaxInflight(inflight);
+        c.connect(o).waitForCompletion(10_000);
+        return c;
+    }
+
+    Map<String, Object> throughput(int messages, int window) throws Exception {
+        MqttAsyncClient c = connect(window);
+        try {
+            Semaphore slots = new Semaphore(window);
+            CountDownLatch acked = new CountDownLatch(messages);
+            IMqttActionListener done = new IMqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken t) {
+                    slots.release();
+                    acked.countDown();
+                }
+
+                @Override
+                public void onFailure(IMqttToken t, Throwable e) {
+                    slots.release();
+                    throw new IllegalStateException(e);
+                }
+            };
+            long t0 = System.nanoTime();
+            for (int i = 0; i < messages; i++) {
+                slots.acquire();
+                c.publish("bench/gw-0042/sensors/s1", reading(i), 1, false, null, done);
+            }
+            if (!acked.await(120, TimeUnit.SECONDS)) throw new IllegalStateException(acked.getCount() + " not acknowledged");
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("messages", messages);
+            m.put("window", window);
+            m.put("msgs_per_s", Math.round(messages / seconds));
+            return m;
+        } finally {
+            c.disconnect().waitForCompletion(5000);
+            c.close();
+        }
+    }
+
+    Map<String, Object> latency(int messages) throws Exception {
+        MqttAsyncClient c = connect(10);
+        try {
+            Stats s = new Stats();
+            for (int i = 0; i < messages; i++) {
+                long t = System.nanoTime();
+                c.publish("bench/gw-0042/sensors/s1", reading(i), 1, false).waitForCompletion(10_000);
+                s.add(System.nanoTime() - t);
+            }
+            return s.summary();
+        } finally {
+            c.disconnect().waitForCompletion(5000);
+            c.close();
+        }
+    }
+}
