@@ -66,6 +66,12 @@ public final class Agent implements AutoCloseable {
      * as long as it takes (logging while it waits); interrupt the calling thread to give up.
      */
     public void start() throws InterruptedException, IOException, MqttTransportException {
+        var mqtt = boot.mqtt();
+        if (mqtt.tls().isPresent() || mqtt.usernameFile().isPresent() || mqtt.passwordFile().isPresent()) {
+            // Refuse rather than connect anonymously to a broker the operator meant to authenticate to.
+            throw new UnsupportedOperationException(
+                    "mqtt.tls, mqtt.usernameFile and mqtt.passwordFile are not supported by this version of Meerkat yet");
+        }
         Files.createDirectories(boot.storageDir());
         seqs = new SeqStore(boot.storageDir());
 

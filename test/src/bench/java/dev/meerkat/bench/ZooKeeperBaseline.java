@@ -113,7 +113,13 @@ final class ZooKeeperBaseline {
             m.put("connect_s", Stats.round(connectSeconds));
             return m;
         } finally {
-            for (ZooKeeper zk : watchers) zk.close(100);
+            // Closing a session is a quorum write; a thousand one by one would take minutes.
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(32)) {
+                for (ZooKeeper zk : watchers) pool.submit(() -> {
+                    zk.close(1000);
+                    return null;
+                });
+            }
             writer.close();
         }
     }
