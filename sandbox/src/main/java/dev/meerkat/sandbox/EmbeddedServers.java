@@ -1,7 +1,5 @@
 package dev.meerkat.sandbox;
 
-import io.moquette.broker.Server;
-import io.moquette.broker.config.MemoryConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -12,15 +10,13 @@ import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 /** The sandbox's servers: one embedded ZooKeeper and one embedded MQTT 3.1.1 broker (Moquette), on loopback. */
 final class EmbeddedServers implements AutoCloseable {
     private final ZooKeeperServerEmbedded zookeeper;
-    private final Server broker;
+    private final EmbeddedMqttBroker broker;
     private final int zkPort;
-    private final int mqttPort;
 
-    private EmbeddedServers(ZooKeeperServerEmbedded zookeeper, int zkPort, Server broker, int mqttPort) {
+    private EmbeddedServers(ZooKeeperServerEmbedded zookeeper, int zkPort, EmbeddedMqttBroker broker) {
         this.zookeeper = zookeeper;
         this.zkPort = zkPort;
         this.broker = broker;
-        this.mqttPort = mqttPort;
     }
 
     /** Starts both; a port of 0 means: the usual one (2181, 1883) when free, else any free one. */
@@ -45,23 +41,14 @@ final class EmbeddedServers implements AutoCloseable {
                 .build();
         zk.start(30_000);
 
-        Properties mc = new Properties();
-        mc.setProperty("host", "127.0.0.1");
-        mc.setProperty("port", Integer.toString(mp));
-        mc.setProperty("websocket_port", "disabled");
-        mc.setProperty("allow_anonymous", "true");
-        mc.setProperty("persistence_enabled", "false");
-        mc.setProperty("telemetry_enabled", "false");
-        mc.setProperty("netty.epoll", "false");
-        mc.setProperty("netty.mqtt.message_size", "65536");
-        Server broker = new Server();
+        EmbeddedMqttBroker broker = new EmbeddedMqttBroker(mp);
         try {
-            broker.startServer(new MemoryConfig(mc));
+            broker.start();
         } catch (IOException | RuntimeException e) {
             zk.close();
             throw e;
         }
-        return new EmbeddedServers(zk, zp, broker, mp);
+        return new EmbeddedServers(zk, zp, broker);
     }
 
     String zookeeperConnect() {
@@ -69,7 +56,7 @@ final class EmbeddedServers implements AutoCloseable {
     }
 
     String mqttUri() {
-        return "tcp://127.0.0.1:" + mqttPort;
+        return broker.uri();
     }
 
     private static int pick(int asked, int usual) throws IOException {
@@ -92,7 +79,7 @@ final class EmbeddedServers implements AutoCloseable {
 
     @Override
     public void close() {
-        broker.stopServer();
+        broker.stop();
         zookeeper.close();
     }
 }

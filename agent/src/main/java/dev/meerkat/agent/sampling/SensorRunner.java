@@ -7,7 +7,6 @@ import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.Sample;
 import dev.meerkat.drivers.Sensor;
 import java.time.Instant;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -21,9 +20,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One sensor on its interval. The timer fires at a fixed rate (no drift); each firing reads on a
- * virtual thread, bounded by the interval (at most 10 s); a firing while the last read still runs
- * is skipped and counted. Every call into the driver is guarded: it can throw or hang, it cannot
- * take the agent down.
+ * virtual thread; a firing while the last read still runs is skipped and counted (overruns), so a
+ * hung driver holds up only its own sensor. Every call into the driver is guarded: it can throw,
+ * it cannot take the agent down. (Per-read timeouts, backoff and marking a sensor failed come with
+ * the hardware drivers.)
  */
 public final class SensorRunner {
     private static final Logger log = LoggerFactory.getLogger(SensorRunner.class);
@@ -63,19 +63,22 @@ public final class SensorRunner {
 
     private void fire() {
         if (!busy.compareAndSet(false, true)) {
-            overruns.incrementAndGet();
+            // The last read still runs: skip this firing rather than pile reads up on one device.
+            long n = overruns.incrementAndGet();
+            if (n == 1 || n % 100 == 0) log.warn("sensor={} read still running at its next interval, overruns={}", config.id(), n);
             return;
         }
-        long timeoutMs = Math.min(config.interval().toMillis(), 10_000) + 100;
-        CompletableFuture.runAsync(this::readOnce, readers)
-                .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-                .whenComplete((ok, failure) -> {
-                    if (failure != null) {
-                        errors.incrementAndGet();
-                        log.warn("sensor={} read failed: {}", config.id(), failure.toString());
-                    }
+        try {
+            readers.execute(() -> {
+                try {
+                    readOnce();
+                } finally {
                     busy.set(false);
-                });
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            busy.set(false);
+        }
     }
 
     private void readOnce() {
