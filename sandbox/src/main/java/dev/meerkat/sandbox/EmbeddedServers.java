@@ -60,7 +60,11 @@ final class EmbeddedServers implements AutoCloseable {
     }
 
     private static int pick(int asked, int usual) throws IOException {
-        if (asked > 0) return asked;
+        if (asked > 0) {
+            // Checked here: the embedded ZooKeeper does not fail cleanly on a port in use.
+            if (!free(asked)) throw new IOException("port " + asked + " on 127.0.0.1 is in use; choose another or leave it out");
+            return asked;
+        }
         if (free(usual)) return usual;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();

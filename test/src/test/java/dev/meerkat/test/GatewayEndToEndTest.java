@@ -152,15 +152,15 @@ class GatewayEndToEndTest {
     void killedAgentLeavesItsWillAndItsMemberZnodeGoesWithTheSession() throws Exception {
         String topics = "meerkat/" + FLEET + "/gw-2/";
         try (AgentProcess agent = AgentProcess.start(work.resolve("gw-2.log"), "run", "--config",
-                bootstrap("gw-2", "4s").toString())) {
+                bootstrap("gw-2", "4s").toString());
+             RecordingSubscriber rec = new RecordingSubscriber(mqtt.uri(), topics + "status", 1)) {
             Await.until(Duration.ofSeconds(30), "member znode of gw-2", () -> member("gw-2") != null, agent::log);
-            Await.until(Duration.ofSeconds(30), "gw-2 online",
-                    () -> "online".equals(retainedStatus(topics + "status").path("state").asText()), agent::log);
+            rec.await(Duration.ofSeconds(30), 1, m -> "online".equals(m.json().path("state").asText()));
             agent.signal("KILL");
             agent.waitFor(Duration.ofSeconds(10));
             // The broker publishes the last will; ZooKeeper removes the znode when the session times out.
-            Await.until(Duration.ofSeconds(15), "the will: offline",
-                    () -> "offline".equals(retainedStatus(topics + "status").path("state").asText()));
+            rec.await(Duration.ofSeconds(15), 1, m -> "offline".equals(m.json().path("state").asText()));
+            if (mqtt.retainsWills()) assertEquals("offline", retainedStatus(topics + "status").path("state").asText());
             assertNotNull(member("gw-2"), "a crashed agent's znode stays until its session times out");
             Await.until(Duration.ofSeconds(20), "member znode gone after the session timeout", () -> member("gw-2") == null);
         }
@@ -183,9 +183,11 @@ class GatewayEndToEndTest {
     /**
      * The retained message on {@code topic}, as a new subscriber gets it (a message published while
      * it subscribes arrives unretained and is not counted); the state is "none" when there is none.
+     * QoS 0: Moquette 0.17 (the fallback broker) clears the retain flag on retained messages it
+     * sends to a QoS 1 subscription, against MQTT 3.1.1 [MQTT-3.3.1-8].
      */
     static JsonNode retainedStatus(String topic) {
-        try (RecordingSubscriber fresh = new RecordingSubscriber(mqtt.uri(), topic, 1)) {
+        try (RecordingSubscriber fresh = new RecordingSubscriber(mqtt.uri(), topic, 0)) {
             try {
                 return fresh.await(Duration.ofSeconds(2), 1, m -> m.topic().equals(topic) && m.retained()).get(0).json();
             } catch (AssertionError none) {
