@@ -3,55 +3,67 @@ package dev.meerkat.agent;
 import dev.meerkat.agent.bridge.Outbox;
 import dev.meerkat.agent.bridge.Reading;
 import dev.meerkat.agent.bridge.SeqStore;
-import dev.meerkat.agent.logging.Logging;
-import dev.meerkat.agent.mqtt.MqttTransport;
 import dev.meerkat.agent.mqtt.MqttTransportException;
 import dev.meerkat.agent.mqtt.PahoTransport;
 import dev.meerkat.agent.sampling.Sampler;
 import dev.meerkat.agent.sampling.SensorRunner;
+import dev.meerkat.agent.state.LastGoodConfig;
+import dev.meerkat.agent.status.StatusReport;
+import dev.meerkat.agent.status.StatusReporter;
 import dev.meerkat.config.BootstrapConfig;
-import dev.meerkat.config.ConfigError;
+import dev.meerkat.config.ConfigLayer;
 import dev.meerkat.config.ConfigLayers;
 import dev.meerkat.config.EffectiveConfig;
+import dev.meerkat.config.SensorConfig;
 import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.coordination.ZooKeeperClients;
-import dev.meerkat.coordination.configwatch.ConfigReader;
+import dev.meerkat.coordination.configwatch.ConfigWatch;
 import dev.meerkat.coordination.registration.MemberInfo;
 import dev.meerkat.coordination.registration.Registration;
+import dev.meerkat.coordination.status.StatusWriter;
 import dev.meerkat.drivers.DriverContext;
 import dev.meerkat.drivers.Drivers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One gateway agent: registered in ZooKeeper, running the sensors of its effective config, and
- * publishing their readings to MQTT. {@link #start()} brings the parts up in dependency order,
- * {@link #close()} takes them down in reverse, each step bounded.
+ * One gateway agent: registered in ZooKeeper, running the sensors of its effective config and
+ * applying every change of it live, publishing readings to MQTT. {@link #start()} brings the parts
+ * up in dependency order, {@link #close()} takes them down in reverse, each step bounded.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
     /** How many readings the in-memory outbox holds before it drops the oldest. */
     private static final int OUTBOX_CAPACITY = 100_000;
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(3);
+    /** Changes this close together become one apply. */
+    static final Duration DEBOUNCE = Duration.ofMillis(5);
 
     private final BootstrapConfig boot;
     private final Drivers drivers;
     private final Clock clock;
     private final FleetPaths paths;
+    private final LastGoodConfig lastGood;
+    private final Reconfigurer reconfigurer;
+    private final CountDownLatch firstApply = new CountDownLatch(1);
     private CuratorFramework zk;
     private Registration registration;
     private SeqStore seqs;
     private Outbox outbox;
     private Sampler sampler;
-    private volatile EffectiveConfig config;
+    private ConfigWatch watch;
+    private StatusReporter status;
     private boolean closed;
 
     public Agent(BootstrapConfig boot, Drivers drivers, Clock clock) {
@@ -59,13 +71,31 @@ public final class Agent implements AutoCloseable {
         this.drivers = drivers;
         this.clock = clock;
         this.paths = new FleetPaths(boot.device().fleet(), boot.device().id());
+        this.lastGood = new LastGoodConfig(boot.storageDir());
+        this.reconfigurer = new Reconfigurer(new Reconfigurer.Parts() {
+            @Override
+            public void startRunning(EffectiveConfig first) {
+                Agent.this.startRunning(first);
+            }
+
+            @Override
+            public Sampler.Changes applySensors(Map<String, SensorConfig> sensors) {
+                return sampler.apply(sensors);
+            }
+
+            @Override
+            public void retarget(EffectiveConfig config) {
+                outbox.retarget(topicPrefix(config) + "/status", config.agent().mqtt().retainStatus());
+            }
+        }, clock);
     }
 
     /**
-     * Connects, registers, reads the effective config and starts the sensors. Waits for ZooKeeper
-     * as long as it takes (logging while it waits); interrupt the calling thread to give up.
+     * Starts the agent. With a last good config on disk, its sensors run at once, whether ZooKeeper
+     * answers or not; without one, this waits for ZooKeeper as long as it takes (logging while it
+     * waits); interrupt the calling thread to give up.
      */
-    public void start() throws InterruptedException, IOException, MqttTransportException {
+    public void start() throws InterruptedException, IOException {
         var mqtt = boot.mqtt();
         if (mqtt.tls().isPresent() || mqtt.usernameFile().isPresent() || mqtt.passwordFile().isPresent()) {
             // Refuse rather than connect anonymously to a broker the operator meant to authenticate to.
@@ -74,55 +104,89 @@ public final class Agent implements AutoCloseable {
         }
         Files.createDirectories(boot.storageDir());
         seqs = new SeqStore(boot.storageDir());
-
         zk = ZooKeeperClients.create(boot.zookeeper());
         zk.start();
-        while (!zk.blockUntilConnected(10, TimeUnit.SECONDS)) {
-            log.warn("waiting for ZooKeeper connect={}", boot.zookeeper().connect());
-        }
+        status = new StatusReporter(new StatusWriter(zk, paths.status()), this::statusReport);
         registration = new Registration(zk, paths.member(), memberInfo());
         registration.start();
 
-        config = readConfig();
-        Logging.setLevel(config.agent().logLevel());
-
-        String prefix = config.agent().mqtt().topicPrefix() + "/" + boot.device().fleet() + "/" + boot.device().id();
-        MqttTransport transport = new PahoTransport(boot.mqtt().uri(), boot.mqttClientId(), 30);
-        outbox = new Outbox(transport, prefix + "/status", config.agent().mqtt().retainStatus(),
-                AgentVersion.get(), OUTBOX_CAPACITY, clock);
-        outbox.start();
-
-        sampler = new Sampler(drivers, new DriverContext(clock, boot.device().id()), seqs::next, t -> publish(prefix, t));
-        sampler.start(config.sensors());
-
-        if (!registration.awaitRegistered(Duration.ofSeconds(10))) {
-            log.warn("not registered yet path={}; still trying", paths.member());
-        }
-        log.info("agent started device={} fleet={} sensors={} fleetVersion={} deviceVersion={}",
-                boot.device().id(), boot.device().fleet(), config.sensors().keySet(),
-                config.fleetVersion(), config.deviceVersion());
-    }
-
-    private EffectiveConfig readConfig() throws InterruptedException {
-        ConfigReader reader = new ConfigReader(zk);
-        while (true) {
-            try {
-                var result = ConfigLayers.build(reader.read(paths.fleetConfig()), reader.read(paths.deviceConfig()), drivers);
-                for (ConfigError e : result.errors()) log.error("config rejected: {}", e);
-                return result.config();
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                log.warn("cannot read config from ZooKeeper yet, retrying: {}", e.toString());
-                Thread.sleep(1000);
+        Optional<LastGoodConfig.Saved> saved = loadLastGood();
+        saved.ifPresent(s -> {
+            log.info("running the last good config saved at {} until ZooKeeper answers", s.savedAt());
+            apply(ConfigLayers.build(s.fleet(), s.device(), drivers), false);
+        });
+        watch = new ConfigWatch(zk, paths, DEBOUNCE,
+                snapshot -> apply(ConfigLayers.build(snapshot.fleet(), snapshot.device(), drivers, reconfigurer.inForce()), true));
+        watch.start();
+        if (saved.isEmpty()) {
+            while (!firstApply.await(10, TimeUnit.SECONDS)) {
+                log.warn("waiting for ZooKeeper to read the config connect={}", boot.zookeeper().connect());
             }
         }
+        log.info("agent started device={} fleet={}", boot.device().id(), boot.device().fleet());
     }
 
-    private void publish(String prefix, SensorRunner.Taken t) {
+    private Optional<LastGoodConfig.Saved> loadLastGood() {
+        try {
+            return lastGood.load();
+        } catch (IOException | RuntimeException e) {
+            log.error("the last good config {} cannot be read, waiting for ZooKeeper instead: {}", lastGood.file(), e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /** Applies a built config (on the config watch's thread, or at start), then saves and reports. */
+    private synchronized void apply(ConfigLayers.Result result, boolean fromZooKeeper) {
+        if (closed) return;
+        Reconfigurer.Outcome outcome = reconfigurer.apply(result);
+        if (fromZooKeeper && outcome.documentsChanged()) {
+            try {
+                lastGood.save(result.usedFleet(), result.usedDevice(), clock.instant());
+            } catch (IOException e) {
+                log.error("cannot save the last good config to {}: {}", lastGood.file(), e.toString());
+            }
+        }
+        if (fromZooKeeper) status.writeNow();
+        firstApply.countDown();
+    }
+
+    /** The first config: the MQTT link and the sampler come up with it. */
+    private void startRunning(EffectiveConfig config) {
+        String prefix = topicPrefix(config);
+        try {
+            outbox = new Outbox(new PahoTransport(boot.mqtt().uri(), boot.mqttClientId(), 30), prefix + "/status",
+                    config.agent().mqtt().retainStatus(), AgentVersion.get(), OUTBOX_CAPACITY, clock, this::statusChanged);
+        } catch (MqttTransportException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        outbox.start();
+        sampler = new Sampler(drivers, new DriverContext(clock, boot.device().id()), seqs::next, this::publish,
+                this::statusChanged);
+    }
+
+    private String topicPrefix(EffectiveConfig config) {
+        return config.agent().mqtt().topicPrefix() + "/" + boot.device().fleet() + "/" + boot.device().id();
+    }
+
+    private void statusChanged() {
+        if (status != null) status.update();
+    }
+
+    private void publish(SensorRunner.Taken t) {
+        EffectiveConfig config = reconfigurer.running();
         Reading r = new Reading(boot.device().id(), t.sensor().id(), t.seq(), t.ts(), t.sample().values(),
                 t.sample().units(), OptionalLong.empty());
-        outbox.offer(r, prefix + "/sensors/" + t.sensor().id(), t.sensor().qosOr(config.agent().mqtt().qos()));
+        outbox.offer(r, topicPrefix(config) + "/sensors/" + t.sensor().id(), t.sensor().qosOr(config.agent().mqtt().qos()));
+    }
+
+    private StatusReport statusReport() {
+        EffectiveConfig config = reconfigurer.running();
+        if (config == null) return null;
+        Map<String, StatusReport.Sensor> sensors = new LinkedHashMap<>();
+        sensors().forEach((id, r) -> sensors.put(id, new StatusReport.Sensor(r.state().json(),
+                r.last() == null ? null : r.last().ts(), r.errors())));
+        return new StatusReport(config, reconfigurer.appliedAt(), reconfigurer.errors(), sensors,
+                mqttConnected(), outbox == null ? 0 : outbox.depth(), AgentVersion.get());
     }
 
     private MemberInfo memberInfo() {
@@ -135,8 +199,14 @@ public final class Agent implements AutoCloseable {
         return boot.device().id();
     }
 
+    /** The config running now; null before the first. */
     public EffectiveConfig config() {
-        return config;
+        return reconfigurer.running();
+    }
+
+    /** How many times a changed config was applied (the first start counts). */
+    public long applies() {
+        return reconfigurer.applies();
     }
 
     public boolean registered() {
@@ -155,15 +225,23 @@ public final class Agent implements AutoCloseable {
         return outbox == null ? 0 : outbox.acknowledged();
     }
 
+    /** The layers in force now, as a config show would print them. */
+    public ConfigLayer[] layersInForce() {
+        return reconfigurer.layers();
+    }
+
     /**
-     * The clean stop: sensors first, then the buffer is flushed (bounded), the member znode deleted
-     * at once, offline published, and the connections closed. Safe to call more than once, and
-     * after a failed or interrupted {@link #start()}.
+     * The clean stop: config watch and sensors first, then the buffer is flushed (bounded), the
+     * member znode deleted at once, offline published, and the connections closed. Safe to call
+     * more than once, and after a failed or interrupted {@link #start()}.
      */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
+    public void close() {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        if (watch != null) watch.close();
         if (sampler != null) sampler.close();
         if (outbox != null) {
             try {
@@ -176,6 +254,7 @@ public final class Agent implements AutoCloseable {
         }
         if (registration != null) registration.close();
         if (outbox != null) outbox.close();
+        if (status != null) status.close();
         if (zk != null) zk.close();
         if (seqs != null) seqs.close();
         log.info("agent stopped device={}", boot.device().id());

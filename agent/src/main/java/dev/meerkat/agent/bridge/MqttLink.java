@@ -24,36 +24,62 @@ final class MqttLink {
     private static final Duration MIN_BACKOFF = Duration.ofMillis(250);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
+    /** Where the device's status goes; changes with the config's topic prefix. */
+    record Target(String statusTopic, boolean retainStatus) {}
+
     private final MqttTransport transport;
-    private final String statusTopic;
-    private final boolean retainStatus;
+    private Target target;
+    private final java.util.concurrent.atomic.AtomicReference<Target> wanted = new java.util.concurrent.atomic.AtomicReference<>();
+    private final Runnable onConnectionChange;
     private final String agentVersion;
     private final Clock clock;
     private Duration backoff = MIN_BACKOFF;
     private long connects;
 
-    MqttLink(MqttTransport transport, String statusTopic, boolean retainStatus, String agentVersion, Clock clock) {
+    MqttLink(MqttTransport transport, Target target, String agentVersion, Clock clock, Runnable onConnectionChange) {
         this.transport = transport;
-        this.statusTopic = statusTopic;
-        this.retainStatus = retainStatus;
+        this.target = target;
+        this.onConnectionChange = onConnectionChange;
         this.agentVersion = agentVersion;
         this.clock = clock;
     }
 
+    /** A new status topic: takes effect on the sender thread, which says offline on the old one first. */
+    void retarget(Target next) {
+        wanted.set(next);
+    }
+
+    /** Connected, with the status topic the config asks for. */
+    boolean settled() {
+        Target w = wanted.get();
+        return transport.isConnected() && (w == null || w.equals(target));
+    }
+
     /** Connects if needed; false (after its backoff sleep) when the broker is not there yet. */
     boolean ensureConnected() throws InterruptedException {
+        Target w = wanted.getAndSet(null);
+        if (w != null && !w.equals(target)) {
+            if (transport.isConnected()) {
+                // The will is fixed at connect time: say offline on the old topic, then connect again.
+                publishOffline(Duration.ofSeconds(2));
+                transport.disconnect(Duration.ofSeconds(2));
+            }
+            log.info("mqtt status topic {} -> {}", target.statusTopic(), w.statusTopic());
+            target = w;
+        }
         if (transport.isConnected()) return true;
         try {
             byte[] will = Json.write(Map.of("state", "offline"));
-            transport.connect(new MqttTransport.Will(statusTopic, will, 1, retainStatus), CONNECT_TIMEOUT);
+            transport.connect(new MqttTransport.Will(target.statusTopic(), will, 1, target.retainStatus()), CONNECT_TIMEOUT);
             Map<String, Object> online = new LinkedHashMap<>();
             online.put("state", "online");
             online.put("agentVersion", agentVersion);
             online.put("since", clock.instant().toString());
-            transport.publish(statusTopic, Json.write(online), 1, retainStatus, ACK_TIMEOUT);
+            transport.publish(target.statusTopic(), Json.write(online), 1, target.retainStatus(), ACK_TIMEOUT);
             connects++;
-            log.info("mqtt connected status={} connects={}", statusTopic, connects);
+            log.info("mqtt connected status={} connects={}", target.statusTopic(), connects);
             backoff = MIN_BACKOFF;
+            onConnectionChange.run();
             return true;
         } catch (MqttTransportException e) {
             long jittered = backoff.toMillis() / 2 + ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2 + 1);
@@ -74,13 +100,15 @@ final class MqttLink {
 
     /** A clean stop: offline published by us (the will only fires on an unclean end), then disconnect. */
     void goOffline() {
-        if (transport.isConnected()) {
-            try {
-                transport.publish(statusTopic, Json.write(Map.of("state", "offline")), 1, retainStatus, Duration.ofSeconds(2));
-            } catch (MqttTransportException e) {
-                log.warn("could not publish offline status: {}", e.getMessage());
-            }
-        }
+        if (transport.isConnected()) publishOffline(Duration.ofSeconds(2));
         transport.close();
+    }
+
+    private void publishOffline(Duration timeout) {
+        try {
+            transport.publish(target.statusTopic(), Json.write(Map.of("state", "offline")), 1, target.retainStatus(), timeout);
+        } catch (MqttTransportException e) {
+            log.warn("could not publish offline status: {}", e.getMessage());
+        }
     }
 }

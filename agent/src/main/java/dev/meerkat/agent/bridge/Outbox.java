@@ -34,8 +34,13 @@ public final class Outbox implements AutoCloseable {
     private volatile boolean closing;
 
     public Outbox(MqttTransport transport, String statusTopic, boolean retainStatus, String agentVersion,
-                  int capacity, Clock clock) {
-        this.link = new MqttLink(transport, statusTopic, retainStatus, agentVersion, clock);
+                  int capacity, Clock clock, Runnable onConnectionChange) {
+        this.link = new MqttLink(transport, new MqttLink.Target(statusTopic, retainStatus), agentVersion, clock, onConnectionChange);
+        transport.onConnectionLost(() -> {
+            log.warn("mqtt connection lost");
+            onConnectionChange.run();
+            wake();
+        });
         this.capacity = capacity;
         // A platform thread: Paho blocks inside synchronized code, which would pin a virtual thread's carrier.
         this.sender = Thread.ofPlatform().name("meerkat-mqtt-sender").daemon(true).unstarted(this::run);
@@ -55,6 +60,18 @@ public final class Outbox implements AutoCloseable {
             }
             queue.addLast(new Pending(topic, payload, qos));
             enqueued.incrementAndGet();
+            queue.notifyAll();
+        }
+    }
+
+    /** Moves the device's status topic (a new topic prefix): offline on the old one, online on the new. */
+    public void retarget(String statusTopic, boolean retainStatus) {
+        link.retarget(new MqttLink.Target(statusTopic, retainStatus));
+        wake();
+    }
+
+    private void wake() {
+        synchronized (queue) {
             queue.notifyAll();
         }
     }
@@ -99,13 +116,16 @@ public final class Outbox implements AutoCloseable {
             while (!closing) {
                 Pending next;
                 synchronized (queue) {
-                    while (queue.isEmpty() && !closing) queue.wait();
+                    while (!closing && queue.isEmpty() && link.settled()) queue.wait();
                     if (closing) return;
                     next = queue.peekFirst();
-                    inFlight = true;
+                    inFlight = next != null;
                 }
+                // Connects (with backoff) even with nothing to send, so that the status says online.
+                boolean up = link.ensureConnected();
+                if (next == null) continue;
                 boolean sent = false;
-                if (link.ensureConnected()) {
+                if (up) {
                     try {
                         link.publish(next.topic(), next.payload(), next.qos());
                         sent = true;

@@ -15,6 +15,9 @@ public interface MqttTransport extends AutoCloseable {
 
     boolean isConnected();
 
+    /** Called (on the client's thread; keep it short) when an established connection drops. */
+    void onConnectionLost(Runnable listener);
+
     /** Publishes and, at QoS 1, waits for the broker's PUBACK. */
     void publish(String topic, byte[] payload, int qos, boolean retained, Duration ackTimeout) throws MqttTransportException;
 

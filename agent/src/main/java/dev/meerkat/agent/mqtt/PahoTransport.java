@@ -4,6 +4,8 @@ import java.net.URI;
 import java.time.Duration;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttCallback;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
@@ -41,6 +43,26 @@ public final class PahoTransport implements MqttTransport {
         } catch (MqttException e) {
             throw new MqttTransportException("cannot connect to " + client.getServerURI() + ": " + describe(e), e);
         }
+    }
+
+    @Override
+    public void onConnectionLost(Runnable listener) {
+        client.setCallback(new MqttCallback() {
+            @Override
+            public void connectionLost(Throwable cause) {
+                listener.run();
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+                // the agent subscribes to nothing
+            }
+
+            @Override
+            public void deliveryComplete(IMqttDeliveryToken token) {
+                // acknowledgements are awaited on the publishing thread
+            }
+        });
     }
 
     @Override

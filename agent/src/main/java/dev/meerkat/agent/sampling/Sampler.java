@@ -4,6 +4,8 @@ import dev.meerkat.config.SensorConfig;
 import dev.meerkat.drivers.DriverContext;
 import dev.meerkat.drivers.Drivers;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,6 +29,7 @@ public final class Sampler implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, SensorRunner> running = new TreeMap<>();
+    private final Runnable onStateChange;
 
     /** Where {@code seq} numbers come from (the persistent store in the agent). */
     @FunctionalInterface
@@ -34,7 +37,9 @@ public final class Sampler implements AutoCloseable {
         long next(String sensor) throws java.io.IOException;
     }
 
-    public Sampler(Drivers drivers, DriverContext context, SeqSource seqs, Consumer<SensorRunner.Taken> sink) {
+    public Sampler(Drivers drivers, DriverContext context, SeqSource seqs, Consumer<SensorRunner.Taken> sink,
+                   Runnable onStateChange) {
+        this.onStateChange = onStateChange;
         this.drivers = drivers;
         this.context = context;
         this.seqs = seqs;
@@ -43,18 +48,46 @@ public final class Sampler implements AutoCloseable {
                 .name("meerkat-sampler").daemon(true).unstarted(r));
     }
 
-    /** Starts every sensor of {@code sensors}. */
-    public synchronized void start(Map<String, SensorConfig> sensors) {
+    /** What an {@link #apply} changed, by sensor id. */
+    public record Changes(Set<String> added, Set<String> changed, Set<String> removed) {
+        public boolean none() {
+            return added.isEmpty() && changed.isEmpty() && removed.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return "added=" + added + " changed=" + changed + " removed=" + removed;
+        }
+    }
+
+    /**
+     * Makes the running sensors those of {@code sensors}: stops the removed ones, restarts only
+     * those whose settings changed, starts the added ones. The others run on untouched.
+     */
+    public synchronized Changes apply(Map<String, SensorConfig> sensors) {
+        Set<String> added = new TreeSet<>(), changed = new TreeSet<>(), removed = new TreeSet<>();
+        for (var it = running.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            SensorConfig next = sensors.get(e.getKey());
+            if (next == null || !next.equals(e.getValue().config())) {
+                e.getValue().close();
+                it.remove();
+                (next == null ? removed : changed).add(e.getKey());
+            }
+        }
         for (SensorConfig s : sensors.values()) {
+            if (running.containsKey(s.id())) continue;
             var driver = drivers.get(s.driver());
             if (driver.isEmpty()) {
                 log.error("sensor={} names driver={} which is not installed; not started", s.id(), s.driver());
                 continue;
             }
-            SensorRunner runner = new SensorRunner(s, driver.get(), context, timer, readers, seqs, sink);
+            SensorRunner runner = new SensorRunner(s, driver.get(), context, timer, readers, seqs, sink, onStateChange);
             running.put(s.id(), runner);
             runner.start();
+            if (!changed.contains(s.id())) added.add(s.id());
         }
+        return new Changes(added, changed, removed);
     }
 
     public synchronized Map<String, SensorRunner> sensors() {

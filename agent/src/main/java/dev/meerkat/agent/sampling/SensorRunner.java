@@ -42,10 +42,22 @@ public final class SensorRunner {
     private final AtomicLong readings = new AtomicLong(), errors = new AtomicLong(), overruns = new AtomicLong();
     private final AtomicReference<Taken> last = new AtomicReference<>();
     private volatile Sensor sensor;
+    private volatile State state = State.STARTING;
+    private final Runnable onStateChange;
     private volatile ScheduledFuture<?> schedule;
 
+    /** What the status reports of a sensor (SPEC §5): no reading yet, reading, or its last read failed. */
+    public enum State {
+        STARTING, OK, FAILING;
+
+        public String json() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     SensorRunner(SensorConfig config, Driver driver, DriverContext context, ScheduledExecutorService timer,
-                 ExecutorService readers, Sampler.SeqSource seqs, Consumer<Taken> sink) {
+                 ExecutorService readers, Sampler.SeqSource seqs, Consumer<Taken> sink, Runnable onStateChange) {
+        this.onStateChange = onStateChange;
         this.config = config;
         this.driver = driver;
         this.context = context;
@@ -90,16 +102,30 @@ public final class SensorRunner {
             readings.incrementAndGet();
             last.set(t);
             sink.accept(t);
+            setState(State.OK);
         } catch (DriverException e) {
             errors.incrementAndGet();
             log.warn("sensor={} driver={} {} error: {}", config.id(), config.driver(),
                     e.permanent() ? "permanent" : "transient", e.getMessage());
             if (e.permanent()) closeSensor();
+            setState(State.FAILING);
         } catch (Exception e) {
             errors.incrementAndGet();
             log.warn("sensor={} driver={} failed: {}", config.id(), config.driver(), e.toString());
             closeSensor();
+            setState(State.FAILING);
         }
+    }
+
+    private void setState(State next) {
+        if (state != next) {
+            state = next;
+            onStateChange.run();
+        }
+    }
+
+    public State state() {
+        return state;
     }
 
     public SensorConfig config() {

@@ -1,0 +1,71 @@
+package dev.meerkat.agent.status;
+
+import dev.meerkat.config.ConfigError;
+import dev.meerkat.config.EffectiveConfig;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The content of {@code /fleets/F/devices/D/status} (SPEC §5). {@link #stable()} is the part whose
+ * change warrants a write (applied config, errors, sensor states, MQTT connected); reading times and
+ * buffer depth are written as they are at that moment, and do not cause a write on their own.
+ */
+public record StatusReport(EffectiveConfig config, Instant appliedAt, List<ConfigError> errors,
+                           Map<String, Sensor> sensors, boolean mqttConnected, long buffered, String firmware) {
+
+    public record Sensor(String state, Instant lastReadingAt, long errors) {}
+
+    public Map<String, Object> toJson() {
+        Map<String, Object> root = new LinkedHashMap<>();
+        Map<String, Object> c = configJson();
+        root.put("config", c);
+        Map<String, Object> s = new LinkedHashMap<>();
+        sensors.forEach((id, v) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("state", v.state);
+            m.put("lastReadingAt", v.lastReadingAt == null ? null : v.lastReadingAt.toString());
+            m.put("errors", v.errors);
+            s.put(id, m);
+        });
+        root.put("sensors", s);
+        Map<String, Object> mqtt = new LinkedHashMap<>();
+        mqtt.put("connected", mqttConnected);
+        mqtt.put("buffered", buffered);
+        mqtt.put("oldestBufferedAt", null);
+        root.put("mqtt", mqtt);
+        root.put("firmware", Map.of("running", firmware));
+        return root;
+    }
+
+    /** What must change for the status to be rewritten. */
+    public Map<String, Object> stable() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("config", configJson());
+        Map<String, String> states = new LinkedHashMap<>();
+        sensors.forEach((id, v) -> states.put(id, v.state));
+        m.put("sensors", states);
+        m.put("mqtt", mqttConnected);
+        return m;
+    }
+
+    private Map<String, Object> configJson() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("fleetVersion", config.fleetVersion());
+        c.put("deviceVersion", config.deviceVersion());
+        c.put("digest", config.digest());
+        c.put("appliedAt", appliedAt.toString());
+        List<Map<String, String>> errs = new ArrayList<>();
+        for (ConfigError e : errors) {
+            Map<String, String> m = new LinkedHashMap<>();
+            m.put("znode", e.source());
+            m.put("path", e.path());
+            m.put("message", e.message());
+            errs.add(m);
+        }
+        c.put("errors", errs);
+        return c;
+    }
+}
