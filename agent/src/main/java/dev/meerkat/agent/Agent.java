@@ -70,7 +70,7 @@ public final class Agent implements AutoCloseable {
         this.boot = boot;
         this.drivers = drivers;
         this.clock = clock;
-        this.paths = new FleetPaths(boot.device().fleet(), boot.device().id());
+        this.paths = new FleetPaths(boot.zookeeper().root(), boot.device().fleet(), boot.device().id());
         this.lastGood = new LastGoodConfig(boot.storageDir());
         this.reconfigurer = new Reconfigurer(new Reconfigurer.Parts() {
             @Override

@@ -1,16 +1,18 @@
 package dev.meerkat.coordination;
 
 /**
- * The znodes of SPEC §3 for one device of one fleet, relative to the Meerkat root (the Curator
- * client is namespaced to {@code zookeeper.root}).
+ * The znodes of SPEC §3 for one device of one fleet, as absolute paths under {@code zookeeper.root}.
+ *
+ * <p>The agent's Curator client is not namespaced: Curator makes sure a namespace's root exists on
+ * first use, retrying until connected, which would hold up a start with ZooKeeper unreachable.
  */
-public record FleetPaths(String fleet, String device) {
+public record FleetPaths(String root, String fleet, String device) {
     public String fleetConfig() {
-        return "/fleets/" + fleet + "/config";
+        return root + "/fleets/" + fleet + "/config";
     }
 
     public String deviceConfig() {
-        return "/fleets/" + fleet + "/devices/" + device + "/config";
+        return root + "/fleets/" + fleet + "/devices/" + device + "/config";
     }
 
     public static String agentDoc(String configRoot) {
@@ -22,7 +24,7 @@ public record FleetPaths(String fleet, String device) {
     }
 
     public String members() {
-        return "/fleets/" + fleet + "/members";
+        return root + "/fleets/" + fleet + "/members";
     }
 
     public String member() {
@@ -30,6 +32,11 @@ public record FleetPaths(String fleet, String device) {
     }
 
     public String status() {
-        return "/fleets/" + fleet + "/devices/" + device + "/status";
+        return root + "/fleets/" + fleet + "/devices/" + device + "/status";
+    }
+
+    /** A path as operators and the SPEC write it, relative to the root: {@code /fleets/F/...}. */
+    public String relative(String path) {
+        return path.startsWith(root + "/") ? path.substring(root.length()) : path;
     }
 }

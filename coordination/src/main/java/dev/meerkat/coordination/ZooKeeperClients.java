@@ -9,7 +9,7 @@ import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 public final class ZooKeeperClients {
     private ZooKeeperClients() {}
 
-    /** A client namespaced to {@code zookeeper.root}; not started. */
+    /** A client for the agent, not namespaced (see {@link FleetPaths}); not started. */
     public static CuratorFramework create(BootstrapConfig.ZooKeeper zk) {
         if (zk.tls().isPresent() || zk.auth().isPresent()) {
             // Refuse rather than connect in plain text to an ensemble the operator meant to secure.
@@ -19,7 +19,6 @@ public final class ZooKeeperClients {
         int sessionMs = Math.toIntExact(zk.sessionTimeout().toMillis());
         return CuratorFrameworkFactory.builder()
                 .connectString(zk.connect())
-                .namespace(zk.root().substring(1))
                 .sessionTimeoutMs(sessionMs)
                 .connectionTimeoutMs(Math.min(sessionMs, 15_000))
                 // Operations retry through short outages; the agent's own loops cover longer ones.

@@ -44,6 +44,7 @@ public final class ConfigWatch implements Closeable {
     public record Snapshot(ConfigLayer fleet, ConfigLayer device) {}
 
     private final CuratorFramework client;
+    private final FleetPaths paths;
     private final String fleetRoot, deviceRoot;
     private final Consumer<Snapshot> receiver;
     private final Duration debounce;
@@ -57,6 +58,7 @@ public final class ConfigWatch implements Closeable {
     /** {@code receiver} runs on the watch's own thread, one snapshot at a time. */
     public ConfigWatch(CuratorFramework client, FleetPaths paths, Duration debounce, Consumer<Snapshot> receiver) {
         this.client = client;
+        this.paths = paths;
         this.fleetRoot = paths.fleetConfig();
         this.deviceRoot = paths.deviceConfig();
         this.receiver = receiver;
@@ -124,8 +126,8 @@ public final class ConfigWatch implements Closeable {
         return new Snapshot(layer(fleetCache, fleetRoot), layer(deviceCache, deviceRoot));
     }
 
-    private static ConfigLayer layer(CuratorCache cache, String root) {
-        Optional<ConfigDocument> agent = cache.get(FleetPaths.agentDoc(root)).map(ConfigWatch::document);
+    private ConfigLayer layer(CuratorCache cache, String root) {
+        Optional<ConfigDocument> agent = cache.get(FleetPaths.agentDoc(root)).map(this::document);
         String sensorsDir = FleetPaths.sensorsDir(root);
         TreeMap<String, ConfigDocument> sensors = new TreeMap<>();
         cache.stream()
@@ -134,8 +136,9 @@ public final class ConfigWatch implements Closeable {
         return new ConfigLayer(agent, sensors);
     }
 
-    private static ConfigDocument document(ChildData d) {
-        return new ConfigDocument(d.getPath(), d.getData() == null ? new byte[0] : d.getData(), d.getStat().getVersion());
+    /** A document named by its path under the root, as error messages and the status show it. */
+    private ConfigDocument document(ChildData d) {
+        return new ConfigDocument(paths.relative(d.getPath()), d.getData() == null ? new byte[0] : d.getData(), d.getStat().getVersion());
     }
 
     @Override
