@@ -39,6 +39,22 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
 
     /** Reads a {@code .yaml}, {@code .yml} or {@code .json} file; every problem is in the exception. */
     public static BootstrapConfig load(Path file) throws ConfigException {
+        return parse(readTree(file), file.toString(), file.toAbsolutePath().getParent());
+    }
+
+    /**
+     * Only the {@code zookeeper} section, for operator commands run from any machine: the other
+     * sections may be missing and are not checked.
+     */
+    public static ZooKeeper loadZooKeeper(Path file) throws ConfigException {
+        List<ConfigError> errors = new ArrayList<>();
+        Fields root = Fields.root(readTree(file), file.toString(), errors);
+        ZooKeeper zk = zookeeper(root.object("zookeeper"), file.toAbsolutePath().getParent());
+        if (!errors.isEmpty()) throw new ConfigException(errors);
+        return zk;
+    }
+
+    private static JsonNode readTree(Path file) throws ConfigException {
         String source = file.toString();
         String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
         boolean yaml = name.endsWith(".yaml") || name.endsWith(".yml");
@@ -57,7 +73,7 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
         List<ConfigError> errors = new ArrayList<>();
         Optional<JsonNode> tree = yaml ? Json.parseYaml(data, source, errors) : Json.parse(data, source, errors);
         if (tree.isEmpty()) throw new ConfigException(errors);
-        return parse(tree.get(), source, file.toAbsolutePath().getParent());
+        return tree.get();
     }
 
     /** Checks a parsed document; relative file paths are taken relative to {@code base}. */
@@ -71,24 +87,7 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
         String fleet = dev.has("fleet") ? dev.string("fleet", null, NAME, NAME_RULE) : dev.required("fleet");
         dev.done();
 
-        Fields zk = root.object("zookeeper");
-        String connect = zk.required("connect");
-        if (connect != null && !Pattern.compile("[^\\s,/]+(,[^\\s,/]+)*").matcher(connect).matches()) {
-            zk.error("connect", "must be host:port pairs separated by commas (no chroot; use zookeeper.root), got \"" + connect + "\"");
-        }
-        String zkRoot = zk.string("root", "/meerkat", Pattern.compile("(/[A-Za-z0-9._-]+)+"),
-                "an absolute znode path like /meerkat");
-        Duration sessionTimeout = zk.duration("sessionTimeout", Duration.ofSeconds(15), Duration.ofSeconds(1), Duration.ofMinutes(5));
-        Optional<Tls> zkTls = tls(zk, "tls", base);
-        Optional<Auth> auth = Optional.empty();
-        if (zk.has("auth")) {
-            Fields a = zk.object("auth");
-            String scheme = a.oneOf("scheme", "digest", List.of("digest"));
-            Path cred = file(a, "credentialsFile", base, true);
-            a.done();
-            auth = Optional.of(new Auth(scheme, cred));
-        }
-        zk.done();
+        ZooKeeper zookeeper = zookeeper(root.object("zookeeper"), base);
 
         Fields mq = root.object("mqtt");
         URI uri = null;
@@ -121,8 +120,31 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
 
         if (!errors.isEmpty()) throw new ConfigException(errors);
         return new BootstrapConfig(new Device(id, fleet),
-                new ZooKeeper(connect, zkRoot, sessionTimeout, zkTls, auth),
+                zookeeper,
                 new Mqtt(uri, clientId, userFile, passFile, mqTls), dir, socket);
+    }
+
+    private static ZooKeeper zookeeper(Fields zk, Path base) {
+        String connect = zk.required("connect");
+        if (connect != null && !Pattern.compile("[^\\s,/]+(,[^\\s,/]+)*").matcher(connect).matches()) {
+            zk.error("connect", "must be host:port pairs separated by commas (no chroot; use zookeeper.root), got \"" + connect + "\"");
+        }
+        String zkRoot = zk.string("root", "/meerkat", Pattern.compile("(/[A-Za-z0-9._-]+)+"),
+                "an absolute znode path like /meerkat");
+        Duration sessionTimeout = zk.duration("sessionTimeout", Duration.ofSeconds(15), Duration.ofSeconds(1), Duration.ofMinutes(5));
+        Optional<Tls> zkTls = tls(zk, "tls", base);
+        Optional<Auth> auth = Optional.empty();
+        if (zk.has("auth")) {
+            Fields a = zk.object("auth");
+            String scheme = a.oneOf("scheme", "digest", List.of("digest"));
+            Path cred = file(a, "credentialsFile", base, true);
+            a.done();
+            auth = Optional.of(new Auth(scheme, cred));
+        } else {
+            zk.raw("auth");
+        }
+        zk.done();
+        return new ZooKeeper(connect, zkRoot, sessionTimeout, zkTls, auth);
     }
 
     private static String hostnameAsId(Fields dev) {
