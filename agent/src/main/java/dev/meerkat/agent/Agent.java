@@ -48,7 +48,7 @@ public final class Agent implements AutoCloseable {
     private static final int OUTBOX_CAPACITY = 100_000;
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(3);
     /** Changes this close together become one apply. */
-    static final Duration DEBOUNCE = Duration.ofMillis(5);
+    public static final Duration DEBOUNCE = Duration.ofMillis(5);
 
     private final BootstrapConfig boot;
     private final Drivers drivers;
@@ -146,7 +146,7 @@ public final class Agent implements AutoCloseable {
                 log.error("cannot save the last good config to {}: {}", lastGood.file(), e.toString());
             }
         }
-        if (fromZooKeeper) status.writeNow();
+        if (fromZooKeeper) status.update();
         firstApply.countDown();
     }
 

@@ -65,6 +65,28 @@ public final class Benchmarks {
             }
             results.put("zookeeper_watch", watches);
 
+            md.append("\n## Config fan-out: write to each agent's apply and status write, beside raw watches (µs)\n\n")
+                    .append("| N | rounds | raw notified p50 | raw notified p99 | raw notified+read p50 | raw notified+read p99 | agent applied p50 | applied p99 | applied max | status written p50 | status p99 | p99 applied / raw notified | p99 applied / raw notified+read |\n")
+                    .append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            Map<String, Object> fanOut = new LinkedHashMap<>();
+            ConfigFanOutBenchmark fan = new ConfigFanOutBenchmark(zk.connectString());
+            for (int n : quick ? new int[] {100} : new int[] {100, 1000}) {
+                log("config fan-out, " + n + " agents ...");
+                Map<String, Object> f = fan.run(n, n >= 1000 ? 10 : 20);
+                fanOut.put(Integer.toString(n), f);
+                @SuppressWarnings("unchecked") Map<String, Object> raw = (Map<String, Object>) f.get("raw_notified");
+                @SuppressWarnings("unchecked") Map<String, Object> rr = (Map<String, Object>) f.get("raw_notified_and_read");
+                @SuppressWarnings("unchecked") Map<String, Object> ap = (Map<String, Object>) f.get("agent_applied");
+                @SuppressWarnings("unchecked") Map<String, Object> st = (Map<String, Object>) f.get("agent_status_written");
+                md.append("| ").append(n).append(" | ").append(f.get("rounds")).append(" | ").append(raw.get("p50_us")).append(" | ")
+                        .append(raw.get("p99_us")).append(" | ").append(rr.get("p50_us")).append(" | ").append(rr.get("p99_us"))
+                        .append(" | ").append(ap.get("p50_us")).append(" | ").append(ap.get("p99_us"))
+                        .append(" | ").append(ap.get("max_us")).append(" | ").append(st.get("p50_us")).append(" | ")
+                        .append(st.get("p99_us")).append(" | ").append(f.get("p99_ratio_applied_to_raw")).append(" | ")
+                        .append(f.get("p99_ratio_applied_to_raw_read")).append(" |\n");
+            }
+            results.put("config_fan_out", fanOut);
+
             PahoBaseline paho = new PahoBaseline(broker.uri());
             log("raw Paho QoS 1 ...");
             paho.throughput(2000, 100); // warm-up

@@ -15,13 +15,20 @@ import org.slf4j.LoggerFactory;
  * Writes the status znode when its {@link StatusReport#stable() stable part} changes, on a thread of
  * its own (a ZooKeeper write may wait out a disconnection). A failed write is tried again, every
  * two seconds, until it goes through or a newer status replaces it.
+ *
+ * <p>After a config apply the write waits a random moment within {@link #SPREAD}: a fleet change
+ * reaches every gateway at once, and a thousand status writes in the same millisecond would queue
+ * on the ensemble ahead of everything else (the other gateways' config reads among them).
  */
 public final class StatusReporter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StatusReporter.class);
     private static final long RETRY_MS = 2000;
+    /** The window over which status writes after an apply are spread. */
+    public static final java.time.Duration SPREAD = java.time.Duration.ofMillis(500);
 
     private final StatusWriter writer;
     private final Supplier<StatusReport> source;
+    private final Runnable onWritten;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("meerkat-status").daemon(true).unstarted(r));
     private final AtomicBoolean pending = new AtomicBoolean();
@@ -29,18 +36,19 @@ public final class StatusReporter implements AutoCloseable {
 
     /** {@code source} gives the current status, or null while there is none to report yet. */
     public StatusReporter(StatusWriter writer, Supplier<StatusReport> source) {
+        this(writer, source, () -> { });
+    }
+
+    /** {@code onWritten} runs after each write that went through (benchmarks time it). */
+    public StatusReporter(StatusWriter writer, Supplier<StatusReport> source, Runnable onWritten) {
         this.writer = writer;
         this.source = source;
+        this.onWritten = onWritten;
     }
 
-    /** Something may have changed; writes soon if it did. Never blocks. */
+    /** Something may have changed (a config applied, a sensor's state, MQTT): written within {@link #SPREAD} if it did. Never blocks. */
     public void update() {
-        schedule(0);
-    }
-
-    /** Writes now, on the caller's thread (after an apply, so that "applied" and the status agree). */
-    public void writeNow() {
-        write();
+        schedule(java.util.concurrent.ThreadLocalRandom.current().nextLong(SPREAD.toMillis() + 1));
     }
 
     private void schedule(long delayMs) {
@@ -59,11 +67,13 @@ public final class StatusReporter implements AutoCloseable {
     private synchronized void write() {
         StatusReport report = source.get();
         if (report == null) return;
+        // Not a change worth a write by itself: reading times and buffer depth ride along.
         Map<String, Object> stable = report.stable();
         if (stable.equals(written)) return;
         try {
             writer.write(Json.write(report.toJson()));
             written = stable;
+            onWritten.run();
             log.debug("status written path={}", writer.path());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

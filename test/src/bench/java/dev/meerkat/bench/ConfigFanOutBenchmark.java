@@ -1,0 +1,206 @@
+package dev.meerkat.bench;
+
+import dev.meerkat.agent.Agent;
+import dev.meerkat.agent.status.StatusReport;
+import dev.meerkat.agent.status.StatusReporter;
+import dev.meerkat.config.EffectiveConfig;
+import java.time.Instant;
+import dev.meerkat.config.ConfigDocument;
+import dev.meerkat.config.ConfigLayers;
+import dev.meerkat.coordination.FleetPaths;
+import dev.meerkat.coordination.ZooKeeperClients;
+import dev.meerkat.coordination.configwatch.ConfigWatch;
+import dev.meerkat.coordination.status.StatusWriter;
+import dev.meerkat.config.BootstrapConfig;
+import dev.meerkat.drivers.Drivers;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.AddWatchMode;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+
+/**
+ * Config fan-out: an operator writes one fleet document; the time until each of N agents has
+ * applied it, and until each has written its status, beside the time until each of N raw
+ * ZooKeeper sessions is notified of the same kind of write (and has read the changed document, the
+ * least an agent must do), in the same run.
+ *
+ * <p>Each agent here is the agent's real config path: its own Curator session, the
+ * {@link ConfigWatch} on both subtrees with the agent's debounce, {@link ConfigLayers} (parse,
+ * validate, layer, digest) and the {@link StatusWriter}; not the sensors and MQTT link, so that a
+ * thousand of them fit in one JVM on two cores.
+ */
+final class ConfigFanOutBenchmark {
+    private final String connect;
+
+    ConfigFanOutBenchmark(String connect) {
+        this.connect = connect;
+    }
+
+    /** One agent's config path, with the times it applied and wrote each version. */
+    private static final class FanAgent implements AutoCloseable {
+        final CuratorFramework client;
+        final ConfigWatch watch;
+        final StatusReporter status;
+        volatile EffectiveConfig running;
+        final AtomicReference<Map<String, ConfigDocument>> inForce = new AtomicReference<>(Map.of());
+        volatile int appliedVersion = -1;
+        final Stats applied, written;
+        final AtomicReference<long[]> round;
+
+        FanAgent(String connect, String root, String device, Drivers drivers, Stats applied, Stats written,
+                 AtomicReference<long[]> round, CountDownLatch[] done) {
+            this.applied = applied;
+            this.written = written;
+            this.round = round;
+            BootstrapConfig.ZooKeeper zk = new BootstrapConfig.ZooKeeper(connect, root, Duration.ofSeconds(30), Optional.empty(), Optional.empty());
+            client = ZooKeeperClients.create(zk);
+            client.start();
+            FleetPaths paths = new FleetPaths(root, "fan", device);
+            status = new StatusReporter(new StatusWriter(client, paths.status()),
+                    () -> running == null ? null : new StatusReport(running, Instant.now(), List.of(), Map.of(), true, 0, "bench"),
+                    () -> {
+                        long[] r = round.get();
+                        if (r != null && r[0] == running.fleetVersion()) {
+                            written.add(System.nanoTime() - r[1]);
+                            done[0].countDown();
+                        }
+                    });
+            watch = new ConfigWatch(client, paths, Duration.ofMillis(Long.getLong("bench.debounceMs", Agent.DEBOUNCE.toMillis())), snap -> {
+                var result = ConfigLayers.build(snap.fleet(), snap.device(), drivers, inForce.get());
+                inForce.set(result.used());
+                int v = (int) result.config().fleetVersion();
+                if (v == appliedVersion) return;
+                appliedVersion = v;
+                long[] r = round.get();
+                if (r != null && r[0] == v) applied.add(System.nanoTime() - r[1]);
+                running = result.config();
+                status.update();
+            });
+            watch.start();
+        }
+
+        @Override
+        public void close() {
+            watch.close();
+            status.close();
+            client.close();
+        }
+    }
+
+    Map<String, Object> run(int n, int rounds) throws Exception {
+        String root = "/bench-fan-" + n + "-" + System.nanoTime();
+        String doc = root + "/fleets/fan/config/sensors/s1";
+        ZooKeeper operator = ZooKeeperBaseline.connect(connect);
+        Drivers drivers = Drivers.load();
+        List<FanAgent> agents = new ArrayList<>();
+        List<ZooKeeper> raw = new ArrayList<>();
+        Stats applied = new Stats(), written = new Stats(), rawNotified = new Stats(), rawRead = new Stats();
+        AtomicReference<long[]> round = new AtomicReference<>();
+        CountDownLatch[] done = {new CountDownLatch(0)};
+        try {
+            createAll(operator, doc, sensor(0));
+            createAll(operator, root + "/raw/fleets/fan/config/sensors/s1", sensor(0));
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                agents.add(new FanAgent(connect, root, "gw-" + i, drivers, applied, written, round, done));
+            }
+            Benchmarks.log(n + " agents started in " + Stats.round((System.nanoTime() - t0) / 1e9) + " s; waiting for their first apply");
+            waitFor(() -> agents.stream().allMatch(a -> a.appliedVersion == 0), Duration.ofMinutes(5), "first apply of " + n + " agents");
+
+            AtomicLong rawStart = new AtomicLong();
+            CountDownLatch[] rawDone = {new CountDownLatch(0)};
+            for (int i = 0; i < n; i++) {
+                ZooKeeper z = ZooKeeperBaseline.connect(connect);
+                raw.add(z);
+                // What an agent must do at the least: be notified, then read the changed document.
+                z.addWatch(root + "/raw/fleets/fan/config", e -> {
+                    if (e.getType() == Watcher.Event.EventType.NodeDataChanged) {
+                        rawNotified.add(System.nanoTime() - rawStart.get());
+                        z.getData(e.getPath(), false, (rc, path, ctx, data, stat) -> {
+                            rawRead.add(System.nanoTime() - rawStart.get());
+                            rawDone[0].countDown();
+                        }, null);
+                    }
+                }, AddWatchMode.PERSISTENT_RECURSIVE);
+            }
+
+            for (int r = 1; r <= rounds; r++) {
+                // Raw: the same kind of write, notifying N recursive watches.
+                rawDone[0] = new CountDownLatch(n);
+                rawStart.set(System.nanoTime());
+                operator.setData(root + "/raw/fleets/fan/config/sensors/s1", sensor(r), -1);
+                if (!rawDone[0].await(2, TimeUnit.MINUTES)) throw new IllegalStateException("raw round " + r + " incomplete");
+                Thread.sleep(100);
+
+                // The agents.
+                done[0] = new CountDownLatch(n);
+                round.set(new long[] {r, System.nanoTime()});
+                operator.setData(doc, sensor(r), -1);
+                if (!done[0].await(2, TimeUnit.MINUTES)) {
+                    throw new IllegalStateException("round " + r + ": " + done[0].getCount() + " of " + n + " agents did not apply");
+                }
+                Thread.sleep(100);
+            }
+        } finally {
+            try (ExecutorService pool = Executors.newFixedThreadPool(32)) {
+                for (FanAgent a : agents) pool.submit(a::close);
+                for (ZooKeeper z : raw) pool.submit(() -> {
+                    z.close(1000);
+                    return null;
+                });
+            }
+            operator.close();
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("agents", n);
+        m.put("rounds", rounds);
+        m.put("raw_notified", rawNotified.summary());
+        m.put("raw_notified_and_read", rawRead.summary());
+        m.put("agent_applied", applied.summary());
+        m.put("agent_status_written", written.summary());
+        m.put("p99_ratio_applied_to_raw", Math.round(applied.percentileMicros(99) / rawNotified.percentileMicros(99) * 100) / 100.0);
+        m.put("p50_ratio_applied_to_raw", Math.round(applied.percentileMicros(50) / rawNotified.percentileMicros(50) * 100) / 100.0);
+        m.put("p99_ratio_applied_to_raw_read", Math.round(applied.percentileMicros(99) / rawRead.percentileMicros(99) * 100) / 100.0);
+        return m;
+    }
+
+    private static byte[] sensor(int r) {
+        return ("{\"driver\":\"simulated\",\"interval\":\"" + (1000 + r) + "ms\"}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void createAll(ZooKeeper zk, String path, byte[] data) throws Exception {
+        StringBuilder p = new StringBuilder();
+        String[] parts = path.substring(1).split("/");
+        for (int i = 0; i < parts.length; i++) {
+            p.append('/').append(parts[i]);
+            try {
+                zk.create(p.toString(), i == parts.length - 1 ? data : new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            } catch (org.apache.zookeeper.KeeperException.NodeExistsException e) {
+                // made already
+            }
+        }
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier c, Duration timeout, String what) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new IllegalStateException("timed out: " + what);
+            Thread.sleep(50);
+        }
+    }
+}
