@@ -10,11 +10,11 @@ import dev.meerkat.config.Json;
 import dev.meerkat.test.fixtures.AgentProcess;
 import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fixtures;
+import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.MqttBroker;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
 import dev.meerkat.test.fixtures.RecordingSubscriber.Message;
 import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +34,7 @@ class GatewayEndToEndTest {
     static final String FLEET = "e2e";
     static ZooKeeperEnsemble zk;
     static MqttBroker mqtt;
+    static Fleet fleet;
     static CuratorFramework operator;
     static Path work;
 
@@ -42,54 +43,31 @@ class GatewayEndToEndTest {
         work = Fixtures.workDir("e2e");
         zk = Fixtures.ensemble(3, work.resolve("zk"));
         mqtt = Fixtures.broker(work.resolve("mqtt"));
-        operator = zk.client("meerkat", Duration.ofSeconds(30));
-        write("/fleets/" + FLEET + "/config/agent", "{\"mqtt\": {\"topicPrefix\": \"meerkat\", \"qos\": 1}}");
-        write("/fleets/" + FLEET + "/config/sensors/climate", """
+        fleet = new Fleet(FLEET, zk, work);
+        operator = fleet.operator();
+        fleet.fleetAgent("{\"mqtt\": {\"topicPrefix\": \"meerkat\", \"qos\": 1}}");
+        fleet.fleetSensor("climate", """
                 {"driver": "simulated", "interval": "200ms",
                  "settings": {"values": {"temperature": {"base": 21, "noise": 0.2, "unit": "Cel"},
                                          "humidity": {"base": 40, "noise": 1, "unit": "%RH"}}}}""");
-        write("/fleets/" + FLEET + "/config/sensors/off-here", "{\"driver\": \"simulated\", \"interval\": \"200ms\"}");
-        write("/fleets/" + FLEET + "/devices/gw-1/config/sensors/off-here", "{\"enabled\": false}");
-        write("/fleets/" + FLEET + "/devices/gw-1/config/sensors/door", "{\"driver\": \"simulated\", \"interval\": \"300ms\"}");
+        fleet.fleetSensor("off-here", "{\"driver\": \"simulated\", \"interval\": \"200ms\"}");
+        fleet.deviceSensor("gw-1", "off-here", "{\"enabled\": false}");
+        fleet.deviceSensor("gw-1", "door", "{\"driver\": \"simulated\", \"interval\": \"300ms\"}");
     }
 
     @AfterAll
     static void stop() {
-        if (operator != null) operator.close();
+        if (fleet != null) fleet.close();
         if (mqtt != null) mqtt.close();
         if (zk != null) zk.close();
     }
 
-    static void write(String path, String json) throws Exception {
-        operator.create().orSetData().creatingParentsIfNeeded().forPath(path, json.getBytes(StandardCharsets.UTF_8));
-    }
-
     static Path bootstrap(String device, String sessionTimeout) throws Exception {
-        Path file = work.resolve(device + ".yaml");
-        Files.writeString(file, """
-                device:
-                  id: %s
-                  fleet: %s
-                zookeeper:
-                  connect: %s
-                  sessionTimeout: %s
-                mqtt:
-                  uri: %s
-                storage:
-                  dir: %s
-                admin:
-                  socket: %s
-                """.formatted(device, FLEET, zk.connectString(), sessionTimeout, mqtt.uri(),
-                work.resolve(device + "-state"), work.resolve(device + "-state/admin.sock")));
-        return file;
+        return fleet.bootstrap(device, zk.connectString(), sessionTimeout, mqtt.uri());
     }
 
     static Stat member(String device) {
-        try {
-            return operator.checkExists().forPath("/fleets/" + FLEET + "/members/" + device);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return fleet.member(device);
     }
 
     @Test
