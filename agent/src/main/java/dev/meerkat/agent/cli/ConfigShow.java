@@ -3,8 +3,6 @@ package dev.meerkat.agent.cli;
 import dev.meerkat.agent.state.LastGoodConfig;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.ConfigDocument;
-import dev.meerkat.config.ConfigError;
-import dev.meerkat.config.ConfigException;
 import dev.meerkat.config.ConfigLayer;
 import dev.meerkat.config.ConfigLayers;
 import dev.meerkat.config.Json;
@@ -37,14 +35,9 @@ final class ConfigShow implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        BootstrapConfig boot;
-        try {
-            boot = BootstrapConfig.load(config);
-        } catch (ConfigException e) {
-            System.err.println("meerkat config show: the bootstrap config is not valid:");
-            for (ConfigError err : e.errors()) System.err.println("  " + err);
-            return Main.FAILED;
-        }
+        var loaded = Bootstrap.load(config, "meerkat config show");
+        if (loaded.isEmpty()) return Main.FAILED;
+        BootstrapConfig boot = loaded.get();
         LastGoodConfig store = new LastGoodConfig(boot.storageDir());
         Optional<LastGoodConfig.Saved> saved = store.load();
         if (saved.isEmpty()) {

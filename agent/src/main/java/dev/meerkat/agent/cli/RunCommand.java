@@ -3,8 +3,6 @@ package dev.meerkat.agent.cli;
 import dev.meerkat.agent.Agent;
 import dev.meerkat.agent.logging.Logging;
 import dev.meerkat.config.BootstrapConfig;
-import dev.meerkat.config.ConfigError;
-import dev.meerkat.config.ConfigException;
 import dev.meerkat.drivers.Drivers;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -27,14 +25,9 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Logging.setUp("info");
-        BootstrapConfig boot;
-        try {
-            boot = BootstrapConfig.load(config);
-        } catch (ConfigException e) {
-            System.err.println("meerkat: the bootstrap config is not valid:");
-            for (ConfigError err : e.errors()) System.err.println("  " + err);
-            return Main.FAILED;
-        }
+        var loaded = Bootstrap.load(config, "meerkat");
+        if (loaded.isEmpty()) return Main.FAILED;
+        BootstrapConfig boot = loaded.get();
         Agent agent = new Agent(boot, Drivers.load(), Clock.systemUTC());
         CountDownLatch stop = new CountDownLatch(1);
         Thread main = Thread.currentThread();
