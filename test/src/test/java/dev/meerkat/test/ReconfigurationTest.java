@@ -153,6 +153,30 @@ class ReconfigurationTest {
         }
     }
 
+    @Test
+    void aBurstOfChangesBecomesOneApply() throws Exception {
+        try (Fleet fleet = new Fleet("burst", zk, work)) {
+            fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"1s\"}");
+            try (AgentProcess agent = start(fleet, "gw-1")) {
+                Await.until(Duration.ofSeconds(30), "first apply", () -> fleet.status("gw-1").isPresent(), agent::log);
+                int before = count(agent.log(), "config applied");
+                // Ten documents in one transaction: ten notifications within a few milliseconds.
+                var ops = new java.util.ArrayList<org.apache.curator.framework.api.transaction.CuratorOp>();
+                for (int i = 0; i < 10; i++) {
+                    ops.add(fleet.operator().transactionOp().create().forPath("/fleets/burst/config/sensors/s" + i,
+                            "{\"driver\": \"simulated\", \"interval\": \"1s\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                }
+                fleet.operator().transaction().forOperations(ops);
+                Await.until(Duration.ofSeconds(10), "all ten running",
+                        () -> status(fleet, "gw-1").path("sensors").size() == 11, () -> fleet.status("gw-1").toString());
+                Thread.sleep(500); // any straggling apply would show by now
+                int applies = count(agent.log(), "config applied") - before;
+                // One apply as a rule; two when the ten reads straddle the 5 ms window on a loaded machine.
+                assertTrue(applies >= 1 && applies <= 2, applies + " applies for one burst:\n" + agent.log());
+            }
+        }
+    }
+
     static boolean hasError(Fleet fleet, String znode, String path) {
         for (JsonNode e : fleet.status("gw-1").map(s -> s.path("config").path("errors")).orElseThrow()) {
             if (e.path("znode").asText().equals(znode) && e.path("path").asText().equals(path)) return true;
