@@ -11,7 +11,6 @@ import dev.meerkat.agent.state.LastGoodConfig;
 import dev.meerkat.agent.status.StatusReport;
 import dev.meerkat.agent.status.StatusReporter;
 import dev.meerkat.config.BootstrapConfig;
-import dev.meerkat.config.ConfigLayer;
 import dev.meerkat.config.ConfigLayers;
 import dev.meerkat.config.EffectiveConfig;
 import dev.meerkat.config.SensorConfig;
@@ -204,11 +203,6 @@ public final class Agent implements AutoCloseable {
         return reconfigurer.running();
     }
 
-    /** How many times a changed config was applied (the first start counts). */
-    public long applies() {
-        return reconfigurer.applies();
-    }
-
     public boolean registered() {
         return registration != null && registration.isRegistered();
     }
@@ -219,15 +213,6 @@ public final class Agent implements AutoCloseable {
 
     public Map<String, SensorRunner> sensors() {
         return sampler == null ? Map.of() : sampler.sensors();
-    }
-
-    public long acknowledged() {
-        return outbox == null ? 0 : outbox.acknowledged();
-    }
-
-    /** The layers in force now, as a config show would print them. */
-    public ConfigLayer[] layersInForce() {
-        return reconfigurer.layers();
     }
 
     /**

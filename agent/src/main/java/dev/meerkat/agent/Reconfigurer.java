@@ -5,7 +5,6 @@ import dev.meerkat.agent.sampling.Sampler;
 import dev.meerkat.config.AgentSettings;
 import dev.meerkat.config.ConfigDocument;
 import dev.meerkat.config.ConfigError;
-import dev.meerkat.config.ConfigLayer;
 import dev.meerkat.config.ConfigLayers;
 import dev.meerkat.config.EffectiveConfig;
 import dev.meerkat.config.SensorConfig;
@@ -48,8 +47,6 @@ final class Reconfigurer {
     private volatile Instant appliedAt;
     private volatile List<ConfigError> errors = List.of();
     private volatile Map<String, ConfigDocument> inForce = Map.of();
-    private volatile ConfigLayer[] layers = {ConfigLayer.empty(), ConfigLayer.empty()};
-    private volatile long applies;
 
     Reconfigurer(Parts parts, Clock clock) {
         this.parts = parts;
@@ -60,7 +57,6 @@ final class Reconfigurer {
         reportErrors(result.errors());
         boolean documentsChanged = !sameDocuments(inForce, result.used());
         inForce = result.used();
-        layers = new ConfigLayer[] {result.usedFleet(), result.usedDevice()};
         EffectiveConfig next = result.config();
         EffectiveConfig was = running;
         if (was != null && was.digest().equals(next.digest()) && was.fleetVersion() == next.fleetVersion()
@@ -81,7 +77,6 @@ final class Reconfigurer {
         running = next;
         Sampler.Changes changes = parts.applySensors(next.sensors());
         appliedAt = clock.instant();
-        applies++;
         log.info("config applied fleetVersion={} deviceVersion={} digest={} sensors: {}", next.fleetVersion(),
                 next.deviceVersion(), next.digest().substring(0, 19), changes);
         return new Outcome(true, documentsChanged);
@@ -121,11 +116,4 @@ final class Reconfigurer {
         return inForce;
     }
 
-    ConfigLayer[] layers() {
-        return layers.clone();
-    }
-
-    long applies() {
-        return applies;
-    }
 }

@@ -11,6 +11,7 @@ import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fixtures;
 import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.MqttBroker;
+import dev.meerkat.test.fixtures.Servers;
 import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /** {@code meerkat config validate|push|show} through the launcher, with their exit codes. */
 class ConfigCommandTest {
+    static Servers servers;
     static ZooKeeperEnsemble zk;
     static MqttBroker mqtt;
     static Path work;
@@ -29,9 +31,10 @@ class ConfigCommandTest {
 
     @BeforeAll
     static void servers() throws Exception {
-        work = Fixtures.workDir("config-cli");
-        zk = Fixtures.ensemble(3, work.resolve("zk"));
-        mqtt = Fixtures.broker(work.resolve("mqtt"));
+        servers = Servers.start("config-cli");
+        work = servers.work();
+        zk = servers.zk();
+        mqtt = servers.mqtt();
         // An operator's laptop: only the zookeeper section.
         operatorConfig = work.resolve("operator.yaml");
         Files.writeString(operatorConfig, "zookeeper:\n  connect: " + zk.connectString() + "\n");
@@ -39,8 +42,7 @@ class ConfigCommandTest {
 
     @AfterAll
     static void stop() {
-        if (mqtt != null) mqtt.close();
-        if (zk != null) zk.close();
+        if (servers != null) servers.close();
     }
 
     record Run(int code, String out) {}

@@ -13,6 +13,7 @@ import dev.meerkat.test.fixtures.Fixtures;
 import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.MqttBroker;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
+import dev.meerkat.test.fixtures.Servers;
 import dev.meerkat.test.fixtures.RecordingSubscriber.Message;
 import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
 import java.nio.file.Files;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Test;
  */
 class GatewayEndToEndTest {
     static final String FLEET = "e2e";
+    static Servers servers;
     static ZooKeeperEnsemble zk;
     static MqttBroker mqtt;
     static Fleet fleet;
@@ -40,9 +42,10 @@ class GatewayEndToEndTest {
 
     @BeforeAll
     static void servers() throws Exception {
-        work = Fixtures.workDir("e2e");
-        zk = Fixtures.ensemble(3, work.resolve("zk"));
-        mqtt = Fixtures.broker(work.resolve("mqtt"));
+        servers = Servers.start("e2e");
+        work = servers.work();
+        zk = servers.zk();
+        mqtt = servers.mqtt();
         fleet = new Fleet(FLEET, zk, work);
         operator = fleet.operator();
         fleet.fleetAgent("{\"mqtt\": {\"topicPrefix\": \"meerkat\", \"qos\": 1}}");
@@ -58,8 +61,7 @@ class GatewayEndToEndTest {
     @AfterAll
     static void stop() {
         if (fleet != null) fleet.close();
-        if (mqtt != null) mqtt.close();
-        if (zk != null) zk.close();
+        if (servers != null) servers.close();
     }
 
     static Path bootstrap(String device, String sessionTimeout) throws Exception {

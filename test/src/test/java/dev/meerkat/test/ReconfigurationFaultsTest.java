@@ -10,6 +10,7 @@ import dev.meerkat.test.fixtures.Fixtures;
 import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.MqttBroker;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
+import dev.meerkat.test.fixtures.Servers;
 import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,21 +25,22 @@ import org.junit.jupiter.api.Test;
  * it kills servers.
  */
 class ReconfigurationFaultsTest {
+    Servers servers;
     ZooKeeperEnsemble zk;
     MqttBroker mqtt;
     Path work;
 
     @BeforeEach
     void servers() throws Exception {
-        work = Fixtures.workDir("reconfig-faults");
-        zk = Fixtures.ensemble(3, work.resolve("zk"));
-        mqtt = Fixtures.broker(work.resolve("mqtt"));
+        servers = Servers.start("reconfig-faults");
+        work = servers.work();
+        zk = servers.zk();
+        mqtt = servers.mqtt();
     }
 
     @AfterEach
     void stop() {
-        if (mqtt != null) mqtt.close();
-        if (zk != null) zk.close();
+        if (servers != null) servers.close();
     }
 
     /** The agent talks to server {@code i} only, so killing it cuts the agent off and nobody else. */

@@ -10,6 +10,7 @@ import dev.meerkat.test.fixtures.Fixtures;
 import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.MqttBroker;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
+import dev.meerkat.test.fixtures.Servers;
 import dev.meerkat.test.fixtures.RecordingSubscriber.Message;
 import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
 import java.nio.file.Path;
@@ -26,21 +27,22 @@ import org.junit.jupiter.api.Test;
  * a restart, touching only what it changes; a bad document is reported and the rest keeps running.
  */
 class ReconfigurationTest {
+    static Servers servers;
     static ZooKeeperEnsemble zk;
     static MqttBroker mqtt;
     static Path work;
 
     @BeforeAll
     static void servers() throws Exception {
-        work = Fixtures.workDir("reconfig");
-        zk = Fixtures.ensemble(3, work.resolve("zk"));
-        mqtt = Fixtures.broker(work.resolve("mqtt"));
+        servers = Servers.start("reconfig");
+        work = servers.work();
+        zk = servers.zk();
+        mqtt = servers.mqtt();
     }
 
     @AfterAll
     static void stop() {
-        if (mqtt != null) mqtt.close();
-        if (zk != null) zk.close();
+        if (servers != null) servers.close();
     }
 
     static AgentProcess start(Fleet fleet, String device) throws Exception {

@@ -29,7 +29,7 @@ public final class Outbox implements AutoCloseable {
     private final int capacity;
     private final Deque<Pending> queue = new ArrayDeque<>();
     private final Thread sender;
-    private final AtomicLong enqueued = new AtomicLong(), acknowledged = new AtomicLong(), dropped = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
     private boolean inFlight;
     private volatile boolean closing;
 
@@ -59,7 +59,6 @@ public final class Outbox implements AutoCloseable {
                 if (n == 1 || n % 1000 == 0) log.warn("outbox full (capacity={}), dropped the oldest reading, dropped={}", capacity, n);
             }
             queue.addLast(new Pending(topic, payload, qos));
-            enqueued.incrementAndGet();
             queue.notifyAll();
         }
     }
@@ -78,18 +77,6 @@ public final class Outbox implements AutoCloseable {
 
     public boolean connected() {
         return link.isConnected();
-    }
-
-    public long enqueued() {
-        return enqueued.get();
-    }
-
-    public long acknowledged() {
-        return acknowledged.get();
-    }
-
-    public long dropped() {
-        return dropped.get();
     }
 
     public int depth() {
@@ -137,7 +124,6 @@ public final class Outbox implements AutoCloseable {
                     if (sent) {
                         // offer() may have dropped it meanwhile; only remove the very same entry.
                         if (queue.peekFirst() == next) queue.pollFirst();
-                        acknowledged.incrementAndGet();
                     }
                     inFlight = false;
                     queue.notifyAll();

@@ -39,7 +39,7 @@ public final class SensorRunner {
     private final Sampler.SeqSource seqs;
     private final Consumer<Taken> sink;
     private final AtomicBoolean busy = new AtomicBoolean();
-    private final AtomicLong readings = new AtomicLong(), errors = new AtomicLong(), overruns = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong(), overruns = new AtomicLong();
     private final AtomicReference<Taken> last = new AtomicReference<>();
     private volatile Sensor sensor;
     private volatile State state = State.STARTING;
@@ -99,7 +99,6 @@ public final class SensorRunner {
             Instant ts = context.clock().instant();
             Sample sample = sensor.read();
             Taken t = new Taken(config, seqs.next(config.id()), ts, sample);
-            readings.incrementAndGet();
             last.set(t);
             sink.accept(t);
             setState(State.OK);
@@ -132,16 +131,8 @@ public final class SensorRunner {
         return config;
     }
 
-    public long readings() {
-        return readings.get();
-    }
-
     public long errors() {
         return errors.get();
-    }
-
-    public long overruns() {
-        return overruns.get();
     }
 
     public Taken last() {

@@ -92,7 +92,7 @@ public final class ConfigWatch implements Closeable {
     }
 
     /** True once both caches have read their subtree for the first time. */
-    public boolean initialized() {
+    private boolean initialized() {
         return initialized.get() >= 2;
     }
 
@@ -121,8 +121,7 @@ public final class ConfigWatch implements Closeable {
         }
     }
 
-    /** Both layers as the caches hold them now. */
-    public Snapshot snapshot() {
+    private Snapshot snapshot() {
         return new Snapshot(layer(fleetCache, fleetRoot), layer(deviceCache, deviceRoot));
     }
 
