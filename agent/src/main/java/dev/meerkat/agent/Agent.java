@@ -19,6 +19,7 @@ import dev.meerkat.coordination.ZooKeeperClients;
 import dev.meerkat.coordination.configwatch.ConfigWatch;
 import dev.meerkat.coordination.registration.MemberInfo;
 import dev.meerkat.coordination.registration.Registration;
+import dev.meerkat.coordination.session.Session;
 import dev.meerkat.coordination.status.StatusWriter;
 import dev.meerkat.drivers.DriverContext;
 import dev.meerkat.drivers.Drivers;
@@ -57,6 +58,7 @@ public final class Agent implements AutoCloseable {
     private final Reconfigurer reconfigurer;
     private final CountDownLatch firstApply = new CountDownLatch(1);
     private CuratorFramework zk;
+    private Session session;
     private Registration registration;
     private SeqStore seqs;
     private Outbox outbox;
@@ -104,10 +106,11 @@ public final class Agent implements AutoCloseable {
         Files.createDirectories(boot.storageDir());
         seqs = new SeqStore(boot.storageDir());
         zk = ZooKeeperClients.create(boot.zookeeper());
+        session = new Session(zk, boot.zookeeper().sessionTimeout());
         zk.start();
         status = new StatusReporter(new StatusWriter(zk, paths.status()), this::statusReport);
-        registration = new Registration(zk, paths.member(), memberInfo());
-        registration.start();
+        registration = new Registration(zk, paths.member(), memberInfo(), Optional.of(boot.storageDir().resolve("session")));
+        registration.start(session);
 
         Optional<LastGoodConfig.Saved> saved = loadLastGood();
         saved.ifPresent(s -> {
@@ -116,7 +119,7 @@ public final class Agent implements AutoCloseable {
         });
         watch = new ConfigWatch(zk, paths, DEBOUNCE,
                 snapshot -> apply(ConfigLayers.build(snapshot.fleet(), snapshot.device(), drivers, reconfigurer.inForce()), true));
-        watch.start();
+        watch.start(session);
         if (saved.isEmpty()) {
             while (!firstApply.await(10, TimeUnit.SECONDS)) {
                 log.warn("waiting for ZooKeeper to read the config connect={}", boot.zookeeper().connect());
@@ -240,6 +243,7 @@ public final class Agent implements AutoCloseable {
         if (registration != null) registration.close();
         if (outbox != null) outbox.close();
         if (status != null) status.close();
+        if (session != null) session.close();
         if (zk != null) zk.close();
         if (seqs != null) seqs.close();
         log.info("agent stopped device={}", boot.device().id());

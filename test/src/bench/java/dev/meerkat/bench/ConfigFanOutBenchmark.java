@@ -10,6 +10,7 @@ import dev.meerkat.config.ConfigLayers;
 import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.coordination.ZooKeeperClients;
 import dev.meerkat.coordination.configwatch.ConfigWatch;
+import dev.meerkat.coordination.session.Session;
 import dev.meerkat.coordination.status.StatusWriter;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.drivers.Drivers;
@@ -55,6 +56,7 @@ final class ConfigFanOutBenchmark {
     private static final class FanAgent implements AutoCloseable {
         final CuratorFramework client;
         final ConfigWatch watch;
+        Session session;
         final StatusReporter status;
         volatile EffectiveConfig running;
         final AtomicReference<Map<String, ConfigDocument>> inForce = new AtomicReference<>(Map.of());
@@ -91,12 +93,14 @@ final class ConfigFanOutBenchmark {
                 running = result.config();
                 status.update();
             });
-            watch.start();
+            session = new Session(client, zk.sessionTimeout());
+            watch.start(session);
         }
 
         @Override
         public void close() {
             watch.close();
+            session.close();
             status.close();
             client.close();
         }

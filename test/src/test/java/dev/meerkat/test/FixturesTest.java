@@ -1,17 +1,12 @@
 package dev.meerkat.test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.meerkat.config.Json;
-import dev.meerkat.coordination.registration.MemberInfo;
-import dev.meerkat.coordination.registration.Registration;
 import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fixtures;
 import dev.meerkat.test.fixtures.MqttBroker;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
-import dev.meerkat.test.fixtures.SessionExpiry;
 import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -21,7 +16,6 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import java.util.concurrent.TimeUnit;
-import org.apache.zookeeper.data.Stat;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
@@ -67,27 +61,6 @@ class FixturesTest {
     }
 
     @Test
-    void anExpiredSessionLosesItsEphemeralAndRegistrationComesBackUnderTheNewSession() throws Exception {
-        try (CuratorFramework c = zk.client("fixtures", Duration.ofSeconds(10))) {
-            MemberInfo info = new MemberInfo("gw-x", "f", "0", "0", "h", List.of(), "t", List.of());
-            try (Registration r = new Registration(c, "/fleets/f/members/gw-x", info)) {
-                r.start();
-                assertTrue(r.awaitRegistered(Duration.ofSeconds(10)));
-                assertTrue(r.isRegistered());
-                long before = c.getZookeeperClient().getZooKeeper().getSessionId();
-                SessionExpiry.expire(c, zk.connectString());
-                Await.until(Duration.ofSeconds(30), "a new session", () -> sessionId(c) != before && sessionId(c) != 0);
-                Await.until(Duration.ofSeconds(30), "registered again under the new session", r::isRegistered);
-                Stat stat = c.checkExists().forPath("/fleets/f/members/gw-x");
-                assertEquals(sessionId(c), stat.getEphemeralOwner());
-                assertNotEquals(before, stat.getEphemeralOwner());
-                assertEquals("gw-x", Json.mapper().readTree(c.getData().forPath("/fleets/f/members/gw-x")).path("device").asText());
-            }
-            assertEquals(null, c.checkExists().forPath("/fleets/f/members/gw-x"), "close() deletes the member znode");
-        }
-    }
-
-    @Test
     void theBrokerDeliversRestartsOnItsPortAndTheRecorderKeepsOrder() throws Exception {
         try (MqttBroker broker = Fixtures.broker(work.resolve("mqtt"));
              RecordingSubscriber rec = new RecordingSubscriber(broker.uri(), "t/#", 1)) {
@@ -113,14 +86,6 @@ class FixturesTest {
             return zk.leader();
         } catch (Exception e) {
             return -1;
-        }
-    }
-
-    static long sessionId(CuratorFramework c) {
-        try {
-            return c.getZookeeperClient().getZooKeeper().getSessionId();
-        } catch (Exception e) {
-            return 0;
         }
     }
 

@@ -3,6 +3,7 @@ package dev.meerkat.coordination.configwatch;
 import dev.meerkat.config.ConfigDocument;
 import dev.meerkat.config.ConfigLayer;
 import dev.meerkat.coordination.FleetPaths;
+import dev.meerkat.coordination.session.Session;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.Optional;
@@ -17,8 +18,6 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
-import org.apache.curator.framework.state.ConnectionState;
-import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.utils.ZKPaths;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * the receiver compares versions and digests, so a change made while the agent was away is applied
  * once.
  */
-public final class ConfigWatch implements Closeable {
+public final class ConfigWatch implements Session.Listener, Closeable {
     private static final Logger log = LoggerFactory.getLogger(ConfigWatch.class);
     /** After a reconnect, a snapshot once the caches have had time to re-read. */
     private static final Duration RECONCILE_DELAY = Duration.ofSeconds(1);
@@ -43,7 +42,6 @@ public final class ConfigWatch implements Closeable {
     /** Both layers as the caches hold them now. */
     public record Snapshot(ConfigLayer fleet, ConfigLayer device) {}
 
-    private final CuratorFramework client;
     private final FleetPaths paths;
     private final String fleetRoot, deviceRoot;
     private final Consumer<Snapshot> receiver;
@@ -52,12 +50,11 @@ public final class ConfigWatch implements Closeable {
     private final ScheduledExecutorService applier;
     private final AtomicBoolean pending = new AtomicBoolean();
     private final AtomicInteger initialized = new AtomicInteger();
-    private final ConnectionStateListener connection = this::stateChanged;
     private final AtomicBoolean started = new AtomicBoolean(), closed = new AtomicBoolean();
+    private Session session;
 
     /** {@code receiver} runs on the watch's own thread, one snapshot at a time. */
     public ConfigWatch(CuratorFramework client, FleetPaths paths, Duration debounce, Consumer<Snapshot> receiver) {
-        this.client = client;
         this.paths = paths;
         this.fleetRoot = paths.fleetConfig();
         this.deviceRoot = paths.deviceConfig();
@@ -70,7 +67,8 @@ public final class ConfigWatch implements Closeable {
                 .name("meerkat-config-" + paths.device()).daemon(true).unstarted(r));
     }
 
-    public void start() {
+    /** Starts both caches; {@code session} tells of reconnects, after which both layers are reconciled. */
+    public void start(Session session) {
         if (!started.compareAndSet(false, true)) throw new IllegalStateException("already started");
         for (CuratorCache cache : new CuratorCache[] {fleetCache, deviceCache}) {
             cache.listenable().addListener(new CuratorCacheListener() {
@@ -85,7 +83,8 @@ public final class ConfigWatch implements Closeable {
                 }
             });
         }
-        client.getConnectionStateListenable().addListener(connection);
+        this.session = session;
+        session.listen(this);
         fleetCache.start();
         deviceCache.start();
         log.info("watching config fleet={} device={}", fleetRoot, deviceRoot);
@@ -96,9 +95,10 @@ public final class ConfigWatch implements Closeable {
         return initialized.get() >= 2;
     }
 
-    private void stateChanged(CuratorFramework c, ConnectionState state) {
-        if (state == ConnectionState.RECONNECTED) changed(RECONCILE_DELAY);
-        // SUSPENDED and LOST: nothing to do here; the caches resync themselves on reconnect.
+    /** After a reconnect, same session or new; SUSPENDED and LOST need nothing: the caches resync themselves. */
+    @Override
+    public void connected(long sessionId, boolean newSession) {
+        changed(RECONCILE_DELAY);
     }
 
     private void changed(Duration delay) {
@@ -143,7 +143,7 @@ public final class ConfigWatch implements Closeable {
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) return;
-        client.getConnectionStateListenable().removeListener(connection);
+        if (session != null) session.unlisten(this);
         fleetCache.close();
         deviceCache.close();
         applier.shutdownNow();

@@ -1,51 +1,121 @@
 package dev.meerkat.coordination.registration;
 
 import dev.meerkat.config.Json;
+import dev.meerkat.coordination.session.Session;
 import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.apache.curator.framework.api.CuratorWatcher;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway's ephemeral member znode (SPEC §5). Curator's {@link PersistentNode} keeps it there:
- * it creates it again under a new session after an expiry, and deletes it on {@link #close()}.
+ * The gateway's member znode {@code /fleets/F/members/D} (SPEC §5): ephemeral, and counted only
+ * when its {@code ephemeralOwner} is this agent's current session.
+ *
+ * <p>One platform thread does all the work, one pass at a time, whenever something may have
+ * changed: the first connect, a reconnect under the same session (verify ownership), a new
+ * session after an expiry (register again), the znode deleted or changed by someone else (a watch).
+ * A pass:
+ * <ol>
+ *   <li>creates the znode; done if that works;
+ *   <li>if it exists and this session owns it: done (its content corrected if needed);
+ *   <li>if it exists and belongs to an earlier session <em>of this gateway</em> (this process's
+ *       previous session, declared lost before the servers expired it; or the session of the
+ *       process that ran before a crash, read from {@code storage.dir/session}): takes it over in
+ *       one transaction, deleting that version and creating its own, so that the fleet never sees
+ *       the gateway missing and never sees two owners;
+ *   <li>if it belongs to a session this gateway does not know: another agent may run with the same
+ *       device id. It is left alone, the conflict is logged and reported, and the pass runs again
+ *       when that znode goes.
+ * </ol>
+ * A pass that fails on the connection is tried again with a backoff (200 ms doubling to 5 s).
  */
-public final class Registration implements Closeable {
+public final class Registration implements Session.Listener, Closeable {
     private static final Logger log = LoggerFactory.getLogger(Registration.class);
+    private static final long RETRY_MIN_MS = 200, RETRY_MAX_MS = 5_000;
 
     private final CuratorFramework client;
     private final String path;
-    private final PersistentNode node;
+    private final byte[] data;
+    private final Optional<Path> sessionFile;
+    /** Sessions this gateway had before the current one: their znode may be taken over. */
+    private final Set<Long> earlier = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService worker;
+    private final AtomicBoolean pending = new AtomicBoolean(), closed = new AtomicBoolean();
+    private final CountDownLatch firstRegistered = new CountDownLatch(1);
+    private final CuratorWatcher watcher = event -> {
+        if (event.getType() != Watcher.Event.EventType.None) schedule(0);
+    };
+    private volatile long ownedBy;
+    private volatile long conflictWith;
+    private long retryMs = RETRY_MIN_MS;
 
-    public Registration(CuratorFramework client, String path, MemberInfo info) {
+    /**
+     * @param sessionFile where the session of the last registration is kept across restarts
+     *     ({@code storage.dir/session}), so that the next start can take over the znode of a process
+     *     that crashed; empty to keep nothing
+     */
+    public Registration(CuratorFramework client, String path, MemberInfo info, Optional<Path> sessionFile) {
         this.client = client;
         this.path = path;
-        this.node = new PersistentNode(client, CreateMode.EPHEMERAL, false, path, Json.write(info));
+        this.data = Json.write(info);
+        this.sessionFile = sessionFile;
+        sessionFile.flatMap(Registration::readSession).ifPresent(earlier::add);
+        this.worker = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
+                .name("meerkat-registration").daemon(true).unstarted(r));
     }
 
-    public void start() {
-        node.start();
+    /** Starts registering with {@code session}'s connects (at once if it is connected already). */
+    public void start(Session session) {
+        session.listen(this);
         log.info("registration started path={}", path);
     }
 
-    /** Waits for the first create; false when it did not happen in time (it goes on trying). */
+    @Override
+    public void connected(long sessionId, boolean newSession) {
+        schedule(0);
+    }
+
+    @Override
+    public void lost() {
+        long was = ownedBy;
+        if (was != 0) earlier.add(was);
+        ownedBy = 0;
+    }
+
+    /** Waits until registered for the first time; false when that did not happen in time (it goes on trying). */
     public boolean awaitRegistered(Duration timeout) throws InterruptedException {
-        return node.waitForInitialCreate(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return firstRegistered.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
-     * Registered means: the znode exists and its owner is this client's current session, not a
-     * previous one whose znode has not gone yet.
+     * Registered means: the znode exists and its owner is this client's current session, not an
+     * earlier one whose znode has not gone yet. Asks ZooKeeper (blocking; not for hot paths).
      */
     public boolean isRegistered() {
         try {
             Stat stat = client.checkExists().forPath(path);
-            return stat != null && stat.getEphemeralOwner() == client.getZookeeperClient().getZooKeeper().getSessionId();
+            return stat != null && stat.getEphemeralOwner() == currentSession();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -54,17 +124,150 @@ public final class Registration implements Closeable {
         }
     }
 
+    /** The session this agent last verified as the owner, or 0: what the status reports, without a round trip. */
+    public long ownedBy() {
+        return ownedBy;
+    }
+
+    /** The session of another agent holding this device's znode, or 0 when there is no such conflict. */
+    public long conflictWith() {
+        return conflictWith;
+    }
+
     public String path() {
         return path;
     }
 
-    /** Deletes the member znode now (not at session expiry). Idempotent. */
+    private void schedule(long delayMs) {
+        if (closed.get()) return;
+        if (pending.compareAndSet(false, true)) {
+            try {
+                worker.schedule(this::pass, delayMs, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                pending.set(false);
+            }
+        }
+    }
+
+    private long currentSession() throws Exception {
+        return client.getZookeeperClient().getZooKeeper().getSessionId();
+    }
+
+    /** One registration pass (see the class comment), on the worker thread. */
+    private void pass() {
+        pending.set(false);
+        if (closed.get()) return;
+        try {
+            if (!client.getZookeeperClient().isConnected()) return; // the next connect schedules a pass
+            long session = currentSession();
+            try {
+                client.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, data);
+                registered(session, "created");
+                watch(session);
+            } catch (KeeperException.NodeExistsException exists) {
+                Stat stat = new Stat();
+                byte[] current = client.getData().storingStatIn(stat).usingWatcher(watcher).forPath(path);
+                long owner = stat.getEphemeralOwner();
+                if (owner == session) {
+                    if (!Arrays.equals(current, data)) client.setData().withVersion(stat.getVersion()).forPath(path, data);
+                    registered(session, "verified");
+                } else if (owner != 0 && earlier.contains(owner)) {
+                    client.transaction().forOperations(
+                            client.transactionOp().delete().withVersion(stat.getVersion()).forPath(path),
+                            client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(path, data));
+                    registered(session, "taken over from this gateway's earlier session 0x" + Long.toHexString(owner)
+                            + ", which the servers had not ended yet");
+                    watch(session);
+                } else {
+                    conflict(owner);
+                }
+            }
+            retryMs = RETRY_MIN_MS;
+        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException raced) {
+            schedule(0); // the znode changed between two steps: look again
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            if (closed.get()) return;
+            log.warn("registration pass failed path={}, again in {}ms: {}", path, retryMs, e.toString());
+            schedule(retryMs);
+            retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
+        }
+    }
+
+    /** Sets the watch that tells of the znode being deleted or changed by someone else. */
+    private void watch(long session) throws Exception {
+        Stat stat = client.checkExists().usingWatcher(watcher).forPath(path);
+        if (stat == null || stat.getEphemeralOwner() != session) schedule(0);
+    }
+
+    private void registered(long session, String how) {
+        conflictWith = 0;
+        if (ownedBy != session) {
+            ownedBy = session;
+            log.info("registered path={} session=0x{} ({})", path, Long.toHexString(session), how);
+            saveSession(session);
+        }
+        firstRegistered.countDown();
+    }
+
+    private void conflict(long owner) {
+        ownedBy = 0;
+        if (conflictWith != owner) {
+            conflictWith = owner;
+            log.error("not registered: {} belongs to session 0x{}, which is not this agent's;"
+                            + " is another agent running with device id {}? Waiting for that znode to go",
+                    path, Long.toHexString(owner), path.substring(path.lastIndexOf('/') + 1));
+        }
+    }
+
+    private void saveSession(long session) {
+        if (sessionFile.isEmpty()) return;
+        Path file = sessionFile.get();
+        try {
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.writeString(tmp, "0x" + Long.toHexString(session) + "\n", StandardCharsets.US_ASCII);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            log.warn("cannot record the session in {}; after a crash the next start waits for it to expire: {}", file, e.toString());
+        }
+    }
+
+    private static Optional<Long> readSession(Path file) {
+        try {
+            String s = Files.readString(file, StandardCharsets.US_ASCII).strip();
+            return Optional.of(Long.parseUnsignedLong(s.startsWith("0x") ? s.substring(2) : s, 16));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | NumberFormatException e) {
+            log.warn("ignoring {}: {}", file, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Deletes the member znode now (not at session expiry), if this session owns it. Idempotent.
+     * Without a connection it leaves it: closing the session removes it, or the servers do when the
+     * session times out.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) return;
+        worker.shutdownNow();
         try {
-            node.close();
+            worker.awaitTermination(5, TimeUnit.SECONDS);
+            if (!client.getZookeeperClient().isConnected()) return;
+            Stat stat = client.checkExists().forPath(path);
+            if (stat != null && stat.getEphemeralOwner() == currentSession()) {
+                client.delete().withVersion(stat.getVersion()).forPath(path);
+                log.info("unregistered path={}", path);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (Exception e) {
             log.warn("could not delete the member znode path={}; it goes when the session ends: {}", path, e.toString());
+        } finally {
+            ownedBy = 0;
         }
     }
 }
