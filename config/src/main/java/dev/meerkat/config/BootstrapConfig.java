@@ -54,6 +54,12 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
         return zk;
     }
 
+    /** The file's {@code device.fleet}, if it names one: the fleet operator commands default to. */
+    public static Optional<String> fleetOf(Path file) throws ConfigException {
+        JsonNode fleet = readTree(file).path("device").path("fleet");
+        return fleet.isTextual() ? Optional.of(fleet.asText()) : Optional.empty();
+    }
+
     private static JsonNode readTree(Path file) throws ConfigException {
         String source = file.toString();
         String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);

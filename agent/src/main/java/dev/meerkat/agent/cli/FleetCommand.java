@@ -1,0 +1,9 @@
+package dev.meerkat.agent.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code meerkat fleet list} (SPEC §9, operator). */
+@Command(name = "fleet", mixinStandardHelpOptions = true,
+        description = "The gateways of a fleet (operator).",
+        subcommands = {FleetList.class})
+final class FleetCommand {}
