@@ -21,6 +21,9 @@ public final class Benchmarks {
         dev.meerkat.agent.logging.Logging.setUp("warn");
         Path out = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "target/bench"));
         boolean quick = args.length > 1 && args[1].equals("quick");
+        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, paho); default all.
+        java.util.Set<String> only = java.util.Set.of(System.getProperty("bench.only", "all").split(","));
+        java.util.function.Predicate<String> runs = s -> only.contains("all") || only.contains(s);
         Path mosquitto = MosquittoBroker.find().orElseThrow(() ->
                 new IllegalStateException("the benchmarks need the mosquitto binary: apt-get install -y mosquitto"));
 
@@ -37,6 +40,7 @@ public final class Benchmarks {
             log("ensemble " + zk.connectString() + ", broker " + broker.describe());
             ZooKeeperBaseline zkb = new ZooKeeperBaseline(zk.connectString());
 
+            if (runs.test("crud")) {
             log("raw ZooKeeper create/get/set ...");
             zkb.crud(200); // warm-up
             Map<String, Object> crud = zkb.crud(quick ? 500 : 2000);
@@ -51,7 +55,8 @@ public final class Benchmarks {
                         .append(" | ").append(s.get("mean_us")).append(" |\n");
             }
             md.append("\nAll three together: ").append(crud.get("ops_per_s")).append(" ops/s.\n\n");
-
+            }
+            if (runs.test("watch")) {
             md.append("## Raw ZooKeeper watch notification, write to each session's callback (µs)\n\n")
                     .append("| sessions | rounds | notifications | p50 | p99 | max | sessions connected in (s) |\n|---|---|---|---|---|---|---|\n");
             Map<String, Object> watches = new LinkedHashMap<>();
@@ -64,7 +69,8 @@ public final class Benchmarks {
                         .append(" | ").append(w.get("max_us")).append(" | ").append(w.get("connect_s")).append(" |\n");
             }
             results.put("zookeeper_watch", watches);
-
+            }
+            if (runs.test("fanout")) {
             md.append("\n## Config fan-out: write to each agent's apply and status write, beside raw watches (µs)\n\n")
                     .append("| N | rounds | raw notified p50 | raw notified p99 | raw notified+read p50 | raw notified+read p99 | agent applied p50 | applied p99 | applied max | status written p50 | status p99 | p99 applied / raw notified | p99 applied / raw notified+read |\n")
                     .append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -86,7 +92,29 @@ public final class Benchmarks {
                         .append(f.get("p99_ratio_applied_to_raw_read")).append(" |\n");
             }
             results.put("config_fan_out", fanOut);
-
+            }
+            if (runs.test("registration")) {
+            md.append("\n## Registration: N agents registering at once, beside N raw ephemeral creates; then forced expiries\n\n")
+                    .append("| N | rounds | raw: all created, median (ms) | agents: all registered, median (ms) | ratio | expiries | expiry to registered again p50 (ms) | p99 (ms) | max (ms) |\n")
+                    .append("|---|---|---|---|---|---|---|---|---|\n");
+            Map<String, Object> regs = new LinkedHashMap<>();
+            RegistrationBenchmark reg = new RegistrationBenchmark(zk.connectString());
+            for (int n : quick ? new int[] {100} : new int[] {1000}) {
+                log("registration, " + n + " agents ...");
+                reg.run(n, 1, 10); // warm-up: both sides, the same way
+                Map<String, Object> r = reg.run(n, quick ? 3 : 5, quick ? 100 : 500);
+                regs.put(Integer.toString(n), r);
+                log("registration " + r);
+                @SuppressWarnings("unchecked") Map<String, Object> ex = (Map<String, Object>) r.get("expiry_to_registered");
+                md.append("| ").append(n).append(" | ").append(r.get("rounds")).append(" | ").append(r.get("raw_median_ms")).append(" | ")
+                        .append(r.get("agents_median_ms")).append(" | ").append(r.get("ratio_to_raw")).append(" | ")
+                        .append(r.get("expiries")).append(" | ").append(Stats.round(((Number) ex.get("p50_us")).doubleValue() / 1000))
+                        .append(" | ").append(Stats.round(((Number) ex.get("p99_us")).doubleValue() / 1000)).append(" | ")
+                        .append(Stats.round(((Number) ex.get("max_us")).doubleValue() / 1000)).append(" |\n");
+            }
+            results.put("registration", regs);
+            }
+            if (runs.test("paho")) {
             PahoBaseline paho = new PahoBaseline(broker.uri());
             log("raw Paho QoS 1 ...");
             paho.throughput(2000, 100); // warm-up
@@ -104,6 +132,7 @@ public final class Benchmarks {
                     .append("| throughput, 100 in flight | ").append(windowed100.get("msgs_per_s")).append(" msgs/s |\n")
                     .append("| publish to PUBACK, one at a time, p50 | ").append(oneByOne.get("p50_us")).append(" µs |\n")
                     .append("| publish to PUBACK, one at a time, p99 | ").append(oneByOne.get("p99_us")).append(" µs |\n");
+            }
         }
         Files.writeString(out.resolve("results.json"), new String(Json.write(results)));
         Files.writeString(out.resolve("results.md"), md.toString());

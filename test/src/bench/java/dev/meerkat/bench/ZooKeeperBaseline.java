@@ -124,7 +124,7 @@ final class ZooKeeperBaseline {
         }
     }
 
-    private static void ensure(ZooKeeper zk, String path) throws Exception {
+    static void ensure(ZooKeeper zk, String path) throws Exception {
         if (zk.exists(path, false) == null) {
             try {
                 zk.create(path, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);

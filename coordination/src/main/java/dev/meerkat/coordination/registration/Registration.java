@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -32,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * The gateway's member znode {@code /fleets/F/members/D} (SPEC §5): ephemeral, and counted only
  * when its {@code ephemeralOwner} is this agent's current session.
  *
- * <p>One platform thread does all the work, one pass at a time, whenever something may have
- * changed: the first connect, a reconnect under the same session (verify ownership), a new
- * session after an expiry (register again), the znode deleted or changed by someone else (a watch).
+ * <p>A pass runs whenever something may have changed: the first connect, a reconnect under the
+ * same session (verify ownership), a new session after an expiry (register again), the znode
+ * deleted or changed by someone else (a watch).
  * A pass:
  * <ol>
  *   <li>creates the znode; done if that works;
@@ -48,11 +47,15 @@ import org.slf4j.LoggerFactory;
  *       device id. It is left alone, the conflict is logged and reported, and the pass runs again
  *       when that znode goes.
  * </ol>
- * A pass that fails on the connection is tried again with a backoff (200 ms doubling to 5 s).
+ * A pass that fails on the connection is tried again with a backoff (200 ms doubling to 5 s). The
+ * blocking steps (the rare cases above, the log, the session file) run on one platform thread of
+ * the registration's own.
  */
 public final class Registration implements Session.Listener, Closeable {
     private static final Logger log = LoggerFactory.getLogger(Registration.class);
     private static final long RETRY_MIN_MS = 200, RETRY_MAX_MS = 5_000;
+    /** The watch on the member znode is set within this long after creating it (see {@link #watchSoon}). */
+    private static final long WATCH_SPREAD_MS = 500;
 
     private final CuratorFramework client;
     private final String path;
@@ -68,7 +71,7 @@ public final class Registration implements Session.Listener, Closeable {
     };
     private volatile long ownedBy;
     private volatile long conflictWith;
-    private long retryMs = RETRY_MIN_MS;
+    private volatile long retryMs = RETRY_MIN_MS;
 
     /**
      * @param sessionFile where the session of the last registration is kept across restarts
@@ -81,8 +84,10 @@ public final class Registration implements Session.Listener, Closeable {
         this.data = Json.write(info);
         this.sessionFile = sessionFile;
         sessionFile.flatMap(Registration::readSession).ifPresent(earlier::add);
-        this.worker = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
+        var executor = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform()
                 .name("meerkat-registration").daemon(true).unstarted(r));
+        executor.prestartCoreThread(); // ready before the first connect, so the first pass does not wait for it
+        this.worker = executor;
     }
 
     /** Starts registering with {@code session}'s connects (at once if it is connected already). */
@@ -138,14 +143,21 @@ public final class Registration implements Session.Listener, Closeable {
         return path;
     }
 
+    /**
+     * A pass now or after {@code delayMs}. A pass does not block (its create is asynchronous), so
+     * "now" runs it on the calling thread, whichever that is: no hand-over to another thread.
+     */
     private void schedule(long delayMs) {
         if (closed.get()) return;
-        if (pending.compareAndSet(false, true)) {
-            try {
-                worker.schedule(this::pass, delayMs, TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException closing) {
-                pending.set(false);
-            }
+        if (!pending.compareAndSet(false, true)) return;
+        if (delayMs <= 0) {
+            pass();
+            return;
+        }
+        try {
+            worker.schedule(this::pass, delayMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            pending.set(false);
         }
     }
 
@@ -153,62 +165,132 @@ public final class Registration implements Session.Listener, Closeable {
         return client.getZookeeperClient().getZooKeeper().getSessionId();
     }
 
-    /** One registration pass (see the class comment), on the worker thread. */
+    /**
+     * One registration pass (see the class comment). It never blocks: the common case, a create, is
+     * asynchronous, and the rare case (the znode exists) goes to the worker thread. When a whole
+     * fleet registers at once (after an ensemble restart), a thread blocked per agent would cost
+     * more than the create itself.
+     */
     private void pass() {
         pending.set(false);
         if (closed.get()) return;
         try {
             if (!client.getZookeeperClient().isConnected()) return; // the next connect schedules a pass
-            long session = currentSession();
-            try {
-                client.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, data);
-                registered(session, "created");
-                watch(session);
-            } catch (KeeperException.NodeExistsException exists) {
-                Stat stat = new Stat();
-                byte[] current = client.getData().storingStatIn(stat).usingWatcher(watcher).forPath(path);
-                long owner = stat.getEphemeralOwner();
-                if (owner == session) {
-                    if (!Arrays.equals(current, data)) client.setData().withVersion(stat.getVersion()).forPath(path, data);
-                    registered(session, "verified");
-                } else if (owner != 0 && earlier.contains(owner)) {
-                    client.transaction().forOperations(
-                            client.transactionOp().delete().withVersion(stat.getVersion()).forPath(path),
-                            client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(path, data));
-                    registered(session, "taken over from this gateway's earlier session 0x" + Long.toHexString(owner)
-                            + ", which the servers had not ended yet");
-                    watch(session);
-                } else {
-                    conflict(owner);
-                }
+            client.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL)
+                    .inBackground((c, event) -> created(event.getResultCode(), event.getStat())).forPath(path, data);
+        } catch (Exception e) {
+            failed(e);
+        }
+    }
+
+    /**
+     * The create's answer, on the client's event thread: nothing here may block. The owner is read
+     * from the created znode, not remembered from before the call: after an expiry Curator may send
+     * the create on a newer session than the one it reported a moment earlier.
+     */
+    private void created(int rc, Stat stat) {
+        if (rc == KeeperException.Code.OK.intValue()) {
+            if (stat == null) {
+                run(this::exists); // no stat to tell the owner: read it
+                return;
             }
-            retryMs = RETRY_MIN_MS;
+            long session = stat.getEphemeralOwner();
+            boolean fresh = registered(session);
+            watchSoon(session, fresh ? "created" : null);
+        } else if (rc == KeeperException.Code.NODEEXISTS.intValue()) {
+            run(this::exists);
+        } else {
+            failed(KeeperException.create(KeeperException.Code.get(rc), path));
+        }
+    }
+
+    /** The znode is there already: whose is it? On the worker thread; this path is rare, so it may block. */
+    private void exists() {
+        try {
+            Stat stat = new Stat();
+            byte[] current = client.getData().storingStatIn(stat).usingWatcher(watcher).forPath(path);
+            long owner = stat.getEphemeralOwner();
+            long session = currentSession(); // read after the znode, so a newer session is not mistaken for a stranger
+            if (owner == session) {
+                if (!Arrays.equals(current, data)) client.setData().withVersion(stat.getVersion()).forPath(path, data);
+                if (registered(session)) announce(session, "verified");
+            } else if (owner != 0 && earlier.contains(owner)) {
+                client.transaction().forOperations(
+                        client.transactionOp().delete().withVersion(stat.getVersion()).forPath(path),
+                        client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(path, data));
+                if (registered(session)) {
+                    announce(session, "taken over from this gateway's earlier session 0x" + Long.toHexString(owner)
+                            + ", which the servers had not ended yet");
+                }
+                watchSoon(session, null);
+            } else {
+                conflict(owner);
+            }
         } catch (KeeperException.NoNodeException | KeeperException.BadVersionException raced) {
             schedule(0); // the znode changed between two steps: look again
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
-            if (closed.get()) return;
-            log.warn("registration pass failed path={}, again in {}ms: {}", path, retryMs, e.toString());
-            schedule(retryMs);
-            retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
+            failed(e);
         }
     }
 
-    /** Sets the watch that tells of the znode being deleted or changed by someone else. */
-    private void watch(long session) throws Exception {
-        Stat stat = client.checkExists().usingWatcher(watcher).forPath(path);
-        if (stat == null || stat.getEphemeralOwner() != session) schedule(0);
+    private void failed(Exception e) {
+        if (closed.get()) return;
+        long delay = retryMs;
+        log.warn("registration pass failed path={}, again in {}ms: {}", path, delay, e.toString());
+        retryMs = Math.min(RETRY_MAX_MS, delay * 2);
+        schedule(delay);
     }
 
-    private void registered(long session, String how) {
+    private void run(Runnable task) {
+        try {
+            worker.execute(task);
+        } catch (RejectedExecutionException closing) {
+            // closed meanwhile
+        }
+    }
+
+    /**
+     * Sets the watch that tells of the znode being deleted or changed by someone else, a random
+     * moment within {@link #WATCH_SPREAD_MS} after the create, and then (for a new registration,
+     * {@code how} not null) logs it and records the session: when a whole fleet registers at once
+     * (after an ensemble restart), these reads and thread wake-ups then do not queue with the
+     * creates. The read also checks the znode, so a change in between is not missed.
+     */
+    private void watchSoon(long session, String how) {
+        try {
+            worker.schedule(() -> {
+                if (closed.get() || ownedBy != session) return;
+                if (how != null) announce(session, how);
+                try {
+                    Stat stat = client.checkExists().usingWatcher(watcher).forPath(path);
+                    if (stat == null || stat.getEphemeralOwner() != session) schedule(0);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Exception e) {
+                    schedule(retryMs); // a pass verifies the znode; its read sets the watch when the znode exists
+                }
+            }, java.util.concurrent.ThreadLocalRandom.current().nextLong(WATCH_SPREAD_MS + 1), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // closed meanwhile
+        }
+    }
+
+    /** Marks the znode owned by {@code session}; true if that is new. Runs on the client's event thread too: no blocking. */
+    private boolean registered(long session) {
         conflictWith = 0;
-        if (ownedBy != session) {
-            ownedBy = session;
-            log.info("registered path={} session=0x{} ({})", path, Long.toHexString(session), how);
-            saveSession(session);
-        }
+        retryMs = RETRY_MIN_MS;
+        boolean fresh = ownedBy != session;
+        ownedBy = session;
         firstRegistered.countDown();
+        return fresh;
+    }
+
+    /** Logs a new registration and records its session for the next start. On the worker thread. */
+    private void announce(long session, String how) {
+        log.info("registered path={} session=0x{} ({})", path, Long.toHexString(session), how);
+        saveSession(session);
     }
 
     private void conflict(long owner) {
