@@ -13,6 +13,7 @@ public final class Main {
     public static final int OK = 0, FAILED = 1, USAGE = 2, UNREACHABLE = 3;
 
     public static void main(String[] args) {
+        dev.meerkat.agent.logging.Logging.setUpForCommand(); // `run` and `sandbox` set up their own
         System.exit(commandLine().execute(args));
     }
 

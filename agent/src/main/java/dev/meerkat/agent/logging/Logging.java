@@ -35,6 +35,17 @@ public final class Logging {
         setLevel(level);
     }
 
+    /**
+     * For the commands other than {@code run}: they print what they have to say themselves, so the
+     * libraries (ZooKeeper's connection chatter) are silent below errors, and Meerkat below warnings.
+     */
+    public static void setUpForCommand() {
+        setUp("warn");
+        for (String noisy : new String[] {"org.apache.zookeeper", "org.apache.curator", "org.eclipse.paho", "io.netty", "io.moquette"}) {
+            Logger.getLogger(noisy).setLevel(Level.SEVERE);
+        }
+    }
+
     /** Changes Meerkat's own level at run time: {@code error}, {@code warn}, {@code info}, {@code debug}, {@code trace}. */
     public static void setLevel(String level) {
         MEERKAT.setLevel(switch (level.toLowerCase(Locale.ROOT)) {
