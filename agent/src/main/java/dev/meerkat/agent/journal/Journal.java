@@ -1,0 +1,647 @@
+package dev.meerkat.agent.journal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable buffer between sampling and MQTT (SPEC §8): a segmented, append-only log of
+ * readings on disk. Its invariants:
+ *
+ * <ol>
+ *   <li><b>Durable before sent.</b> {@link #read} hands out only records whose bytes have been
+ *       written and fsynced ({@link #committedId()}); a reading the broker may have seen is on disk.
+ *   <li><b>Group commit.</b> {@link #append} never waits for the disk: records wait in memory at
+ *       most {@code commitDelay} (or until 256 KiB gather), then one write and one fsync commit
+ *       all of them. Fsyncs per second stay at most {@code 1 / commitDelay} however fast readings
+ *       come. What a power cut can take is the records of the last {@code commitDelay}, which
+ *       nothing has seen yet.
+ *   <li><b>Order.</b> Ids grow by one across the journal, in append order; a sensor's readings are
+ *       appended in {@code seq} order, so reading by id sends each sensor's readings in seq order.
+ *   <li><b>Removed only when acknowledged or dropped.</b> {@link #acknowledged} moves a watermark
+ *       (every id at or below it is acknowledged); a segment is deleted once all its records are
+ *       at or below it. The bounds ({@code maxBytes}, {@code maxAge}) drop whole segments, oldest
+ *       first, and every unacknowledged reading dropped is counted per sensor and reason. A write
+ *       that fails (a full disk) drops its batch, counted the same way; the journal goes on.
+ *   <li><b>Checked.</b> Every record carries a CRC-32C and a magic number (see {@link Codec}).
+ *       Opening scans every segment: an intact record is kept, a damaged one is skipped to the next
+ *       intact record and counted, a torn or zero-filled tail of the newest segment is cut off.
+ *   <li><b>Seq survives.</b> The last {@code seq} of every sensor is recovered from the records
+ *       and from the checkpoint record at the head of every segment, so a restart continues each
+ *       sensor's numbering with no gap and no reuse even when every reading was delivered.
+ * </ol>
+ *
+ * The acknowledged watermark is also written to {@code acked} about once a second (and at a clean
+ * stop), so that after a crash only the last second's acknowledged readings are sent again.
+ */
+public final class Journal implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(Journal.class);
+    private static final int COMMIT_BYTES = 256 * 1024;
+    private static final Duration ACKED_SAVE_EVERY = Duration.ofSeconds(1);
+
+    /** @param segmentBytes a segment is closed and a new one started past this size */
+    public record Options(Path dir, long maxBytes, Duration maxAge, long segmentBytes, Duration commitDelay) {
+        /** Segments of an eighth of {@code maxBytes}, between 16 KiB and 4 MiB; a 2 ms commit delay. */
+        public static Options of(Path dir, long maxBytes, Duration maxAge) {
+            return new Options(dir, maxBytes, maxAge, Math.max(16 * 1024, Math.min(4L << 20, maxBytes / 8)), Duration.ofMillis(2));
+        }
+    }
+
+    /** What opening found. */
+    public record Recovery(int segments, long records, long unacknowledged, long corruptBytes, long tornBytes, List<String> problems) {}
+
+    /** Counters since open, for the status. */
+    public record Counters(long appended, long committed, long acknowledged, long fsyncs, long bytesWritten, long payloadBytes,
+                           Map<String, Map<String, Long>> dropped, String lastError) {}
+
+    private static final class Segment {
+        final long firstId;
+        final Path path;
+        long lastId;
+        long bytes;
+        long lastTs;
+
+        Segment(long firstId, Path path) {
+            this.firstId = firstId;
+            this.path = path;
+            this.lastId = firstId - 1;
+        }
+    }
+
+    private final Options options;
+    private final Clock clock;
+    private final Object lock = new Object();
+    private final TreeMap<Long, Segment> segments = new TreeMap<>();
+    private final Map<String, Long> lastSeq = new HashMap<>();
+    private final Map<String, Map<String, Long>> dropped = new TreeMap<>();
+    private final Thread committer;
+    private Recovery recovery;
+    // Guarded by lock:
+    private List<Record> pending = new ArrayList<>();
+    private List<ByteBuffer> pendingBytes = new ArrayList<>();
+    private int pendingSize;
+    private long nextId;
+    private long committedId;
+    private long ackedId;
+    private long savedAckedId = -1;
+    private long appended, committed, acknowledged, fsyncs, bytesWritten, payloadBytes;
+    private String lastError;
+    private boolean closing;
+    private FileChannel active;
+    private Segment activeSegment;
+    private long lastAckedSave;
+
+    private Journal(Options options, Clock clock) {
+        this.options = options;
+        this.clock = clock;
+        this.committer = Thread.ofPlatform().name("meerkat-journal").daemon(true).unstarted(this::commitLoop);
+    }
+
+    /** Opens (recovering) or creates the journal in {@code options.dir()}. */
+    public static Journal open(Options options, Clock clock) throws IOException {
+        Journal j = new Journal(options, clock);
+        j.recover();
+        j.committer.start();
+        return j;
+    }
+
+    public Recovery recovery() {
+        return recovery;
+    }
+
+    private void recover() throws IOException {
+        Files.createDirectories(options.dir());
+        ackedId = readAcked();
+        List<Path> files;
+        try (Stream<Path> s = Files.list(options.dir())) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().toList();
+        }
+        long records = 0, unacked = 0, corrupt = 0, torn = 0, lastIdSeen = 0;
+        List<String> problems = new ArrayList<>();
+        for (int i = 0; i < files.size(); i++) {
+            Path f = files.get(i);
+            boolean newest = i == files.size() - 1;
+            long first;
+            try {
+                first = Long.parseLong(f.getFileName().toString().replace(".seg", ""));
+            } catch (NumberFormatException e) {
+                problems.add(f.getFileName() + ": not a segment name, left alone");
+                continue;
+            }
+            ByteBuffer buf = ByteBuffer.wrap(Files.readAllBytes(f));
+            Segment seg = new Segment(first, f);
+            int at = 0, goodEnd = 0;
+            while (at < buf.limit()) {
+                Codec.Decoded d = Codec.decode(buf, at);
+                if (d instanceof Codec.Ok ok && (ok.record() == null || ok.id() > lastIdSeen)) {
+                    if (ok.record() != null) {
+                        Record r = ok.record();
+                        lastIdSeen = r.id();
+                        seg.lastId = r.id();
+                        records++;
+                        if (r.id() > ackedId) unacked++;
+                        lastSeq.merge(r.sensor(), r.seq(), Math::max);
+                        seg.lastTs = Math.max(seg.lastTs, r.tsMillis());
+                    } else {
+                        ok.checkpoint().forEach((s, q) -> lastSeq.merge(s, q, Math::max));
+                    }
+                    at += ok.size();
+                    goodEnd = at;
+                    continue;
+                }
+                // Damaged here: look for the next intact record.
+                int next = nextIntact(buf, at + 1, lastIdSeen);
+                if (next < 0) {
+                    long rest = buf.limit() - at;
+                    if (newest) {
+                        torn += rest;
+                        problems.add(f.getFileName() + ": cut " + rest + " bytes of torn or zero-filled tail at offset " + at);
+                    } else {
+                        corrupt += rest;
+                        problems.add(f.getFileName() + ": skipped " + rest + " damaged bytes at offset " + at + " to the end");
+                    }
+                    break;
+                }
+                corrupt += next - at;
+                problems.add(f.getFileName() + ": skipped " + (next - at) + " damaged bytes at offset " + at
+                        + (d instanceof Codec.Bad b ? " (" + b.why() + ")" : d instanceof Codec.Ok ? " (id out of order)" : ""));
+                at = next;
+            }
+            if (newest && goodEnd < buf.limit()) {
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                    ch.truncate(goodEnd);
+                    ch.force(true);
+                }
+            }
+            seg.bytes = newest ? goodEnd : buf.limit();
+            segments.put(first, seg);
+        }
+        nextId = Math.max(lastIdSeen, ackedId) + 1;
+        committedId = nextId - 1;
+        if (ackedId > committedId) ackedId = committedId;
+        recovery = new Recovery(segments.size(), records, unacked, corrupt, torn, List.copyOf(problems));
+        // Always append to a fresh segment, headed by a checkpoint: a damaged old tail is never written after.
+        synchronized (lock) {
+            roll();
+        }
+        deleteAcknowledged();
+        if (!problems.isEmpty()) {
+            log.warn("journal recovered with damage: {} intact readings kept ({} unacknowledged), {} damaged bytes skipped, {} torn bytes cut: {}",
+                    records, unacked, corrupt, torn, problems);
+        } else if (records > 0) {
+            log.info("journal recovered: {} readings in {} segments, {} unacknowledged", records, segments.size(), unacked);
+        }
+    }
+
+    private static int nextIntact(ByteBuffer buf, int from, long afterId) {
+        for (int p = from; p + Codec.HEADER <= buf.limit(); p++) {
+            if (buf.getInt(p) != Codec.MAGIC) continue;
+            if (Codec.decode(buf, p) instanceof Codec.Ok ok && (ok.record() == null || ok.id() > afterId)) return p;
+        }
+        return -1;
+    }
+
+    /** The next {@code seq} for {@code sensor}: one past the last one appended, recovered across restarts. */
+    public long nextSeq(String sensor) {
+        synchronized (lock) {
+            long next = lastSeq.getOrDefault(sensor, -1L) + 1;
+            lastSeq.put(sensor, next);
+            return next;
+        }
+    }
+
+    /**
+     * Appends a reading; it becomes readable once committed (within {@code commitDelay}). Never
+     * blocks on the disk. Returns its id.
+     */
+    public long append(String sensor, long seq, long tsMillis, String topic, int qos, byte[] payload) {
+        synchronized (lock) {
+            if (closing) throw new IllegalStateException("journal closed");
+            Record r = new Record(nextId++, sensor, seq, tsMillis, topic, qos, payload);
+            lastSeq.merge(sensor, seq, Math::max);
+            ByteBuffer b = Codec.encode(r);
+            pending.add(r);
+            pendingBytes.add(b);
+            pendingSize += b.remaining();
+            appended++;
+            payloadBytes += payload.length;
+            if (pending.size() == 1 || pendingSize >= COMMIT_BYTES) lock.notifyAll();
+            return r.id();
+        }
+    }
+
+    private void commitLoop() {
+        while (true) {
+            List<Record> batch;
+            List<ByteBuffer> bytes;
+            synchronized (lock) {
+                try {
+                    long waitUntil = System.nanoTime() + ACKED_SAVE_EVERY.toNanos();
+                    while (pending.isEmpty() && !closing) {
+                        long left = waitUntil - System.nanoTime();
+                        if (left <= 0) break;
+                        lock.wait(Math.max(1, left / 1_000_000));
+                    }
+                    if (!pending.isEmpty() && !closing) {
+                        // Gather: wait out the commit delay unless enough bytes are waiting already.
+                        long until = System.nanoTime() + options.commitDelay().toNanos();
+                        while (pendingSize < COMMIT_BYTES && !closing) {
+                            long left = until - System.nanoTime();
+                            if (left <= 0) break;
+                            lock.wait(left / 1_000_000, (int) (left % 1_000_000));
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    closing = true;
+                }
+                batch = pending;
+                bytes = pendingBytes;
+                pending = new ArrayList<>();
+                pendingBytes = new ArrayList<>();
+                pendingSize = 0;
+            }
+            if (!batch.isEmpty()) commit(batch, bytes);
+            maintain();
+            synchronized (lock) {
+                if (closing && pending.isEmpty()) return;
+            }
+        }
+    }
+
+    /**
+     * One write and one fsync for the batch, or one per segment when the batch fills the active
+     * segment (segments never grow much past their size, so the bounds drop in small steps). On a
+     * failure the rest of the batch is dropped and counted.
+     */
+    private void commit(List<Record> batch, List<ByteBuffer> bytes) {
+        int from = 0;
+        while (from < batch.size()) {
+            long room = options.segmentBytes() - activeSegment.bytes;
+            int to = from;
+            long size = 0;
+            while (to < batch.size() && (to == from || size + bytes.get(to).remaining() <= room)) {
+                size += bytes.get(to).remaining();
+                to++;
+            }
+            if (!write(batch.subList(from, to), bytes.subList(from, to), size)) {
+                synchronized (lock) {
+                    for (Record r : batch.subList(to, batch.size())) drop(r.sensor(), "writeError", 1);
+                    committedId = batch.get(batch.size() - 1).id();
+                    lock.notifyAll();
+                }
+                return;
+            }
+            from = to;
+        }
+    }
+
+    private boolean write(List<Record> batch, List<ByteBuffer> bytes, long size) {
+        long before = activeSegment.bytes;
+        try {
+            ByteBuffer[] arr = bytes.toArray(ByteBuffer[]::new);
+            long written = 0;
+            while (written < size) written += active.write(arr);
+            active.force(false);
+            synchronized (lock) {
+                fsyncs++;
+                bytesWritten += size;
+                activeSegment.bytes += size;
+                activeSegment.lastId = batch.get(batch.size() - 1).id();
+                for (Record r : batch) activeSegment.lastTs = Math.max(activeSegment.lastTs, r.tsMillis());
+                committedId = activeSegment.lastId;
+                committed += batch.size();
+                lastError = null;
+                lock.notifyAll();
+                if (activeSegment.bytes >= options.segmentBytes()) roll();
+            }
+            return true;
+        } catch (IOException | java.io.UncheckedIOException e) {
+            synchronized (lock) {
+                String why = "cannot write the journal in " + options.dir() + ": " + e;
+                if (!why.equals(lastError)) log.error("{}; {} readings dropped", why, batch.size());
+                lastError = why;
+                for (Record r : batch) drop(r.sensor(), "writeError", 1);
+                // Ids of the lost batch are committed as nothing: readers move past them.
+                committedId = batch.get(batch.size() - 1).id();
+                try {
+                    active.truncate(before);
+                } catch (IOException ignored) {
+                    // the next recovery cuts a partial record anyway
+                }
+                lock.notifyAll();
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Starts a new segment headed by a checkpoint of every sensor's last seq; named after the id of
+     * the first reading it will hold (the checkpoint takes no id of its own). Holds the lock.
+     */
+    private void roll() {
+        try {
+            if (active != null) active.close();
+            long first = committedId + 1;
+            Segment empty = segments.remove(first); // a segment with no reading yet, left by the last run
+            if (empty != null) Files.deleteIfExists(empty.path);
+            Path path = options.dir().resolve(String.format("%020d.seg", first));
+            Segment seg = new Segment(first, path);
+            FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            ByteBuffer cp = Codec.encodeCheckpoint(first - 1, new TreeMap<>(lastSeq));
+            int n = cp.remaining();
+            while (cp.hasRemaining()) ch.write(cp);
+            ch.force(true);
+            syncDirectory();
+            fsyncs += 2;
+            bytesWritten += n;
+            seg.bytes = n;
+            segments.put(first, seg);
+            active = ch;
+            activeSegment = seg;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot start a journal segment in " + options.dir(), e);
+        }
+    }
+
+    private void syncDirectory() throws IOException {
+        try (FileChannel d = FileChannel.open(options.dir(), StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+
+    /** Bounds, deletion of acknowledged segments, the acked file. On the committer thread. */
+    private void maintain() {
+        long now = clock.millis();
+        synchronized (lock) {
+            long total = 0;
+            for (Segment s : segments.values()) total += s.bytes;
+            while (total > options.maxBytes() && segments.size() > 1) {
+                Segment oldest = segments.firstEntry().getValue();
+                if (oldest == activeSegment) break;
+                total -= oldest.bytes;
+                dropSegment(oldest, "maxBytes");
+            }
+            while (segments.size() > 1) {
+                Segment oldest = segments.firstEntry().getValue();
+                if (oldest == activeSegment || oldest.lastTs == 0 || now - oldest.lastTs <= options.maxAge().toMillis()) break;
+                dropSegment(oldest, "maxAge");
+            }
+            // The active segment itself, once everything in it is too old: roll, so it can go next time.
+            if (activeSegment.lastTs > 0 && now - activeSegment.lastTs > options.maxAge().toMillis() && activeSegment.lastId >= activeSegment.firstId) {
+                roll();
+            }
+        }
+        deleteAcknowledged();
+        saveAckedIfDue(now, false);
+    }
+
+    /** Drops a whole segment to keep a bound, counting its unacknowledged readings. Holds the lock. */
+    private void dropSegment(Segment s, String reason) {
+        try {
+            ByteBuffer buf = ByteBuffer.wrap(Files.readAllBytes(s.path));
+            Map<String, Long> counts = new TreeMap<>();
+            int at = 0;
+            while (at < buf.limit() && Codec.decode(buf, at) instanceof Codec.Ok ok) {
+                if (ok.record() != null && ok.id() > ackedId) counts.merge(ok.record().sensor(), 1L, Long::sum);
+                at += ok.size();
+            }
+            counts.forEach((sensor, n) -> drop(sensor, reason, n));
+            long n = counts.values().stream().mapToLong(Long::longValue).sum();
+            if (n > 0) log.warn("journal over its {} bound: dropped the oldest {} unacknowledged readings {}", reason, n, counts);
+            Files.deleteIfExists(s.path);
+        } catch (IOException e) {
+            log.error("cannot drop journal segment {}: {}", s.path, e.toString());
+        }
+        segments.remove(s.firstId);
+        if (ackedId < s.lastId) ackedId = s.lastId;
+        lock.notifyAll();
+    }
+
+    private void drop(String sensor, String reason, long n) {
+        dropped.computeIfAbsent(sensor, k -> new TreeMap<>()).merge(reason, n, Long::sum);
+    }
+
+    private void deleteAcknowledged() {
+        List<Segment> gone = new ArrayList<>();
+        synchronized (lock) {
+            for (Segment s : segments.values()) {
+                if (s == activeSegment || s.lastId > ackedId) break;
+                gone.add(s);
+            }
+            for (Segment s : gone) segments.remove(s.firstId);
+        }
+        for (Segment s : gone) {
+            try {
+                Files.deleteIfExists(s.path);
+            } catch (IOException e) {
+                log.warn("cannot delete journal segment {}: {}", s.path, e.toString());
+            }
+        }
+    }
+
+    private long readAcked() {
+        try {
+            return Long.parseLong(Files.readString(options.dir().resolve("acked"), StandardCharsets.US_ASCII).strip());
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException | NumberFormatException e) {
+            log.warn("ignoring the journal's acked file: {}", e.toString());
+            return 0;
+        }
+    }
+
+    private void saveAckedIfDue(long now, boolean sync) {
+        long id;
+        synchronized (lock) {
+            if (ackedId == savedAckedId || (!sync && now - lastAckedSave < ACKED_SAVE_EVERY.toMillis())) return;
+            id = ackedId;
+            lastAckedSave = now;
+        }
+        Path file = options.dir().resolve("acked"), tmp = options.dir().resolve("acked.tmp");
+        try {
+            Files.writeString(tmp, id + "\n", StandardCharsets.US_ASCII);
+            if (sync) {
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            synchronized (lock) {
+                savedAckedId = id;
+            }
+        } catch (IOException e) {
+            log.warn("cannot save the journal's acked mark: {}", e.toString());
+        }
+    }
+
+    /**
+     * Readings read from the journal, and how far the reader may move on: {@code upTo} is past the
+     * last reading and past any ids in between that hold no reading (checkpoints, dropped readings).
+     */
+    public record Batch(List<Record> records, long upTo) {}
+
+    /**
+     * Up to {@code max} committed readings with ids above {@code afterId}, in id order; waits up
+     * to {@code wait} for one when there is none. Readings dropped by a bound are skipped.
+     */
+    public Batch read(long afterId, int max, Duration wait) throws InterruptedException {
+        List<Segment> from = new ArrayList<>();
+        synchronized (lock) {
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (committedId <= afterId) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || closing) return new Batch(List.of(), afterId);
+                lock.wait(Math.max(1, left / 1_000_000));
+            }
+            var floor = segments.floorKey(afterId + 1);
+            for (Segment s : (floor == null ? segments : segments.tailMap(floor, true)).values()) {
+                if (s.lastId > afterId) from.add(s);
+            }
+        }
+        long upTo = committedId();
+        List<Record> out = new ArrayList<>();
+        for (Segment s : from) {
+            long limit;
+            synchronized (lock) {
+                limit = s.bytes; // committed bytes only
+            }
+            ByteBuffer buf;
+            try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
+                buf = ByteBuffer.allocate((int) limit);
+                while (buf.hasRemaining() && ch.read(buf) >= 0) {
+                    // read it all
+                }
+                buf.flip();
+            } catch (NoSuchFileException dropped) {
+                continue;
+            } catch (IOException e) {
+                log.error("cannot read journal segment {}: {}", s.path, e.toString());
+                continue;
+            }
+            int at = 0;
+            while (at < buf.limit() && out.size() < max) {
+                if (!(Codec.decode(buf, at) instanceof Codec.Ok ok)) {
+                    int next = nextIntact(buf, at + 1, 0);
+                    if (next < 0) break;
+                    at = next;
+                    continue;
+                }
+                at += ok.size();
+                if (ok.id() > upTo) break;
+                if (ok.record() != null && ok.id() > afterId) out.add(ok.record());
+            }
+            if (out.size() >= max) break;
+        }
+        return new Batch(out, out.size() >= max ? out.get(out.size() - 1).id() : upTo);
+    }
+
+    /** Every id at or below {@code upToId} is acknowledged by the broker. */
+    public void acknowledged(long upToId, int readings) {
+        synchronized (lock) {
+            if (upToId > ackedId) ackedId = Math.min(upToId, committedId);
+            acknowledged += readings;
+            lock.notifyAll();
+        }
+    }
+
+    public long ackedId() {
+        synchronized (lock) {
+            return ackedId;
+        }
+    }
+
+    public long committedId() {
+        synchronized (lock) {
+            return committedId;
+        }
+    }
+
+    /** The id the next append gets, minus one: everything appended so far is at or below it. */
+    public long lastId() {
+        synchronized (lock) {
+            return nextId - 1;
+        }
+    }
+
+    /** Readings appended and not yet acknowledged (or dropped). */
+    public long depth() {
+        synchronized (lock) {
+            return (nextId - 1) - ackedId;
+        }
+    }
+
+    /** Waits until everything appended so far is acknowledged; true if it was in time. */
+    public boolean awaitAcknowledged(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lock) {
+            long target = nextId - 1;
+            while (ackedId < target) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                lock.wait(Math.max(1, left / 1_000_000));
+            }
+            return true;
+        }
+    }
+
+    /** The sample time of the oldest unacknowledged reading, or null when there is none. */
+    public java.time.Instant oldestUnacknowledged() {
+        try {
+            List<Record> r = read(ackedId(), 1, Duration.ZERO).records();
+            return r.isEmpty() ? null : java.time.Instant.ofEpochMilli(r.get(0).tsMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    public Counters counters() {
+        synchronized (lock) {
+            Map<String, Map<String, Long>> d = new LinkedHashMap<>();
+            dropped.forEach((s, m) -> d.put(s, Map.copyOf(m)));
+            return new Counters(appended, committed, acknowledged, fsyncs, bytesWritten, payloadBytes, d, lastError);
+        }
+    }
+
+    /** Commits what is pending, saves the acked mark (fsynced) and closes. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closing) return;
+            closing = true;
+            lock.notifyAll();
+        }
+        try {
+            committer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        deleteAcknowledged();
+        saveAckedIfDue(clock.millis(), true);
+        synchronized (lock) {
+            try {
+                if (active != null) active.close();
+            } catch (IOException e) {
+                // closing
+            }
+        }
+    }
+}

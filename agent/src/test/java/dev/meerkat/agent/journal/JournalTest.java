@@ -1,0 +1,241 @@
+package dev.meerkat.agent.journal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JournalTest {
+    @TempDir
+    Path dir;
+
+    static final Duration WAIT = Duration.ofSeconds(5);
+
+    /** A clock the test moves. */
+    static final class TestClock extends Clock {
+        final AtomicLong millis = new AtomicLong(Instant.parse("2026-11-21T12:00:00Z").toEpochMilli());
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis.get());
+        }
+    }
+
+    final TestClock clock = new TestClock();
+
+    Journal open(long maxBytes) throws IOException {
+        return Journal.open(Journal.Options.of(dir, maxBytes, Duration.ofDays(7)), clock);
+    }
+
+    void append(Journal j, String sensor, int n) {
+        for (int i = 0; i < n; i++) {
+            long seq = j.nextSeq(sensor);
+            j.append(sensor, seq, clock.millis(), "p/f/d/sensors/" + sensor, 1,
+                    ("{\"sensor\":\"" + sensor + "\",\"seq\":" + seq + ",\"pad\":\"" + "x".repeat(100) + "\"}").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Everything readable now, in order. */
+    static List<Record> readAll(Journal j) throws InterruptedException {
+        List<Record> all = new ArrayList<>();
+        long after = j.ackedId();
+        while (true) {
+            Journal.Batch b = j.read(after, 500, Duration.ofMillis(200));
+            if (b.records().isEmpty()) return all;
+            all.addAll(b.records());
+            after = b.upTo();
+        }
+    }
+
+    static Path newestSegment(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(".seg")).sorted().reduce((a, b) -> b).orElseThrow();
+        }
+    }
+
+    @Test
+    void readingsComeBackInOrderAfterAReopenAndSeqContinues() throws Exception {
+        try (Journal j = open(64L << 20)) {
+            append(j, "a", 100);
+            append(j, "b", 50);
+            assertTrue(j.read(0, 1, WAIT).records().size() == 1);
+        }
+        try (Journal j = open(64L << 20)) {
+            List<Record> all = readAll(j);
+            assertEquals(150, all.size());
+            for (int i = 1; i < all.size(); i++) assertTrue(all.get(i).id() > all.get(i - 1).id());
+            List<Long> seqA = all.stream().filter(r -> r.sensor().equals("a")).map(Record::seq).toList();
+            for (int i = 0; i < 100; i++) assertEquals(i, seqA.get(i));
+            assertEquals(100, j.nextSeq("a"));
+            assertEquals(50, j.nextSeq("b"));
+            assertEquals(0, j.nextSeq("new"));
+            assertEquals(150, j.recovery().unacknowledged());
+        }
+    }
+
+    @Test
+    void acknowledgedReadingsAreNotReadAgainAndSeqSurvivesTheirDeletion() throws Exception {
+        long segmentBytes = 16 * 1024;
+        try (Journal j = Journal.open(new Journal.Options(dir, 64L << 20, Duration.ofDays(7), segmentBytes, Duration.ofMillis(2)), clock)) {
+            append(j, "a", 1000); // about ten segments
+            List<Record> all = readAll(j);
+            assertEquals(1000, all.size());
+            j.acknowledged(all.get(all.size() - 1).id(), all.size());
+            assertEquals(0, j.depth());
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            assertTrue(s.filter(p -> p.toString().endsWith(".seg")).count() <= 2, "acknowledged segments are deleted");
+        }
+        try (Journal j = open(64L << 20)) {
+            assertEquals(0, readAll(j).size());
+            assertEquals(1000, j.nextSeq("a"), "the checkpoint keeps the seq of readings long delivered");
+        }
+    }
+
+    @Test
+    void aTornTailIsCutAndEveryIntactRecordKept() throws Exception {
+        try (Journal j = open(64L << 20)) {
+            append(j, "a", 20);
+            readAll(j);
+        }
+        Path seg = newestSegment(dir);
+        // Half of a record: its header says 500 bytes, 10 follow.
+        ByteBuffer half = ByteBuffer.allocate(30).putInt(Codec.MAGIC).putInt(500).putInt(0).putLong(99).put(new byte[10]);
+        Files.write(seg, half.array(), StandardOpenOption.APPEND);
+        long sizeBefore = Files.size(seg);
+        try (Journal j = open(64L << 20)) {
+            assertEquals(20, readAll(j).size());
+            assertEquals(30, j.recovery().tornBytes());
+            assertEquals(sizeBefore - 30, Files.size(seg), "the torn tail is cut from the file");
+            assertEquals(20, j.nextSeq("a"));
+        }
+    }
+
+    @Test
+    void aZeroFilledTailIsCut() throws Exception {
+        try (Journal j = open(64L << 20)) {
+            append(j, "a", 20);
+            readAll(j);
+        }
+        Files.write(newestSegment(dir), new byte[4096], StandardOpenOption.APPEND);
+        try (Journal j = open(64L << 20)) {
+            assertEquals(20, readAll(j).size());
+            assertEquals(4096, j.recovery().tornBytes());
+        }
+    }
+
+    @Test
+    void aCorruptedRecordInTheMiddleIsSkippedAndTheRestKept() throws Exception {
+        try (Journal j = open(64L << 20)) {
+            append(j, "a", 20);
+            readAll(j);
+        }
+        Path seg = newestSegment(dir);
+        byte[] bytes = Files.readAllBytes(seg);
+        // Find the 10th reading (after the checkpoint) and flip a byte in its body.
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        int at = 0;
+        for (int i = 0; i < 11; i++) at += ((Codec.Ok) Codec.decode(buf, at)).size();
+        bytes[at + Codec.HEADER + 5] ^= 0x55;
+        Files.write(seg, bytes);
+        try (Journal j = open(64L << 20)) {
+            List<Record> all = readAll(j);
+            assertEquals(19, all.size());
+            assertTrue(all.stream().noneMatch(r -> r.seq() == 10), "the damaged reading is not sent");
+            assertTrue(j.recovery().corruptBytes() > 0);
+            assertTrue(j.recovery().problems().get(0).contains("checksum mismatch"), j.recovery().problems().toString());
+            assertEquals(20, j.nextSeq("a"));
+        }
+    }
+
+    @Test
+    void maxBytesDropsTheOldestAndCountsThem() throws Exception {
+        long max = 128 * 1024;
+        try (Journal j = open(max)) {
+            append(j, "a", 3000); // about 500 KB: four times the bound
+            append(j, "b", 10);
+            Thread.sleep(200); // a commit and the bounds check
+            j.read(j.lastId() - 1, 1, WAIT);
+            Thread.sleep(1200);
+            Journal.Counters c = j.counters();
+            long droppedA = c.dropped().getOrDefault("a", java.util.Map.of()).getOrDefault("maxBytes", 0L);
+            assertTrue(droppedA > 1500, "dropped " + c.dropped());
+            List<Record> left = readAll(j);
+            assertEquals(3010 - droppedA, left.size(), "every reading is either still there or counted as dropped: " + j.counters() + " acked " + j.ackedId() + " committed " + j.committedId() + " last " + j.lastId());
+            long onDisk;
+            try (Stream<Path> s = Files.list(dir)) {
+                onDisk = s.filter(p -> p.toString().endsWith(".seg")).mapToLong(p -> p.toFile().length()).sum();
+            }
+            assertTrue(onDisk <= max + Journal.Options.of(dir, max, Duration.ofDays(1)).segmentBytes(), "on disk " + onDisk);
+            // The survivors are the newest, in order: the first left is the one after the last dropped.
+            assertEquals(droppedA, left.stream().filter(r -> r.sensor().equals("a")).findFirst().orElseThrow().seq());
+        }
+    }
+
+    @Test
+    void maxAgeDropsReadingsOlderThanTheBound() throws Exception {
+        try (Journal j = Journal.open(new Journal.Options(dir, 64L << 20, Duration.ofHours(1), 16 * 1024, Duration.ofMillis(2)), clock)) {
+            for (int i = 0; i < 300; i++) {
+                long seq = j.nextSeq("a");
+                j.append("a", seq, clock.millis(), "t", 1, new byte[100]);
+            }
+            j.read(j.lastId() - 1, 1, WAIT);
+            clock.millis.addAndGet(Duration.ofHours(2).toMillis());
+            for (int i = 0; i < 10; i++) {
+                long seq = j.nextSeq("a");
+                j.append("a", seq, clock.millis(), "t", 1, new byte[100]);
+            }
+            Thread.sleep(2500);
+            long dropped = j.counters().dropped().get("a").get("maxAge");
+            assertEquals(300, dropped + readAll(j).stream().filter(r -> r.seq() < 300).count(), "all old readings accounted for");
+            assertTrue(dropped >= 250, "dropped " + dropped);
+        }
+    }
+
+    @Test
+    void groupCommitKeepsFsyncsFarBelowAppends() throws Exception {
+        try (Journal j = open(64L << 20)) {
+            append(j, "a", 20_000);
+            j.read(j.lastId() - 1, 1, WAIT);
+            Journal.Counters c = j.counters();
+            assertEquals(20_000, c.committed());
+            assertTrue(c.fsyncs() < 500, "fsyncs " + c.fsyncs());
+            double amplification = (double) c.bytesWritten() / c.payloadBytes();
+            assertTrue(amplification < 1.5, "write amplification " + amplification);
+        }
+    }
+
+    @Test
+    void anEmptyJournalHasNothingToSayAboutAge() throws Exception {
+        try (Journal j = open(64L << 20)) {
+            assertNull(j.oldestUnacknowledged());
+            assertEquals(0, j.depth());
+        }
+    }
+}
