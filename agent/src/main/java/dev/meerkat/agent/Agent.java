@@ -2,7 +2,7 @@ package dev.meerkat.agent;
 
 import dev.meerkat.agent.bridge.Outbox;
 import dev.meerkat.agent.bridge.Reading;
-import dev.meerkat.agent.bridge.SeqStore;
+import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.mqtt.MqttTransportException;
 import dev.meerkat.agent.mqtt.PahoTransport;
 import dev.meerkat.agent.sampling.Sampler;
@@ -44,8 +44,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
-    /** How many readings the in-memory outbox holds before it drops the oldest. */
-    private static final int OUTBOX_CAPACITY = 100_000;
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(3);
     /** Changes this close together become one apply. */
     public static final Duration DEBOUNCE = Duration.ofMillis(5);
@@ -60,7 +58,7 @@ public final class Agent implements AutoCloseable {
     private CuratorFramework zk;
     private Session session;
     private Registration registration;
-    private SeqStore seqs;
+    private Journal journal;
     private Outbox outbox;
     private Sampler sampler;
     private ConfigWatch watch;
@@ -87,6 +85,7 @@ public final class Agent implements AutoCloseable {
             @Override
             public void retarget(EffectiveConfig config) {
                 outbox.retarget(topicPrefix(config) + "/status", config.agent().mqtt().retainStatus());
+                bounds(config);
             }
         }, clock);
     }
@@ -104,7 +103,9 @@ public final class Agent implements AutoCloseable {
                     "mqtt.tls, mqtt.usernameFile and mqtt.passwordFile are not supported by this version of Meerkat yet");
         }
         Files.createDirectories(boot.storageDir());
-        seqs = new SeqStore(boot.storageDir());
+        // The journal's segment size follows from its default bound; the config's bounds apply with the first config.
+        var buffer = dev.meerkat.config.AgentSettings.DEFAULTS.buffer();
+        journal = Journal.open(Journal.Options.of(boot.storageDir().resolve("journal"), buffer.maxBytes(), buffer.maxAge()), clock);
         zk = ZooKeeperClients.create(boot.zookeeper());
         session = new Session(zk, boot.zookeeper().sessionTimeout());
         zk.start();
@@ -156,14 +157,20 @@ public final class Agent implements AutoCloseable {
     private void startRunning(EffectiveConfig config) {
         String prefix = topicPrefix(config);
         try {
-            outbox = new Outbox(new PahoTransport(boot.mqtt().uri(), boot.mqttClientId(), 30), prefix + "/status",
-                    config.agent().mqtt().retainStatus(), AgentVersion.get(), OUTBOX_CAPACITY, clock, this::statusChanged);
+            outbox = new Outbox(new PahoTransport(boot.mqtt().uri(), boot.mqttClientId(), 30), journal, prefix + "/status",
+                    config.agent().mqtt().retainStatus(), AgentVersion.get(), clock, this::statusChanged);
         } catch (MqttTransportException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
+        bounds(config);
         outbox.start();
-        sampler = new Sampler(drivers, new DriverContext(clock, boot.device().id()), seqs::next, this::publish,
+        sampler = new Sampler(drivers, new DriverContext(clock, boot.device().id()), journal::nextSeq, this::publish,
                 this::statusChanged);
+    }
+
+    private void bounds(EffectiveConfig config) {
+        var b = config.agent().buffer();
+        journal.bounds(b.maxBytes(), b.maxAge(), b.onFull().equals("drop-newest"));
     }
 
     private String topicPrefix(EffectiveConfig config) {
@@ -188,7 +195,14 @@ public final class Agent implements AutoCloseable {
         sensors().forEach((id, r) -> sensors.put(id, new StatusReport.Sensor(r.state().json(),
                 r.last() == null ? null : r.last().ts(), r.errors())));
         return new StatusReport(config, reconfigurer.appliedAt(), reconfigurer.errors(), sensors,
-                mqttConnected(), outbox == null ? 0 : outbox.depth(), AgentVersion.get());
+                mqttConnected(), delivery(), AgentVersion.get());
+    }
+
+    private StatusReport.Delivery delivery() {
+        if (journal == null) return StatusReport.Delivery.NONE;
+        Journal.Counters c = journal.counters();
+        return new StatusReport.Delivery(journal.depth(), journal.oldestUnacknowledged(), c.appended(),
+                outbox == null ? 0 : outbox.sent(), outbox == null ? 0 : outbox.acknowledged(), c.dropped(), c.lastError());
     }
 
     private MemberInfo memberInfo() {
@@ -234,7 +248,8 @@ public final class Agent implements AutoCloseable {
         if (outbox != null) {
             try {
                 if (!outbox.flush(FLUSH_TIMEOUT)) {
-                    log.warn("stopping with {} readings unacknowledged after {}ms", outbox.depth(), FLUSH_TIMEOUT.toMillis());
+                    log.warn("stopping with {} readings unacknowledged after {}ms; they stay in the journal and go after the next start",
+                            outbox.depth(), FLUSH_TIMEOUT.toMillis());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -245,7 +260,7 @@ public final class Agent implements AutoCloseable {
         if (status != null) status.close();
         if (session != null) session.close();
         if (zk != null) zk.close();
-        if (seqs != null) seqs.close();
+        if (journal != null) journal.close();
         log.info("agent stopped device={}", boot.device().id());
     }
 }

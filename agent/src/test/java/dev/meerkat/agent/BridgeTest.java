@@ -3,34 +3,15 @@ package dev.meerkat.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.meerkat.agent.bridge.Reading;
-import dev.meerkat.agent.bridge.SeqStore;
 import dev.meerkat.config.Json;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class BridgeTest {
-    @TempDir
-    Path dir;
-
-    @Test
-    void seqStartsAtOneAndGoesOnAfterReopening() throws Exception {
-        try (SeqStore s = new SeqStore(dir)) {
-            assertEquals(1, s.next("a"));
-            assertEquals(2, s.next("a"));
-            assertEquals(1, s.next("b"));
-        }
-        try (SeqStore s = new SeqStore(dir)) {
-            assertEquals(3, s.next("a"));
-            assertEquals(2, s.next("b"));
-        }
-    }
-
     @Test
     void aReadingIsTheSpecPayload() {
         Map<String, Double> values = new LinkedHashMap<>();

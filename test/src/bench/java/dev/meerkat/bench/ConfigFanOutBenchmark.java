@@ -74,7 +74,7 @@ final class ConfigFanOutBenchmark {
             client.start();
             FleetPaths paths = new FleetPaths(root, "fan", device);
             status = new StatusReporter(new StatusWriter(client, paths.status()),
-                    () -> running == null ? null : new StatusReport(running, Instant.now(), List.of(), Map.of(), true, 0, "bench"),
+                    () -> running == null ? null : new StatusReport(running, Instant.now(), List.of(), Map.of(), true, StatusReport.Delivery.NONE, "bench"),
                     () -> {
                         long[] r = round.get();
                         if (r != null && r[0] == running.fleetVersion()) {

@@ -94,6 +94,17 @@ final class MqttLink {
         return transport.isConnected();
     }
 
+    /** Connections made so far: a change tells the sender the connection is a new one. */
+    long connects() {
+        return connects;
+    }
+
+    /** Gives up on the connection (a publish failed or went unacknowledged); the next call reconnects. */
+    void drop() {
+        transport.disconnect(Duration.ofMillis(500));
+        onConnectionChange.run();
+    }
+
     void publish(String topic, byte[] payload, int qos) throws MqttTransportException {
         transport.publish(topic, payload, qos, false, ACK_TIMEOUT);
     }

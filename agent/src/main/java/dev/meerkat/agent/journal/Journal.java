@@ -88,6 +88,10 @@ public final class Journal implements Closeable {
 
     private final Options options;
     private final Clock clock;
+    private volatile long maxBytes;
+    private volatile Duration maxAge;
+    private volatile boolean dropNewest;
+    private long totalBytes; // guarded by lock
     private final Object lock = new Object();
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
     private final Map<String, Long> lastSeq = new HashMap<>();
@@ -112,6 +116,8 @@ public final class Journal implements Closeable {
     private Journal(Options options, Clock clock) {
         this.options = options;
         this.clock = clock;
+        this.maxBytes = options.maxBytes();
+        this.maxAge = options.maxAge();
         this.committer = Thread.ofPlatform().name("meerkat-journal").daemon(true).unstarted(this::commitLoop);
     }
 
@@ -219,10 +225,23 @@ public final class Journal implements Closeable {
         return -1;
     }
 
+    /**
+     * New bounds, live (the agent's {@code buffer} settings). With {@code dropNewest}, a full
+     * journal refuses new readings (counted) instead of dropping its oldest.
+     */
+    public void bounds(long maxBytes, Duration maxAge, boolean dropNewest) {
+        this.maxBytes = maxBytes;
+        this.maxAge = maxAge;
+        this.dropNewest = dropNewest;
+        synchronized (lock) {
+            lock.notifyAll();
+        }
+    }
+
     /** The next {@code seq} for {@code sensor}: one past the last one appended, recovered across restarts. */
     public long nextSeq(String sensor) {
         synchronized (lock) {
-            long next = lastSeq.getOrDefault(sensor, -1L) + 1;
+            long next = lastSeq.getOrDefault(sensor, 0L) + 1; // a sensor's first reading is seq 1
             lastSeq.put(sensor, next);
             return next;
         }
@@ -235,6 +254,12 @@ public final class Journal implements Closeable {
     public long append(String sensor, long seq, long tsMillis, String topic, int qos, byte[] payload) {
         synchronized (lock) {
             if (closing) throw new IllegalStateException("journal closed");
+            if (dropNewest && totalBytes + pendingSize >= maxBytes) {
+                lastSeq.merge(sensor, seq, Math::max);
+                drop(sensor, "full", 1);
+                appended++;
+                return -1;
+            }
             Record r = new Record(nextId++, sensor, seq, tsMillis, topic, qos, payload);
             lastSeq.merge(sensor, seq, Math::max);
             ByteBuffer b = Codec.encode(r);
@@ -393,7 +418,7 @@ public final class Journal implements Closeable {
         synchronized (lock) {
             long total = 0;
             for (Segment s : segments.values()) total += s.bytes;
-            while (total > options.maxBytes() && segments.size() > 1) {
+            while (!dropNewest && total > maxBytes && segments.size() > 1) {
                 Segment oldest = segments.firstEntry().getValue();
                 if (oldest == activeSegment) break;
                 total -= oldest.bytes;
@@ -401,13 +426,15 @@ public final class Journal implements Closeable {
             }
             while (segments.size() > 1) {
                 Segment oldest = segments.firstEntry().getValue();
-                if (oldest == activeSegment || oldest.lastTs == 0 || now - oldest.lastTs <= options.maxAge().toMillis()) break;
+                if (oldest == activeSegment || oldest.lastTs == 0 || now - oldest.lastTs <= maxAge.toMillis()) break;
                 dropSegment(oldest, "maxAge");
             }
             // The active segment itself, once everything in it is too old: roll, so it can go next time.
-            if (activeSegment.lastTs > 0 && now - activeSegment.lastTs > options.maxAge().toMillis() && activeSegment.lastId >= activeSegment.firstId) {
+            if (activeSegment.lastTs > 0 && now - activeSegment.lastTs > maxAge.toMillis() && activeSegment.lastId >= activeSegment.firstId) {
                 roll();
             }
+            totalBytes = 0;
+            for (Segment s : segments.values()) totalBytes += s.bytes;
         }
         deleteAcknowledged();
         saveAckedIfDue(now, false);

@@ -21,6 +21,13 @@ public interface MqttTransport extends AutoCloseable {
     /** Publishes and, at QoS 1, waits for the broker's PUBACK. */
     void publish(String topic, byte[] payload, int qos, boolean retained, Duration ackTimeout) throws MqttTransportException;
 
+    /**
+     * Publishes without waiting. {@code done} gets null once the broker acknowledged it (QoS 1) or
+     * it was written (QoS 0), else the failure; it runs on the client's thread, so keep it short.
+     * Throws when the message cannot even be handed to the client (not connected).
+     */
+    void publishAsync(String topic, byte[] payload, int qos, java.util.function.Consumer<Throwable> done) throws MqttTransportException;
+
     /** A clean disconnect: the broker does not publish the will. */
     void disconnect(Duration timeout);
 

@@ -82,6 +82,26 @@ public final class PahoTransport implements MqttTransport {
     }
 
     @Override
+    public void publishAsync(String topic, byte[] payload, int qos, java.util.function.Consumer<Throwable> done)
+            throws MqttTransportException {
+        try {
+            client.publish(topic, payload, qos, false, null, new org.eclipse.paho.client.mqttv3.IMqttActionListener() {
+                @Override
+                public void onSuccess(org.eclipse.paho.client.mqttv3.IMqttToken token) {
+                    done.accept(null);
+                }
+
+                @Override
+                public void onFailure(org.eclipse.paho.client.mqttv3.IMqttToken token, Throwable failure) {
+                    done.accept(failure == null ? new MqttTransportException("publish to " + topic + " failed", null) : failure);
+                }
+            });
+        } catch (MqttException e) {
+            throw new MqttTransportException("publish to " + topic + " failed: " + describe(e), e);
+        }
+    }
+
+    @Override
     public void disconnect(Duration timeout) {
         try {
             if (client.isConnected()) client.disconnect(timeout.toMillis()).waitForCompletion(timeout.toMillis());

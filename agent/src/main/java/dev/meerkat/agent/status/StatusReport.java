@@ -10,13 +10,25 @@ import java.util.Map;
 
 /**
  * The content of {@code /fleets/F/devices/D/status} (SPEC §5). {@link #stable()} is the part whose
- * change warrants a write (applied config, errors, sensor states, MQTT connected); reading times and
- * buffer depth are written as they are at that moment, and do not cause a write on their own.
+ * change warrants a write (applied config, errors, sensor states, MQTT connected, readings dropped,
+ * a journal error); reading times, buffer depth and counters are written as they are at that
+ * moment, and do not cause a write on their own.
  */
 public record StatusReport(EffectiveConfig config, Instant appliedAt, List<ConfigError> errors,
-                           Map<String, Sensor> sensors, boolean mqttConnected, long buffered, String firmware) {
+                           Map<String, Sensor> sensors, boolean mqttConnected, Delivery delivery, String firmware) {
 
     public record Sensor(String state, Instant lastReadingAt, long errors) {}
+
+    /**
+     * The MQTT bridge's accounting: readings buffered (not yet acknowledged) and the sample time of
+     * the oldest; readings enqueued (into the journal), sent, acknowledged; dropped, per sensor and
+     * reason ({@code maxBytes}, {@code maxAge}, {@code full}, {@code writeError}); the journal's
+     * last write error, if it has one now.
+     */
+    public record Delivery(long buffered, Instant oldestBufferedAt, long enqueued, long sent, long acknowledged,
+                           Map<String, Map<String, Long>> dropped, String journalError) {
+        public static final Delivery NONE = new Delivery(0, null, 0, 0, 0, Map.of(), null);
+    }
 
     public Map<String, Object> toJson() {
         Map<String, Object> root = new LinkedHashMap<>();
@@ -33,8 +45,13 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
         root.put("sensors", s);
         Map<String, Object> mqtt = new LinkedHashMap<>();
         mqtt.put("connected", mqttConnected);
-        mqtt.put("buffered", buffered);
-        mqtt.put("oldestBufferedAt", null);
+        mqtt.put("buffered", delivery.buffered());
+        mqtt.put("oldestBufferedAt", delivery.oldestBufferedAt() == null ? null : delivery.oldestBufferedAt().toString());
+        mqtt.put("enqueued", delivery.enqueued());
+        mqtt.put("sent", delivery.sent());
+        mqtt.put("acknowledged", delivery.acknowledged());
+        mqtt.put("dropped", delivery.dropped());
+        mqtt.put("journalError", delivery.journalError());
         root.put("mqtt", mqtt);
         root.put("firmware", Map.of("running", firmware));
         return root;
@@ -48,6 +65,9 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
         sensors.forEach((id, v) -> states.put(id, v.state));
         m.put("sensors", states);
         m.put("mqtt", mqttConnected);
+        // Drops and journal errors are never silent: each change of them is written.
+        m.put("dropped", delivery.dropped());
+        m.put("journalError", delivery.journalError());
         return m;
     }
 

@@ -91,10 +91,10 @@ class JournalTest {
             assertEquals(150, all.size());
             for (int i = 1; i < all.size(); i++) assertTrue(all.get(i).id() > all.get(i - 1).id());
             List<Long> seqA = all.stream().filter(r -> r.sensor().equals("a")).map(Record::seq).toList();
-            for (int i = 0; i < 100; i++) assertEquals(i, seqA.get(i));
-            assertEquals(100, j.nextSeq("a"));
-            assertEquals(50, j.nextSeq("b"));
-            assertEquals(0, j.nextSeq("new"));
+            for (int i = 0; i < 100; i++) assertEquals(i + 1, seqA.get(i));
+            assertEquals(101, j.nextSeq("a"));
+            assertEquals(51, j.nextSeq("b"));
+            assertEquals(1, j.nextSeq("new"));
             assertEquals(150, j.recovery().unacknowledged());
         }
     }
@@ -114,7 +114,7 @@ class JournalTest {
         }
         try (Journal j = open(64L << 20)) {
             assertEquals(0, readAll(j).size());
-            assertEquals(1000, j.nextSeq("a"), "the checkpoint keeps the seq of readings long delivered");
+            assertEquals(1001, j.nextSeq("a"), "the checkpoint keeps the seq of readings long delivered");
         }
     }
 
@@ -133,7 +133,7 @@ class JournalTest {
             assertEquals(20, readAll(j).size());
             assertEquals(30, j.recovery().tornBytes());
             assertEquals(sizeBefore - 30, Files.size(seg), "the torn tail is cut from the file");
-            assertEquals(20, j.nextSeq("a"));
+            assertEquals(21, j.nextSeq("a"));
         }
     }
 
@@ -167,10 +167,10 @@ class JournalTest {
         try (Journal j = open(64L << 20)) {
             List<Record> all = readAll(j);
             assertEquals(19, all.size());
-            assertTrue(all.stream().noneMatch(r -> r.seq() == 10), "the damaged reading is not sent");
+            assertTrue(all.stream().noneMatch(r -> r.seq() == 11), "the damaged reading (the 11th) is not sent");
             assertTrue(j.recovery().corruptBytes() > 0);
             assertTrue(j.recovery().problems().get(0).contains("checksum mismatch"), j.recovery().problems().toString());
-            assertEquals(20, j.nextSeq("a"));
+            assertEquals(21, j.nextSeq("a"));
         }
     }
 
@@ -194,7 +194,7 @@ class JournalTest {
             }
             assertTrue(onDisk <= max + Journal.Options.of(dir, max, Duration.ofDays(1)).segmentBytes(), "on disk " + onDisk);
             // The survivors are the newest, in order: the first left is the one after the last dropped.
-            assertEquals(droppedA, left.stream().filter(r -> r.sensor().equals("a")).findFirst().orElseThrow().seq());
+            assertEquals(droppedA + 1, left.stream().filter(r -> r.sensor().equals("a")).findFirst().orElseThrow().seq());
         }
     }
 
@@ -213,7 +213,7 @@ class JournalTest {
             }
             Thread.sleep(2500);
             long dropped = j.counters().dropped().get("a").get("maxAge");
-            assertEquals(300, dropped + readAll(j).stream().filter(r -> r.seq() < 300).count(), "all old readings accounted for");
+            assertEquals(300, dropped + readAll(j).stream().filter(r -> r.seq() <= 300).count(), "all old readings accounted for");
             assertTrue(dropped >= 250, "dropped " + dropped);
         }
     }
