@@ -1,0 +1,142 @@
+package dev.meerkat.test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.meerkat.test.fixtures.AgentProcess;
+import dev.meerkat.test.fixtures.Await;
+import dev.meerkat.test.fixtures.Fleet;
+import dev.meerkat.test.fixtures.MqttBroker;
+import dev.meerkat.test.fixtures.RecordingSubscriber;
+import dev.meerkat.test.fixtures.Servers;
+import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The MQTT bridge with a real agent process and a real mosquitto: readings taken while the broker
+ * is down wait in the journal on disk and all arrive, in seq order per sensor, after it is back;
+ * also when the agent is killed with {@code kill -9} during the outage and started again.
+ */
+class BridgeDurabilityTest {
+    Servers servers;
+    ZooKeeperEnsemble zk;
+    MqttBroker mqtt;
+    Path work;
+
+    @BeforeEach
+    void servers() throws Exception {
+        servers = Servers.start("bridge");
+        work = servers.work();
+        zk = servers.zk();
+        mqtt = servers.mqtt();
+        // The recorder must not lose what the broker queued for it across the broker's restart.
+        assumeTrue(mqtt.keepsSessions(), "needs mosquitto (apt-get install -y mosquitto): " + mqtt.describe());
+    }
+
+    @AfterEach
+    void stop() {
+        if (servers != null) servers.close();
+    }
+
+    AgentProcess start(Fleet fleet) throws Exception {
+        return AgentProcess.start(fleet.log("gw-1"), "run", "--config",
+                fleet.bootstrap("gw-1", zk.connectString(), "10s", mqtt.uri()).toString());
+    }
+
+    /**
+     * Every sensor's readings: seq 1 up to the highest with none missing; a seq seen twice (a resend
+     * of a reading in flight when the connection broke) is the same reading both times; and the
+     * first arrivals come in seq order. Returns the highest seq per sensor.
+     */
+    static Map<String, Long> assertComplete(List<RecordingSubscriber.Message> all) {
+        Map<String, TreeMap<Long, String>> bySensor = new TreeMap<>();
+        Map<String, Long> lastFirstArrival = new HashMap<>();
+        for (RecordingSubscriber.Message m : all) {
+            JsonNode r = m.json();
+            String sensor = r.path("sensor").asText();
+            long seq = r.path("seq").asLong();
+            String ts = r.path("ts").asText();
+            String before = bySensor.computeIfAbsent(sensor, k -> new TreeMap<>()).putIfAbsent(seq, ts);
+            if (before == null) {
+                long last = lastFirstArrival.getOrDefault(sensor, 0L);
+                assertTrue(seq > last, sensor + ": seq " + seq + " first arrived after " + last);
+                lastFirstArrival.put(sensor, seq);
+            } else {
+                assertEquals(before, ts, sensor + ": seq " + seq + " sent twice with different readings (a seq reused)");
+            }
+        }
+        Map<String, Long> max = new TreeMap<>();
+        bySensor.forEach((sensor, seqs) -> {
+            assertEquals(1L, seqs.firstKey(), sensor + " starts at seq 1");
+            assertEquals(seqs.size(), seqs.lastKey(), sensor + ": " + (seqs.lastKey() - seqs.size()) + " seqs missing");
+            max.put(sensor, seqs.lastKey());
+        });
+        return max;
+    }
+
+    static long seqOf(RecordingSubscriber rec, String sensor) {
+        return rec.on("meerkat/bridge/gw-1/sensors/" + sensor).stream().mapToLong(m -> m.json().path("seq").asLong()).max().orElse(0);
+    }
+
+    @Test
+    void readingsTakenWhileTheBrokerIsDownAllArriveInOrderAfterItIsBack() throws Exception {
+        try (Fleet fleet = new Fleet("bridge", zk, work);
+             RecordingSubscriber rec = RecordingSubscriber.durable(mqtt.uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
+            fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"50ms\"}");
+            fleet.fleetSensor("b", "{\"driver\": \"simulated\", \"interval\": \"100ms\"}");
+            try (AgentProcess agent = start(fleet)) {
+                Await.until(Duration.ofSeconds(30), "readings flowing", () -> seqOf(rec, "a") >= 20, agent::log);
+                mqtt.stop();
+                Thread.sleep(4_000); // about 80 readings of a and 40 of b wait in the journal
+                Await.until(Duration.ofSeconds(10), "the status counts them as buffered", () -> fleet.status("gw-1")
+                        .map(s -> !s.path("mqtt").path("connected").asBoolean() && s.path("mqtt").path("buffered").asLong() > 0)
+                        .orElse(false), agent::log);
+                long stoppedAt = seqOf(rec, "a");
+                mqtt.start();
+                Await.until(Duration.ofSeconds(60), "the backlog delivered", () -> seqOf(rec, "a") > stoppedAt + 100, agent::log);
+                Thread.sleep(500);
+                Map<String, Long> max = assertComplete(rec.messages().stream().filter(m -> m.topic().contains("/sensors/")).toList());
+                assertTrue(max.get("a") > stoppedAt + 100 && max.get("b") > 50, max.toString());
+                Await.until(Duration.ofSeconds(30), "nothing buffered any more", () -> fleet.status("gw-1")
+                        .map(s -> s.path("mqtt").path("connected").asBoolean()).orElse(false), agent::log);
+            }
+        }
+    }
+
+    @Test
+    void killedDuringAnOutageAndRestartedNothingIsLost() throws Exception {
+        try (Fleet fleet = new Fleet("bridge", zk, work);
+             RecordingSubscriber rec = RecordingSubscriber.durable(mqtt.uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
+            fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"50ms\"}");
+            long stoppedAt;
+            try (AgentProcess first = start(fleet)) {
+                Await.until(Duration.ofSeconds(30), "readings flowing", () -> seqOf(rec, "a") >= 20, first::log);
+                mqtt.stop();
+                stoppedAt = seqOf(rec, "a");
+                Thread.sleep(3_000);
+                first.signal("KILL");
+                first.waitFor(Duration.ofSeconds(10));
+            }
+            try (AgentProcess second = start(fleet)) {
+                Thread.sleep(3_000); // sampling on into the journal, the broker still down
+                mqtt.start();
+                Await.until(Duration.ofSeconds(60), "the backlog of both runs delivered",
+                        () -> seqOf(rec, "a") > stoppedAt + 100, second::log);
+                Thread.sleep(500);
+                Map<String, Long> max = assertComplete(rec.messages().stream().filter(m -> m.topic().contains("/sensors/")).toList());
+                assertTrue(max.get("a") > stoppedAt + 100, max.toString());
+                assertTrue(second.log().contains("journal recovered"), second.log());
+            }
+        }
+    }
+}
