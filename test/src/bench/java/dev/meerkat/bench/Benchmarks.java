@@ -21,7 +21,7 @@ public final class Benchmarks {
         dev.meerkat.agent.logging.Logging.setUp("warn");
         Path out = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "target/bench"));
         boolean quick = args.length > 1 && args[1].equals("quick");
-        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, paho); default all.
+        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, paho, bridge); default all.
         java.util.Set<String> only = java.util.Set.of(System.getProperty("bench.only", "all").split(","));
         java.util.function.Predicate<String> runs = s -> only.contains("all") || only.contains(s);
         Path mosquitto = MosquittoBroker.find().orElseThrow(() ->
@@ -132,6 +132,38 @@ public final class Benchmarks {
                     .append("| throughput, 100 in flight | ").append(windowed100.get("msgs_per_s")).append(" msgs/s |\n")
                     .append("| publish to PUBACK, one at a time, p50 | ").append(oneByOne.get("p50_us")).append(" µs |\n")
                     .append("| publish to PUBACK, one at a time, p99 | ").append(oneByOne.get("p99_us")).append(" µs |\n");
+            }
+            if (runs.test("bridge")) {
+                PahoBaseline paho = new PahoBaseline(broker.uri());
+                BridgeBenchmark bridge = new BridgeBenchmark(broker.uri(), out);
+                int messages = quick ? 20_000 : 100_000;
+                log("bridge: warm-up ...");
+                paho.throughput(5000, 500);
+                bridge.throughput(5000);
+                log("bridge: raw Paho and the bridge, in turn ...");
+                Map<String, Object> raw1 = paho.throughput(messages, 500), b1 = bridge.throughput(messages);
+                Map<String, Object> raw2 = paho.throughput(messages, 500), b2 = bridge.throughput(messages);
+                double rawRate = (((Number) raw1.get("msgs_per_s")).doubleValue() + ((Number) raw2.get("msgs_per_s")).doubleValue()) / 2;
+                double bridgeRate = (((Number) b1.get("msgs_per_s")).doubleValue() + ((Number) b2.get("msgs_per_s")).doubleValue()) / 2;
+                log("bridge: latency at 1000 readings/s ...");
+                Map<String, Object> lat = bridge.latency(1000, quick ? 5 : 15);
+                Map<String, Object> br = new LinkedHashMap<>();
+                br.put("raw_paho", java.util.List.of(raw1, raw2));
+                br.put("bridge", java.util.List.of(b1, b2));
+                br.put("ratio_to_raw", Stats.round(bridgeRate / rawRate));
+                br.put("latency_at_1000_per_s", lat);
+                results.put("bridge", br);
+                md.append("\n## MQTT bridge: journal (group commit, fsync) + Paho QoS 1 + mosquitto, beside raw Paho (500 in flight)\n\n")
+                        .append("| measure | value |\n|---|---|\n")
+                        .append("| raw Paho, msgs/s (two runs) | ").append(raw1.get("msgs_per_s")).append(", ").append(raw2.get("msgs_per_s")).append(" |\n")
+                        .append("| bridge, readings/s (two runs) | ").append(b1.get("msgs_per_s")).append(", ").append(b2.get("msgs_per_s")).append(" |\n")
+                        .append("| ratio, means | ").append(br.get("ratio_to_raw")).append(" |\n")
+                        .append("| fsyncs/s at full speed | ").append(b1.get("fsyncs_per_s")).append(", ").append(b2.get("fsyncs_per_s")).append(" |\n")
+                        .append("| write amplification (bytes written / payload bytes) | ").append(b1.get("write_amplification")).append(" |\n")
+                        .append("| sample to PUBACK at 1,000/s, p50 | ").append(lat.get("p50_us")).append(" µs |\n")
+                        .append("| sample to PUBACK at 1,000/s, p99 | ").append(lat.get("p99_us")).append(" µs |\n")
+                        .append("| sample to PUBACK at 1,000/s, max | ").append(lat.get("max_us")).append(" µs |\n")
+                        .append("| fsyncs/s at 1,000/s | ").append(lat.get("fsyncs_per_s")).append(" |\n");
             }
         }
         Files.writeString(out.resolve("results.json"), new String(Json.write(results)));

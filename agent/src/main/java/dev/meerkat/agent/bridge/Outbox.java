@@ -176,16 +176,17 @@ public final class Outbox implements AutoCloseable {
                 monitor.notifyAll();
                 return;
             }
+            boolean oldest = !inFlight.isEmpty() && inFlight.firstKey() == id;
             if (inFlight.remove(id) != null) acknowledged.incrementAndGet();
-            markAcknowledged();
-            monitor.notifyAll();
+            if (oldest) markAcknowledged(); // the mark moves only when the oldest in flight is answered
+            if (inFlight.size() == WINDOW - 1 || inFlight.isEmpty()) monitor.notifyAll(); // room again
         }
     }
 
     /** Every id below the oldest one in flight (or up to the cursor when none is) is acknowledged. Holds the monitor. */
     private void markAcknowledged() {
         long mark = inFlight.isEmpty() ? cursor : inFlight.firstKey() - 1;
-        journal.acknowledged(mark, 0);
+        journal.acknowledged(mark);
     }
 
     /** Stops sending, publishes offline and disconnects. Call {@link #flush} first to drain. */

@@ -69,7 +69,7 @@ public final class Journal implements Closeable {
     public record Recovery(int segments, long records, long unacknowledged, long corruptBytes, long tornBytes, List<String> problems) {}
 
     /** Counters since open, for the status. */
-    public record Counters(long appended, long committed, long acknowledged, long fsyncs, long bytesWritten, long payloadBytes,
+    public record Counters(long appended, long committed, long fsyncs, long bytesWritten, long payloadBytes,
                            Map<String, Map<String, Long>> dropped, String lastError) {}
 
     private static final class Segment {
@@ -106,12 +106,16 @@ public final class Journal implements Closeable {
     private long committedId;
     private long ackedId;
     private long savedAckedId = -1;
-    private long appended, committed, acknowledged, fsyncs, bytesWritten, payloadBytes;
+    private long appended, committed, fsyncs, bytesWritten, payloadBytes;
+    private int ackWaiters;
     private String lastError;
     private boolean closing;
     private FileChannel active;
     private Segment activeSegment;
     private long lastAckedSave;
+    /** The newest committed readings, in id order: a sender that keeps up reads them here, not from the file. */
+    private final java.util.ArrayDeque<Record> recent = new java.util.ArrayDeque<>();
+    private static final int RECENT = 4096;
 
     private Journal(Options options, Clock clock) {
         this.options = options;
@@ -354,6 +358,9 @@ public final class Journal implements Closeable {
                 committedId = activeSegment.lastId;
                 committed += batch.size();
                 lastError = null;
+                if (!recent.isEmpty() && recent.peekLast().id() != batch.get(0).id() - 1) recent.clear(); // keep it gapless
+                recent.addAll(batch);
+                while (recent.size() > RECENT) recent.pollFirst();
                 lock.notifyAll();
                 if (activeSegment.bytes >= options.segmentBytes()) roll();
             }
@@ -366,6 +373,7 @@ public final class Journal implements Closeable {
                 for (Record r : batch) drop(r.sensor(), "writeError", 1);
                 // Ids of the lost batch are committed as nothing: readers move past them.
                 committedId = batch.get(batch.size() - 1).id();
+                recent.clear();
                 try {
                     active.truncate(before);
                 } catch (IOException ignored) {
@@ -458,6 +466,7 @@ public final class Journal implements Closeable {
             log.error("cannot drop journal segment {}: {}", s.path, e.toString());
         }
         segments.remove(s.firstId);
+        while (!recent.isEmpty() && recent.peekFirst().id() <= s.lastId) recent.pollFirst();
         if (ackedId < s.lastId) ackedId = s.lastId;
         lock.notifyAll();
     }
@@ -527,10 +536,22 @@ public final class Journal implements Closeable {
 
     /**
      * Up to {@code max} committed readings with ids above {@code afterId}, in id order; waits up
-     * to {@code wait} for one when there is none. Readings dropped by a bound are skipped.
+     * to {@code wait} for one when there is none. Readings dropped by a bound are skipped. A read
+     * that continues where the previous one stopped starts at that byte of the segment (one
+     * reader, the sender, reads this way); any other starts at the segment's head.
      */
     public Batch read(long afterId, int max, Duration wait) throws InterruptedException {
+        return read(afterId, max, wait, true);
+    }
+
+    private static final int CHUNK = 1 << 20;
+    // Where the sender's last read stopped (guarded by readLock).
+    private final Object readLock = new Object();
+    private long cursorAfterId = -1, cursorSegment = -1, cursorPos;
+
+    private Batch read(long afterId, int max, Duration wait, boolean sender) throws InterruptedException {
         List<Segment> from = new ArrayList<>();
+        long upTo;
         synchronized (lock) {
             long deadline = System.nanoTime() + wait.toNanos();
             while (committedId <= afterId) {
@@ -538,54 +559,90 @@ public final class Journal implements Closeable {
                 if (left <= 0 || closing) return new Batch(List.of(), afterId);
                 lock.wait(Math.max(1, left / 1_000_000));
             }
+            upTo = committedId;
+            if (!recent.isEmpty() && recent.peekFirst().id() <= afterId + 1 && recent.peekLast().id() == upTo) {
+                // Caught up: from memory.
+                List<Record> out = new ArrayList<>();
+                for (Record r : recent) {
+                    if (r.id() <= afterId) continue;
+                    out.add(r);
+                    if (out.size() >= max) break;
+                }
+                return new Batch(out, out.size() >= max ? out.get(out.size() - 1).id() : upTo);
+            }
             var floor = segments.floorKey(afterId + 1);
             for (Segment s : (floor == null ? segments : segments.tailMap(floor, true)).values()) {
                 if (s.lastId > afterId) from.add(s);
             }
         }
-        long upTo = committedId();
         List<Record> out = new ArrayList<>();
+        long endSegment = -1, endPos = 0;
+        boolean beyond = false; // met a reading committed after upTo: stop before it
         for (Segment s : from) {
             long limit;
             synchronized (lock) {
                 limit = s.bytes; // committed bytes only
             }
-            ByteBuffer buf;
-            try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
-                buf = ByteBuffer.allocate((int) limit);
-                while (buf.hasRemaining() && ch.read(buf) >= 0) {
-                    // read it all
+            long pos = 0;
+            if (sender) {
+                synchronized (readLock) {
+                    if (cursorAfterId == afterId && cursorSegment == s.firstId && cursorPos <= limit) pos = cursorPos;
                 }
-                buf.flip();
+            }
+            try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
+                while (pos < limit && out.size() < max && !beyond) {
+                    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK, limit - pos));
+                    while (buf.hasRemaining() && ch.read(buf, pos + buf.position()) >= 0) {
+                        // fill the chunk
+                    }
+                    buf.flip();
+                    int at = 0;
+                    while (at < buf.limit() && out.size() < max) {
+                        Codec.Decoded d = Codec.decode(buf, at);
+                        if (d instanceof Codec.Short) break; // the rest is in the next chunk
+                        if (!(d instanceof Codec.Ok ok)) {
+                            int next = nextIntact(buf, at + 1, 0);
+                            at = next < 0 ? buf.limit() : next;
+                            continue;
+                        }
+                        if (ok.record() != null && ok.id() > upTo) {
+                            beyond = true;
+                            break;
+                        }
+                        at += ok.size();
+                        if (ok.record() != null && ok.id() > afterId) out.add(ok.record());
+                    }
+                    if (at == 0 && !beyond) break; // a record larger than a chunk cannot be: the segment is damaged here
+                    pos += at;
+                }
+                endSegment = s.firstId;
+                endPos = pos;
             } catch (NoSuchFileException dropped) {
                 continue;
             } catch (IOException e) {
                 log.error("cannot read journal segment {}: {}", s.path, e.toString());
                 continue;
             }
-            int at = 0;
-            while (at < buf.limit() && out.size() < max) {
-                if (!(Codec.decode(buf, at) instanceof Codec.Ok ok)) {
-                    int next = nextIntact(buf, at + 1, 0);
-                    if (next < 0) break;
-                    at = next;
-                    continue;
-                }
-                at += ok.size();
-                if (ok.id() > upTo) break;
-                if (ok.record() != null && ok.id() > afterId) out.add(ok.record());
-            }
-            if (out.size() >= max) break;
+            if (out.size() >= max || beyond) break;
         }
-        return new Batch(out, out.size() >= max ? out.get(out.size() - 1).id() : upTo);
+        long reached = out.size() >= max ? out.get(out.size() - 1).id() : upTo;
+        if (sender && endSegment >= 0) {
+            synchronized (readLock) {
+                cursorAfterId = reached;
+                cursorSegment = endSegment;
+                cursorPos = endPos;
+            }
+        }
+        return new Batch(out, reached);
     }
 
     /** Every id at or below {@code upToId} is acknowledged by the broker. */
-    public void acknowledged(long upToId, int readings) {
+    public void acknowledged(long upToId) {
         synchronized (lock) {
-            if (upToId > ackedId) ackedId = Math.min(upToId, committedId);
-            acknowledged += readings;
-            lock.notifyAll();
+            if (upToId <= ackedId) return;
+            ackedId = Math.min(upToId, committedId);
+            // Wake only a flush waiting for this, not the committer and readers at every acknowledgement.
+            if (ackWaiters > 0) lock.notifyAll();
         }
     }
 
@@ -620,19 +677,24 @@ public final class Journal implements Closeable {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (lock) {
             long target = nextId - 1;
-            while (ackedId < target) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) return false;
-                lock.wait(Math.max(1, left / 1_000_000));
+            ackWaiters++;
+            try {
+                while (ackedId < target) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) return false;
+                    lock.wait(Math.max(1, left / 1_000_000));
+                }
+                return true;
+            } finally {
+                ackWaiters--;
             }
-            return true;
         }
     }
 
     /** The sample time of the oldest unacknowledged reading, or null when there is none. */
     public java.time.Instant oldestUnacknowledged() {
         try {
-            List<Record> r = read(ackedId(), 1, Duration.ZERO).records();
+            List<Record> r = read(ackedId(), 1, Duration.ZERO, false).records();
             return r.isEmpty() ? null : java.time.Instant.ofEpochMilli(r.get(0).tsMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -644,7 +706,7 @@ public final class Journal implements Closeable {
         synchronized (lock) {
             Map<String, Map<String, Long>> d = new LinkedHashMap<>();
             dropped.forEach((s, m) -> d.put(s, Map.copyOf(m)));
-            return new Counters(appended, committed, acknowledged, fsyncs, bytesWritten, payloadBytes, d, lastError);
+            return new Counters(appended, committed, fsyncs, bytesWritten, payloadBytes, d, lastError);
         }
     }
 
