@@ -38,6 +38,6 @@ class SandboxTest {
             assertTrue(Double.parseDouble(m.group(2)) > 0, "no readings/s: " + lines.get(header + i));
         }
         assertTrue(out.contains("Sandbox stopped."), out);
-        assertTrue(Files.isDirectory(work.resolve("files/gw-1/seq")), "each gateway keeps its own state directory");
+        assertTrue(Files.isDirectory(work.resolve("files/gw-1/journal")), "each gateway keeps its own state directory");
     }
 }
