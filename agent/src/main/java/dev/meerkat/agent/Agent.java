@@ -85,7 +85,11 @@ public final class Agent implements AutoCloseable {
             @Override
             public void retarget(EffectiveConfig config) {
                 outbox.retarget(topicPrefix(config) + "/status", config.agent().mqtt().retainStatus());
-                bounds(config);
+            }
+
+            @Override
+            public void delivery(EffectiveConfig config) {
+                Agent.this.delivery(config);
             }
         }, clock);
     }
@@ -162,15 +166,18 @@ public final class Agent implements AutoCloseable {
         } catch (MqttTransportException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
-        bounds(config);
+        delivery(config);
         outbox.start();
         sampler = new Sampler(drivers, new DriverContext(clock, boot.device().id()), journal::nextSeq, this::publish,
                 this::statusChanged);
     }
 
-    private void bounds(EffectiveConfig config) {
+    /** The journal's bounds and the outbox's batching, from the agent settings. */
+    private void delivery(EffectiveConfig config) {
         var b = config.agent().buffer();
         journal.bounds(b.maxBytes(), b.maxAge(), b.onFull().equals("drop-newest"));
+        var batch = config.agent().publish().batch();
+        outbox.batching(batch.maxMessages(), batch.maxDelay());
     }
 
     private String topicPrefix(EffectiveConfig config) {

@@ -37,6 +37,9 @@ final class Reconfigurer {
 
         /** The status topic moved (topic prefix or retention changed). */
         void retarget(EffectiveConfig config);
+
+        /** The journal's bounds or the batching changed. */
+        void delivery(EffectiveConfig config);
     }
 
     record Outcome(boolean applied, boolean documentsChanged) {}
@@ -72,6 +75,9 @@ final class Reconfigurer {
             if (!a.mqtt().topicPrefix().equals(was.agent().mqtt().topicPrefix())
                     || a.mqtt().retainStatus() != was.agent().mqtt().retainStatus()) {
                 parts.retarget(next);
+            }
+            if (!a.buffer().equals(was.agent().buffer()) || !a.publish().equals(was.agent().publish())) {
+                parts.delivery(next);
             }
         }
         running = next;

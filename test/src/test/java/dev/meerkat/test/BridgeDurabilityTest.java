@@ -61,8 +61,13 @@ class BridgeDurabilityTest {
     static Map<String, Long> assertComplete(List<RecordingSubscriber.Message> all) {
         Map<String, TreeMap<Long, String>> bySensor = new TreeMap<>();
         Map<String, Long> lastFirstArrival = new HashMap<>();
+        List<JsonNode> readings = new java.util.ArrayList<>();
         for (RecordingSubscriber.Message m : all) {
-            JsonNode r = m.json();
+            JsonNode j = m.json();
+            if (j.isArray()) j.forEach(readings::add); // a batch (publish.batch)
+            else readings.add(j);
+        }
+        for (JsonNode r : readings) {
             String sensor = r.path("sensor").asText();
             long seq = r.path("seq").asLong();
             String ts = r.path("ts").asText();
@@ -85,7 +90,27 @@ class BridgeDurabilityTest {
     }
 
     static long seqOf(RecordingSubscriber rec, String sensor) {
-        return rec.on("meerkat/bridge/gw-1/sensors/" + sensor).stream().mapToLong(m -> m.json().path("seq").asLong()).max().orElse(0);
+        return rec.on("meerkat/bridge/gw-1/sensors/" + sensor).stream()
+                .mapToLong(m -> m.json().isArray() ? m.json().get(m.json().size() - 1).path("seq").asLong() : m.json().path("seq").asLong())
+                .max().orElse(0);
+    }
+
+    @Test
+    void batchingSwitchedOnLiveSendsArraysAndLosesNothing() throws Exception {
+        try (Fleet fleet = new Fleet("bridge", zk, work);
+             RecordingSubscriber rec = RecordingSubscriber.durable(mqtt.uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
+            fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"20ms\"}");
+            try (AgentProcess agent = start(fleet)) {
+                Await.until(Duration.ofSeconds(30), "single readings", () -> seqOf(rec, "a") >= 20, agent::log);
+                fleet.fleetAgent("{\"publish\": {\"batch\": {\"maxMessages\": 10, \"maxDelay\": \"1s\"}}}");
+                Await.until(Duration.ofSeconds(30), "batches of 10", () -> rec.on("meerkat/bridge/gw-1/sensors/a").stream()
+                        .anyMatch(m -> m.json().isArray() && m.json().size() == 10), agent::log);
+                long at = seqOf(rec, "a");
+                Await.until(Duration.ofSeconds(30), "more batches", () -> seqOf(rec, "a") > at + 50, agent::log);
+                Map<String, Long> max = assertComplete(rec.messages());
+                assertTrue(max.get("a") > at + 50, max.toString());
+            }
+        }
     }
 
     @Test

@@ -7,6 +7,10 @@ import dev.meerkat.agent.mqtt.MqttTransportException;
 import dev.meerkat.config.Json;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -44,11 +48,15 @@ public final class Outbox implements AutoCloseable {
     private boolean broken;
     private final AtomicLong sent = new AtomicLong(), acknowledged = new AtomicLong();
     private volatile boolean closing;
+    private volatile int batchMessages = 1;
+    private volatile Duration batchDelay = Duration.ZERO;
+    private final Clock clock;
 
     public Outbox(MqttTransport transport, Journal journal, String statusTopic, boolean retainStatus, String agentVersion,
                   Clock clock, Runnable onConnectionChange) {
         this.transport = transport;
         this.journal = journal;
+        this.clock = clock;
         this.link = new MqttLink(transport, new MqttLink.Target(statusTopic, retainStatus), agentVersion, clock, onConnectionChange);
         transport.onConnectionLost(() -> {
             log.warn("mqtt connection lost");
@@ -140,15 +148,24 @@ public final class Outbox implements AutoCloseable {
                     from = cursor;
                 }
                 Journal.Batch batch = journal.read(from, room, Duration.ofMillis(100));
-                for (Record r : batch.records()) {
+                List<Message> messages = messages(batch.records());
+                if (messages == null) { // a batch still filling: wait for more, at most its maxDelay
                     synchronized (monitor) {
-                        if (epoch != e || broken) break;
-                        inFlight.put(r.id(), System.nanoTime());
-                        cursor = r.id();
+                        monitor.wait(5);
                     }
+                    continue;
+                }
+                long now = System.nanoTime();
+                synchronized (monitor) {
+                    if (epoch != e || broken) continue;
+                    // All of them in flight before any is sent, so the mark never passes one not yet sent.
+                    for (Message m : messages) for (Record r : m.records()) inFlight.put(r.id(), now);
+                }
+                for (Message m : messages) {
                     try {
-                        transport.publishAsync(r.topic(), r.payload(), r.qos(), failure -> done(e, r.id(), failure));
-                        sent.incrementAndGet();
+                        long[] ids = m.records().stream().mapToLong(Record::id).toArray();
+                        transport.publishAsync(m.topic(), m.payload(), m.qos(), failure -> done(e, ids, failure));
+                        sent.addAndGet(ids.length);
                     } catch (MqttTransportException ex) {
                         log.warn("reading not handed to the client, will resend after reconnect: {}", ex.getMessage());
                         synchronized (monitor) {
@@ -158,7 +175,8 @@ public final class Outbox implements AutoCloseable {
                     }
                 }
                 synchronized (monitor) {
-                    if (epoch == e && !broken && batch.records().isEmpty() && batch.upTo() > cursor) cursor = batch.upTo();
+                    // Past everything just sent, and past ids without a reading (upTo).
+                    if (epoch == e && !broken && batch.upTo() > cursor) cursor = batch.upTo();
                     markAcknowledged();
                 }
             }
@@ -167,7 +185,53 @@ public final class Outbox implements AutoCloseable {
         }
     }
 
-    private void done(long e, long id, Throwable failure) {
+    /** One MQTT message: a reading, or with batching a JSON array of readings of one sensor. */
+    record Message(String topic, int qos, List<Record> records, byte[] payload) {}
+
+    /**
+     * The messages for {@code records} (in journal order): one per reading, or with batching up to
+     * {@code maxMessages} readings of one topic in a JSON array, each sensor's in seq order. Null
+     * when batching asks to wait: every batch is short and its oldest reading younger than
+     * {@code maxDelay}.
+     */
+    List<Message> messages(List<Record> records) {
+        int max = batchMessages;
+        List<Message> out = new ArrayList<>();
+        if (max <= 1) {
+            for (Record r : records) out.add(new Message(r.topic(), r.qos(), List.of(r), r.payload()));
+            return out;
+        }
+        Map<String, List<Record>> byTopic = new LinkedHashMap<>();
+        long oldest = Long.MAX_VALUE;
+        for (Record r : records) {
+            byTopic.computeIfAbsent(r.topic(), t -> new ArrayList<>()).add(r);
+            oldest = Math.min(oldest, r.tsMillis());
+        }
+        boolean allShort = byTopic.values().stream().allMatch(l -> l.size() < max);
+        if (!records.isEmpty() && allShort && clock.millis() - oldest < batchDelay.toMillis()) return null;
+        byTopic.forEach((topic, list) -> {
+            for (int i = 0; i < list.size(); i += max) {
+                List<Record> part = list.subList(i, Math.min(list.size(), i + max));
+                java.io.ByteArrayOutputStream json = new java.io.ByteArrayOutputStream();
+                json.write('[');
+                for (int k = 0; k < part.size(); k++) {
+                    if (k > 0) json.write(',');
+                    json.writeBytes(part.get(k).payload());
+                }
+                json.write(']');
+                out.add(new Message(topic, part.get(0).qos(), List.copyOf(part), json.toByteArray()));
+            }
+        });
+        return out;
+    }
+
+    /** Batching (SPEC §4 {@code publish.batch}), live: up to {@code maxMessages} readings per message, waiting at most {@code maxDelay} to fill one. */
+    public void batching(int maxMessages, Duration maxDelay) {
+        this.batchDelay = maxDelay;
+        this.batchMessages = Math.min(maxMessages, WINDOW);
+    }
+
+    private void done(long e, long[] ids, Throwable failure) {
         synchronized (monitor) {
             if (e != epoch) return; // an answer from a connection given up on
             if (failure != null) {
@@ -176,8 +240,11 @@ public final class Outbox implements AutoCloseable {
                 monitor.notifyAll();
                 return;
             }
-            boolean oldest = !inFlight.isEmpty() && inFlight.firstKey() == id;
-            if (inFlight.remove(id) != null) acknowledged.incrementAndGet();
+            boolean oldest = false;
+            for (long id : ids) {
+                if (!inFlight.isEmpty() && inFlight.firstKey() == id) oldest = true;
+                if (inFlight.remove(id) != null) acknowledged.incrementAndGet();
+            }
             if (oldest) markAcknowledged(); // the mark moves only when the oldest in flight is answered
             if (inFlight.size() == WINDOW - 1 || inFlight.isEmpty()) monitor.notifyAll(); // room again
         }
