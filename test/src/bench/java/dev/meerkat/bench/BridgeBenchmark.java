@@ -43,10 +43,16 @@ final class BridgeBenchmark {
 
     /** Everything through the bridge as fast as one sampling thread can append: readings/s until all acknowledged. */
     Map<String, Object> throughput(int messages) throws Exception {
+        return throughput(messages, 1);
+    }
+
+    /** The same with {@code publish.batch.maxMessages = batch} (readings per MQTT message). */
+    Map<String, Object> throughput(int messages, int batch) throws Exception {
         Path jdir = Files.createDirectories(dir.resolve("journal-" + System.nanoTime()));
         try (Journal journal = Journal.open(Journal.Options.of(jdir, 1L << 30, Duration.ofDays(1)), Clock.systemUTC());
              Outbox outbox = new Outbox(new PahoTransport(URI.create(uri), "bench-bridge-" + System.nanoTime(), 30), journal,
                      "bench/status", false, "bench", Clock.systemUTC(), () -> {})) {
+            outbox.batching(batch, Duration.ZERO);
             outbox.start();
             long t0 = System.nanoTime();
             for (int i = 0; i < messages; i++) {
@@ -57,7 +63,8 @@ final class BridgeBenchmark {
             double seconds = (System.nanoTime() - t0) / 1e9;
             Journal.Counters c = journal.counters();
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("messages", messages);
+            m.put("readings", messages);
+            m.put("batch", batch);
             m.put("msgs_per_s", Math.round(messages / seconds));
             m.put("fsyncs", c.fsyncs());
             m.put("fsyncs_per_s", Math.round(c.fsyncs() / seconds));

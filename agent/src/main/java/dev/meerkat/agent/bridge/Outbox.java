@@ -240,13 +240,13 @@ public final class Outbox implements AutoCloseable {
                 monitor.notifyAll();
                 return;
             }
-            boolean oldest = false;
+            boolean oldest = false, full = inFlight.size() >= WINDOW;
             for (long id : ids) {
                 if (!inFlight.isEmpty() && inFlight.firstKey() == id) oldest = true;
                 if (inFlight.remove(id) != null) acknowledged.incrementAndGet();
             }
             if (oldest) markAcknowledged(); // the mark moves only when the oldest in flight is answered
-            if (inFlight.size() == WINDOW - 1 || inFlight.isEmpty()) monitor.notifyAll(); // room again
+            if ((full && inFlight.size() < WINDOW) || inFlight.isEmpty()) monitor.notifyAll(); // room again
         }
     }
 
