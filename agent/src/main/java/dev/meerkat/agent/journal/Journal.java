@@ -113,6 +113,7 @@ public final class Journal implements Closeable {
     private FileChannel active;
     private Segment activeSegment;
     private long lastAckedSave;
+    private boolean needRoll;
     /** The newest committed readings, in id order: a sender that keeps up reads them here, not from the file. */
     private final java.util.ArrayDeque<Record> recent = new java.util.ArrayDeque<>();
     private static final int RECENT = 4096;
@@ -321,6 +322,18 @@ public final class Journal implements Closeable {
      * failure the rest of the batch is dropped and counted.
      */
     private void commit(List<Record> batch, List<ByteBuffer> bytes) {
+        if (needRoll) {
+            // After a failed write the segment's tail is suspect: go on in a new one (once there is room).
+            try {
+                synchronized (lock) {
+                    roll();
+                    needRoll = false;
+                }
+            } catch (java.io.UncheckedIOException e) {
+                failed(batch, "cannot start a journal segment in " + options.dir() + ": " + e.getCause());
+                return;
+            }
+        }
         int from = 0;
         while (from < batch.size()) {
             long room = options.segmentBytes() - activeSegment.bytes;
@@ -362,26 +375,31 @@ public final class Journal implements Closeable {
                 recent.addAll(batch);
                 while (recent.size() > RECENT) recent.pollFirst();
                 lock.notifyAll();
-                if (activeSegment.bytes >= options.segmentBytes()) roll();
+                if (activeSegment.bytes >= options.segmentBytes()) rollOrMark();
             }
             return true;
         } catch (IOException | java.io.UncheckedIOException e) {
-            synchronized (lock) {
-                String why = "cannot write the journal in " + options.dir() + ": " + e;
-                if (!why.equals(lastError)) log.error("{}; {} readings dropped", why, batch.size());
-                lastError = why;
-                for (Record r : batch) drop(r.sensor(), "writeError", 1);
-                // Ids of the lost batch are committed as nothing: readers move past them.
-                committedId = batch.get(batch.size() - 1).id();
-                recent.clear();
-                try {
-                    active.truncate(before);
-                } catch (IOException ignored) {
-                    // the next recovery cuts a partial record anyway
-                }
-                lock.notifyAll();
+            try {
+                active.truncate(before);
+            } catch (IOException ignored) {
+                // the next recovery cuts a partial record anyway
             }
+            failed(batch, "cannot write the journal in " + options.dir() + ": " + e);
             return false;
+        }
+    }
+
+    /** A batch that could not be written (a full disk): dropped, counted, reported; the next commit starts a new segment. */
+    private void failed(List<Record> batch, String why) {
+        synchronized (lock) {
+            if (!why.equals(lastError)) log.error("{}; {} readings dropped", why, batch.size());
+            lastError = why;
+            needRoll = true;
+            for (Record r : batch) drop(r.sensor(), "writeError", 1);
+            // Ids of the lost batch are committed as nothing: readers move past them.
+            committedId = Math.max(committedId, batch.get(batch.size() - 1).id());
+            recent.clear();
+            lock.notifyAll();
         }
     }
 
@@ -397,12 +415,18 @@ public final class Journal implements Closeable {
             if (empty != null) Files.deleteIfExists(empty.path);
             Path path = options.dir().resolve(String.format("%020d.seg", first));
             Segment seg = new Segment(first, path);
-            FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             ByteBuffer cp = Codec.encodeCheckpoint(first - 1, new TreeMap<>(lastSeq));
             int n = cp.remaining();
-            while (cp.hasRemaining()) ch.write(cp);
-            ch.force(true);
-            syncDirectory();
+            try {
+                while (cp.hasRemaining()) ch.write(cp);
+                ch.force(true);
+                syncDirectory();
+            } catch (IOException e) {
+                ch.close();
+                Files.deleteIfExists(path);
+                throw e;
+            }
             fsyncs += 2;
             bytesWritten += n;
             seg.bytes = n;
@@ -411,6 +435,17 @@ public final class Journal implements Closeable {
             activeSegment = seg;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot start a journal segment in " + options.dir(), e);
+        }
+    }
+
+    /** A roll that may fail (a full disk): then the next commit tries again. Holds the lock. */
+    private void rollOrMark() {
+        try {
+            roll();
+        } catch (java.io.UncheckedIOException e) {
+            needRoll = true;
+            lastError = "cannot start a journal segment in " + options.dir() + ": " + e.getCause();
+            log.error(lastError);
         }
     }
 
@@ -439,7 +474,7 @@ public final class Journal implements Closeable {
             }
             // The active segment itself, once everything in it is too old: roll, so it can go next time.
             if (activeSegment.lastTs > 0 && now - activeSegment.lastTs > maxAge.toMillis() && activeSegment.lastId >= activeSegment.firstId) {
-                roll();
+                rollOrMark();
             }
             totalBytes = 0;
             for (Segment s : segments.values()) totalBytes += s.bytes;

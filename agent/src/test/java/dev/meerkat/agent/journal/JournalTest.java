@@ -251,6 +251,52 @@ class JournalTest {
         }
     }
 
+    /** Mounts a 256 KiB tmpfs at {@code at}; false where that is not allowed (not root). */
+    static boolean mountSmallDisk(Path at) throws Exception {
+        Files.createDirectories(at);
+        Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", at.toString()).redirectErrorStream(true).start();
+        return p.waitFor() == 0;
+    }
+
+    @Test
+    void aFullDiskIsCountedAndReportedAndTheJournalGoesOnOnceThereIsRoom() throws Exception {
+        Path small = dir.resolve("small");
+        org.junit.jupiter.api.Assumptions.assumeTrue(mountSmallDisk(small), "needs root to mount a small tmpfs (CI runs as root)");
+        try (Journal j = Journal.open(new Journal.Options(small, 64L << 20, Duration.ofDays(7), 16 * 1024, Duration.ofMillis(2)), clock)) {
+            append(j, "a", 3000); // about 450 KB into 256 KiB
+            Await.until(() -> j.counters().lastError() != null);
+            Thread.sleep(200);
+            Journal.Counters c = j.counters();
+            assertTrue(c.lastError().contains("No space left on device"), c.lastError());
+            long lost = c.dropped().get("a").get("writeError");
+            assertTrue(lost > 0);
+            List<Record> kept = readAll(j);
+            assertEquals(3000, kept.size() + lost, "every reading is either on disk or counted as lost");
+            // Delivered: its segments go, the room comes back, and the journal goes on by itself.
+            j.acknowledged(kept.get(kept.size() - 1).id());
+            Thread.sleep(1500);
+            long before = j.lastId();
+            append(j, "a", 100);
+            Await.until(() -> j.counters().lastError() == null);
+            List<Record> after = new ArrayList<>(j.read(before, 1000, WAIT).records());
+            assertEquals(100, after.size());
+            assertEquals(3001, after.get(0).seq(), "seq goes on across the lost readings' numbers");
+        } finally {
+            new ProcessBuilder("umount", small.toString()).start().waitFor();
+        }
+    }
+
+    /** Polls a condition for up to 10 s. */
+    static final class Await {
+        static void until(java.util.function.BooleanSupplier c) throws InterruptedException {
+            long end = System.nanoTime() + 10_000_000_000L;
+            while (!c.getAsBoolean()) {
+                if (System.nanoTime() > end) throw new AssertionError("timed out");
+                Thread.sleep(20);
+            }
+        }
+    }
+
     @Test
     void anEmptyJournalHasNothingToSayAboutAge() throws Exception {
         try (Journal j = open(64L << 20)) {
