@@ -4,6 +4,7 @@ import dev.meerkat.agent.bridge.Outbox;
 import dev.meerkat.agent.bridge.Reading;
 import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.mqtt.MqttTransportException;
+import dev.meerkat.agent.mqtt.MqttSecurity;
 import dev.meerkat.agent.mqtt.PahoTransport;
 import dev.meerkat.agent.sampling.Sampler;
 import dev.meerkat.agent.sampling.SensorRunner;
@@ -59,6 +60,7 @@ public final class Agent implements AutoCloseable {
     private Session session;
     private Registration registration;
     private Journal journal;
+    private MqttSecurity mqttSecurity;
     private Outbox outbox;
     private Sampler sampler;
     private ConfigWatch watch;
@@ -100,12 +102,8 @@ public final class Agent implements AutoCloseable {
      * waits); interrupt the calling thread to give up.
      */
     public void start() throws InterruptedException, IOException {
-        var mqtt = boot.mqtt();
-        if (mqtt.tls().isPresent() || mqtt.usernameFile().isPresent() || mqtt.passwordFile().isPresent()) {
-            // Refuse rather than connect anonymously to a broker the operator meant to authenticate to.
-            throw new UnsupportedOperationException(
-                    "mqtt.tls, mqtt.usernameFile and mqtt.passwordFile are not supported by this version of Meerkat yet");
-        }
+        // Every secret and store read now: a bad one stops the start with a message naming the file.
+        mqttSecurity = MqttSecurity.of(boot.mqtt());
         Files.createDirectories(boot.storageDir());
         // The journal's segment size follows from its default bound; the config's bounds apply with the first config.
         var buffer = dev.meerkat.config.AgentSettings.DEFAULTS.buffer();
@@ -161,7 +159,7 @@ public final class Agent implements AutoCloseable {
     private void startRunning(EffectiveConfig config) {
         String prefix = topicPrefix(config);
         try {
-            outbox = new Outbox(new PahoTransport(boot.mqtt().uri(), boot.mqttClientId(), 30), journal, prefix + "/status",
+            outbox = new Outbox(new PahoTransport(boot.mqtt().uri(), boot.mqttClientId(), 30, mqttSecurity), journal, prefix + "/status",
                     config.agent().mqtt().retainStatus(), AgentVersion.get(), clock, this::statusChanged);
         } catch (MqttTransportException e) {
             throw new IllegalStateException(e.getMessage(), e);

@@ -114,6 +114,11 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
         Optional<Path> userFile = Optional.ofNullable(file(mq, "usernameFile", base, false));
         Optional<Path> passFile = Optional.ofNullable(file(mq, "passwordFile", base, false));
         Optional<Tls> mqTls = tls(mq, "tls", base);
+        if (uri != null && "tcp".equals(uri.getScheme())) {
+            if (mqTls.isPresent()) mq.error("tls", "needs an ssl:// uri, the uri is tcp://");
+            // A password over plain TCP would cross the network in clear.
+            if (passFile.isPresent()) mq.error("passwordFile", "needs an ssl:// uri: a password must not cross the network in clear");
+        }
         mq.done();
 
         Fields storage = root.object("storage");

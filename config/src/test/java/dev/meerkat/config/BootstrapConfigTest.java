@@ -74,6 +74,25 @@ class BootstrapConfigTest {
     }
 
     @Test
+    void tlsAndAPasswordNeedAnSslUri() throws Exception {
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapConfig.load(file("agent.yaml", """
+                device:
+                  id: gw-1
+                  fleet: f
+                zookeeper:
+                  connect: h:2181
+                mqtt:
+                  uri: tcp://broker:1883
+                  passwordFile: pass
+                  tls:
+                    trustStore: ca.p12
+                """)));
+        String all = e.getMessage();
+        org.junit.jupiter.api.Assertions.assertTrue(all.contains("$.mqtt.tls: needs an ssl:// uri"), all);
+        org.junit.jupiter.api.Assertions.assertTrue(all.contains("$.mqtt.passwordFile: needs an ssl:// uri"), all);
+    }
+
+    @Test
     void namesTheLineOfASyntaxError() throws Exception {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> BootstrapConfig.load(file("agent.json", "{\"device\": {\"id\": \"a\",}}")));

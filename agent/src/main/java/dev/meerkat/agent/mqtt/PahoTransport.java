@@ -17,8 +17,14 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 public final class PahoTransport implements MqttTransport {
     private final MqttAsyncClient client;
     private final int keepAliveSeconds;
+    private final MqttSecurity security;
 
     public PahoTransport(URI uri, String clientId, int keepAliveSeconds) throws MqttTransportException {
+        this(uri, clientId, keepAliveSeconds, MqttSecurity.NONE);
+    }
+
+    public PahoTransport(URI uri, String clientId, int keepAliveSeconds, MqttSecurity security) throws MqttTransportException {
+        this.security = security;
         try {
             this.client = new MqttAsyncClient(uri.toString(), clientId, new MemoryPersistence());
         } catch (MqttException e) {
@@ -38,6 +44,10 @@ public final class PahoTransport implements MqttTransport {
         // Paho's default of 10 in-flight messages throttles replay after an outage.
         o.setMaxInflight(1000);
         if (will != null) o.setWill(will.topic(), will.payload(), will.qos(), will.retained());
+        security.tls().ifPresent(o::setSocketFactory);
+        o.setHttpsHostnameVerificationEnabled(true);
+        security.username().ifPresent(o::setUserName);
+        security.password().ifPresent(o::setPassword);
         try {
             client.connect(o).waitForCompletion(timeout.toMillis());
         } catch (MqttException e) {
