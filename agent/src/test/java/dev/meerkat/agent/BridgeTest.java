@@ -25,5 +25,7 @@ class BridgeTest {
                         + "\"values\":{\"temperature\":21.37,\"humidity\":40.1},\"units\":{\"temperature\":\"Cel\",\"humidity\":\"%RH\"},"
                         + "\"lockToken\":7}",
                 new String(Json.write(r.toJson()), StandardCharsets.UTF_8));
+        assertEquals(new String(Json.write(r.toJson()), StandardCharsets.UTF_8), new String(r.payload(), StandardCharsets.UTF_8),
+                "the payload written directly is the same");
     }
 }

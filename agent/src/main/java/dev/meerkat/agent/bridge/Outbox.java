@@ -4,7 +4,6 @@ import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.journal.Record;
 import dev.meerkat.agent.mqtt.MqttTransport;
 import dev.meerkat.agent.mqtt.MqttTransportException;
-import dev.meerkat.config.Json;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,7 +75,7 @@ public final class Outbox implements AutoCloseable {
 
     /** Puts a reading in the journal; it goes to the broker once committed. Never waits for the disk or the broker. */
     public void offer(Reading r, String topic, int qos) {
-        journal.append(r.sensor(), r.seq(), r.ts().toEpochMilli(), topic, qos, Json.write(r.toJson()));
+        journal.append(r.sensor(), r.seq(), r.ts().toEpochMilli(), topic, qos, r.payload());
     }
 
     /** Moves the device's status topic (a new topic prefix): offline on the old one, online on the new. */
@@ -163,7 +162,8 @@ public final class Outbox implements AutoCloseable {
                 }
                 for (Message m : messages) {
                     try {
-                        long[] ids = m.records().stream().mapToLong(Record::id).toArray();
+                        long[] ids = new long[m.records().size()];
+                        for (int i = 0; i < ids.length; i++) ids[i] = m.records().get(i).id();
                         transport.publishAsync(m.topic(), m.payload(), m.qos(), failure -> done(e, ids, failure));
                         sent.addAndGet(ids.length);
                     } catch (MqttTransportException ex) {
