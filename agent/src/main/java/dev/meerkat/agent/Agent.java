@@ -111,7 +111,8 @@ public final class Agent implements AutoCloseable {
         zk = ZooKeeperClients.create(boot.zookeeper());
         session = new Session(zk, boot.zookeeper().sessionTimeout());
         zk.start();
-        status = new StatusReporter(new StatusWriter(zk, paths.status()), this::statusReport);
+        // Each status written to ZooKeeper also goes to the retained status topic, with its delivery accounting.
+        status = new StatusReporter(new StatusWriter(zk, paths.status()), this::statusReport, this::statusWritten);
         registration = new Registration(zk, paths.member(), memberInfo(), Optional.of(boot.storageDir().resolve("session")));
         registration.start(session);
 
@@ -201,6 +202,17 @@ public final class Agent implements AutoCloseable {
                 r.last() == null ? null : r.last().ts(), r.errors())));
         return new StatusReport(config, reconfigurer.appliedAt(), reconfigurer.errors(), sensors,
                 mqttConnected(), delivery(), AgentVersion.get());
+    }
+
+    private void statusWritten() {
+        StatusReport report = statusReport();
+        if (outbox != null && report != null) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> mqtt = (Map<String, Object>) report.toJson().get("mqtt");
+            Map<String, Object> d = new LinkedHashMap<>(mqtt);
+            d.remove("connected");
+            outbox.announce(d);
+        }
     }
 
     private StatusReport.Delivery delivery() {

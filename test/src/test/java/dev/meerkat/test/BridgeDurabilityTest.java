@@ -132,8 +132,15 @@ class BridgeDurabilityTest {
                 Thread.sleep(500);
                 Map<String, Long> max = assertComplete(rec.messages().stream().filter(m -> m.topic().contains("/sensors/")).toList());
                 assertTrue(max.get("a") > stoppedAt + 100 && max.get("b") > 50, max.toString());
-                Await.until(Duration.ofSeconds(30), "nothing buffered any more", () -> fleet.status("gw-1")
+                Await.until(Duration.ofSeconds(30), "connected again in the status", () -> fleet.status("gw-1")
                         .map(s -> s.path("mqtt").path("connected").asBoolean()).orElse(false), agent::log);
+                // The retained status topic carries the delivery accounting too.
+                try (RecordingSubscriber status = new RecordingSubscriber(mqtt.uri(), "meerkat/bridge/gw-1/status", 1)) {
+                    var m = status.await(Duration.ofSeconds(30), 1, x -> x.json().path("delivery").path("enqueued").asLong() > 100);
+                    JsonNode d = m.get(m.size() - 1).json();
+                    assertEquals("online", d.path("state").asText(), d.toString());
+                    assertTrue(d.path("delivery").has("buffered") && d.path("delivery").has("dropped"), d.toString());
+                }
             }
         }
     }

@@ -34,6 +34,8 @@ final class MqttLink {
     private final String agentVersion;
     private final Clock clock;
     private Duration backoff = MIN_BACKOFF;
+    private String since;
+    private volatile Map<String, Object> delivery;
     private long connects;
 
     MqttLink(MqttTransport transport, Target target, String agentVersion, Clock clock, Runnable onConnectionChange) {
@@ -71,11 +73,8 @@ final class MqttLink {
         try {
             byte[] will = Json.write(Map.of("state", "offline"));
             transport.connect(new MqttTransport.Will(target.statusTopic(), will, 1, target.retainStatus()), CONNECT_TIMEOUT);
-            Map<String, Object> online = new LinkedHashMap<>();
-            online.put("state", "online");
-            online.put("agentVersion", agentVersion);
-            online.put("since", clock.instant().toString());
-            transport.publish(target.statusTopic(), Json.write(online), 1, target.retainStatus(), ACK_TIMEOUT);
+            since = clock.instant().toString();
+            transport.publish(target.statusTopic(), Json.write(online()), 1, target.retainStatus(), ACK_TIMEOUT);
             connects++;
             log.info("mqtt connected status={} connects={}", target.statusTopic(), connects);
             backoff = MIN_BACKOFF;
@@ -92,6 +91,23 @@ final class MqttLink {
 
     boolean isConnected() {
         return transport.isConnected();
+    }
+
+    /** The online status message, with the delivery accounting when there is one. */
+    private Map<String, Object> online() {
+        Map<String, Object> online = new LinkedHashMap<>();
+        online.put("state", "online");
+        online.put("agentVersion", agentVersion);
+        online.put("since", since);
+        Map<String, Object> d = delivery;
+        if (d != null) online.put("delivery", d);
+        return online;
+    }
+
+    /** New delivery accounting for the status topic: published again now (sender thread), and with every connect. */
+    void delivery(Map<String, Object> accounting) throws MqttTransportException {
+        delivery = accounting;
+        if (transport.isConnected()) transport.publish(target.statusTopic(), Json.write(online()), 1, target.retainStatus(), ACK_TIMEOUT);
     }
 
     /** Connections made so far: a change tells the sender the connection is a new one. */

@@ -47,6 +47,7 @@ public final class Outbox implements AutoCloseable {
     private boolean broken;
     private final AtomicLong sent = new AtomicLong(), acknowledged = new AtomicLong();
     private volatile boolean closing;
+    private final java.util.concurrent.atomic.AtomicReference<Map<String, Object>> announce = new java.util.concurrent.atomic.AtomicReference<>();
     private volatile int batchMessages = 1;
     private volatile Duration batchDelay = Duration.ZERO;
     private final Clock clock;
@@ -86,6 +87,14 @@ public final class Outbox implements AutoCloseable {
         }
     }
 
+    /** The delivery accounting for the retained status topic: published by the sender thread soon. */
+    public void announce(Map<String, Object> delivery) {
+        announce.set(delivery);
+        synchronized (monitor) {
+            monitor.notifyAll();
+        }
+    }
+
     public boolean connected() {
         return link.isConnected();
     }
@@ -114,6 +123,15 @@ public final class Outbox implements AutoCloseable {
             while (!closing) {
                 // Connects (with backoff) even with nothing to send, so that the status says online.
                 if (!link.ensureConnected()) continue;
+                Map<String, Object> news = announce.getAndSet(null);
+                if (news != null) {
+                    try {
+                        link.delivery(news);
+                    } catch (MqttTransportException ex) {
+                        announce.compareAndSet(null, news); // again after the reconnect
+                        log.warn("could not publish the status: {}", ex.getMessage());
+                    }
+                }
                 long e;
                 boolean drop;
                 synchronized (monitor) {
