@@ -91,6 +91,7 @@ public final class Journal implements Closeable {
     private volatile long maxBytes;
     private volatile Duration maxAge;
     private volatile boolean dropNewest;
+    private volatile long segmentBytes;
     private long totalBytes; // guarded by lock
     private final Object lock = new Object();
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
@@ -123,6 +124,7 @@ public final class Journal implements Closeable {
         this.clock = clock;
         this.maxBytes = options.maxBytes();
         this.maxAge = options.maxAge();
+        this.segmentBytes = options.segmentBytes();
         this.committer = Thread.ofPlatform().name("meerkat-journal").daemon(true).unstarted(this::commitLoop);
     }
 
@@ -236,6 +238,8 @@ public final class Journal implements Closeable {
      */
     public void bounds(long maxBytes, Duration maxAge, boolean dropNewest) {
         this.maxBytes = maxBytes;
+        // Segments stay an eighth of the bound, so that it is kept in small steps (new segments follow it).
+        this.segmentBytes = Options.of(options.dir(), maxBytes, maxAge).segmentBytes();
         this.maxAge = maxAge;
         this.dropNewest = dropNewest;
         synchronized (lock) {
@@ -336,7 +340,7 @@ public final class Journal implements Closeable {
         }
         int from = 0;
         while (from < batch.size()) {
-            long room = options.segmentBytes() - activeSegment.bytes;
+            long room = segmentBytes - activeSegment.bytes;
             int to = from;
             long size = 0;
             while (to < batch.size() && (to == from || size + bytes.get(to).remaining() <= room)) {
@@ -375,7 +379,7 @@ public final class Journal implements Closeable {
                 recent.addAll(batch);
                 while (recent.size() > RECENT) recent.pollFirst();
                 lock.notifyAll();
-                if (activeSegment.bytes >= options.segmentBytes()) rollOrMark();
+                if (activeSegment.bytes >= segmentBytes) rollOrMark();
             }
             return true;
         } catch (IOException | java.io.UncheckedIOException e) {

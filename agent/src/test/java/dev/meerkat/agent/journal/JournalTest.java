@@ -199,6 +199,23 @@ class JournalTest {
     }
 
     @Test
+    void aSmallerBoundSetLiveIsKeptInSmallSteps() throws Exception {
+        try (Journal j = open(64L << 20)) { // 4 MiB segments for a 64 MiB bound
+            j.bounds(1L << 20, Duration.ofDays(7), false); // then 1 MiB: segments of 128 KiB
+            append(j, "a", 20_000); // about 3 MB
+            j.read(j.lastId() - 1, 1, WAIT);
+            Thread.sleep(1500);
+            long onDisk;
+            try (Stream<Path> s = Files.list(dir)) {
+                onDisk = s.filter(p -> p.toString().endsWith(".seg")).mapToLong(p -> p.toFile().length()).sum();
+            }
+            assertTrue(onDisk <= (1L << 20) + (128 << 10), "on disk " + onDisk);
+            long dropped = j.counters().dropped().get("a").get("maxBytes");
+            assertEquals(20_000, dropped + readAll(j).size());
+        }
+    }
+
+    @Test
     void maxAgeDropsReadingsOlderThanTheBound() throws Exception {
         try (Journal j = Journal.open(new Journal.Options(dir, 64L << 20, Duration.ofHours(1), 16 * 1024, Duration.ofMillis(2)), clock)) {
             for (int i = 0; i < 300; i++) {
