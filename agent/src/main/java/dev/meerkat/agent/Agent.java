@@ -108,6 +108,7 @@ public final class Agent implements AutoCloseable {
         // The journal's segment size follows from its default bound; the config's bounds apply with the first config.
         var buffer = dev.meerkat.config.AgentSettings.DEFAULTS.buffer();
         journal = Journal.open(Journal.Options.of(boot.storageDir().resolve("journal"), buffer.maxBytes(), buffer.maxAge()), clock);
+        journal.onChange(this::statusChanged); // drops and a write error go to the status at once
         zk = ZooKeeperClients.create(boot.zookeeper());
         session = new Session(zk, boot.zookeeper().sessionTimeout());
         zk.start();

@@ -96,6 +96,45 @@ class BridgeDurabilityTest {
     }
 
     @Test
+    void aLongOutageOverTheBoundDropsTheOldestAndEveryDropIsCounted() throws Exception {
+        try (Fleet fleet = new Fleet("bridge", zk, work);
+             RecordingSubscriber rec = RecordingSubscriber.durable(mqtt.uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
+            fleet.fleetAgent("{\"buffer\": {\"maxBytes\": \"1MiB\"}}");
+            for (String s : List.of("a", "b", "c", "d", "e")) {
+                fleet.fleetSensor(s, "{\"driver\": \"simulated\", \"interval\": \"10ms\"}");
+            }
+            try (AgentProcess agent = start(fleet)) {
+                Await.until(Duration.ofSeconds(30), "readings flowing", () -> seqOf(rec, "e") >= 20, agent::log);
+                mqtt.stop();
+                // About 500 readings/s of some 200 bytes: the 1 MiB bound is passed after about 10 s.
+                Await.until(Duration.ofSeconds(90), "drops counted in the status", () -> fleet.status("gw-1")
+                        .map(st -> st.path("mqtt").path("dropped").path("a").path("maxBytes").asLong() > 1000).orElse(false), agent::log);
+                mqtt.start();
+                Await.until(Duration.ofSeconds(60), "connected again", () -> fleet.status("gw-1")
+                        .map(st -> st.path("mqtt").path("connected").asBoolean()).orElse(false), agent::log);
+                agent.signal("STOP"); // hold still: what was sampled is either delivered or counted
+                Thread.sleep(3000);
+                JsonNode dropped = fleet.status("gw-1").orElseThrow().path("mqtt").path("dropped");
+                Map<String, TreeMap<Long, Boolean>> got = new TreeMap<>();
+                for (RecordingSubscriber.Message m : rec.messages()) {
+                    got.computeIfAbsent(m.json().path("sensor").asText(), k -> new TreeMap<>()).put(m.json().path("seq").asLong(), true);
+                }
+                for (String s : List.of("a", "b", "c", "d", "e")) {
+                    TreeMap<Long, Boolean> seqs = got.get(s);
+                    long lost = dropped.path(s).path("maxBytes").asLong();
+                    assertTrue(lost > 0, s + " dropped nothing: " + dropped);
+                    // Every seq up to the last one delivered arrived or is counted as dropped, and the drops are the oldest.
+                    assertEquals(seqs.lastKey(), seqs.size() + lost, s + ": delivered " + seqs.size() + " + dropped " + lost + " != " + seqs.lastKey());
+                    long gapStart = 0;
+                    for (long q = 1; q <= seqs.lastKey(); q++) if (!seqs.containsKey(q)) { gapStart = q; break; }
+                    for (long q = gapStart; q < gapStart + lost; q++) assertTrue(!seqs.containsKey(q), s + ": the dropped ones are one run, the oldest waiting");
+                }
+                agent.signal("CONT");
+            }
+        }
+    }
+
+    @Test
     void batchingSwitchedOnLiveSendsArraysAndLosesNothing() throws Exception {
         try (Fleet fleet = new Fleet("bridge", zk, work);
              RecordingSubscriber rec = RecordingSubscriber.durable(mqtt.uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {

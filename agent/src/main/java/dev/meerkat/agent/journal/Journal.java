@@ -92,6 +92,7 @@ public final class Journal implements Closeable {
     private volatile Duration maxAge;
     private volatile boolean dropNewest;
     private volatile long segmentBytes;
+    private volatile Runnable onChange = () -> {};
     private long totalBytes; // guarded by lock
     private final Object lock = new Object();
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
@@ -374,7 +375,10 @@ public final class Journal implements Closeable {
                 for (Record r : batch) activeSegment.lastTs = Math.max(activeSegment.lastTs, r.tsMillis());
                 committedId = activeSegment.lastId;
                 committed += batch.size();
-                lastError = null;
+                if (lastError != null) {
+                    lastError = null;
+                    onChange.run();
+                }
                 if (!recent.isEmpty() && recent.peekLast().id() != batch.get(0).id() - 1) recent.clear(); // keep it gapless
                 recent.addAll(batch);
                 while (recent.size() > RECENT) recent.pollFirst();
@@ -399,6 +403,7 @@ public final class Journal implements Closeable {
             if (!why.equals(lastError)) log.error("{}; {} readings dropped", why, batch.size());
             lastError = why;
             needRoll = true;
+            onChange.run();
             for (Record r : batch) drop(r.sensor(), "writeError", 1);
             // Ids of the lost batch are committed as nothing: readers move past them.
             committedId = Math.max(committedId, batch.get(batch.size() - 1).id());
@@ -450,6 +455,7 @@ public final class Journal implements Closeable {
             needRoll = true;
             lastError = "cannot start a journal segment in " + options.dir() + ": " + e.getCause();
             log.error(lastError);
+            onChange.run();
         }
     }
 
@@ -512,6 +518,15 @@ public final class Journal implements Closeable {
 
     private void drop(String sensor, String reason, long n) {
         dropped.computeIfAbsent(sensor, k -> new TreeMap<>()).merge(reason, n, Long::sum);
+        onChange.run();
+    }
+
+    /**
+     * Told when readings are dropped or the write error changes, so that the status says so at
+     * once. It must not block (it may run with the journal's lock held).
+     */
+    public void onChange(Runnable listener) {
+        this.onChange = listener;
     }
 
     private void deleteAcknowledged() {
