@@ -141,6 +141,29 @@ class MqttSecurityTest {
     }
 
     @Test
+    void pemFilesServeAsStoresAndAKeyOpenToOthersStopsTheStart() throws Exception {
+        // The gateway's certificate and its unencrypted key in one PEM file, the CA as a PEM trust store.
+        Path combined = work.resolve("gw-1-combined.pem");
+        Files.writeString(combined, Files.readString(certs.file("gw-1.pem")) + Files.readString(certs.file("gw-1.key")));
+        Files.setPosixFilePermissions(combined, PosixFilePermissions.fromString("rw-------"));
+        String pem = "  tls:\n    trustStore: " + certs.file("ca.pem") + "\n    keyStore: " + combined + "\n";
+        try (Fleet fleet = new Fleet("pem", zk, work);
+             RecordingSubscriber rec = new RecordingSubscriber(broker.uri(), "meerkat/pem/gw-1/sensors/#", 1)) {
+            fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"100ms\"}");
+            Path boot = fleet.bootstrap("gw-1", zk.connectString(), "10s", "ssl://127.0.0.1:" + mtlsPort, pem);
+            try (AgentProcess agent = AgentProcess.start(fleet.log("gw-1"), "run", "--config", boot.toString())) {
+                rec.await(Duration.ofSeconds(30), 5, m -> true);
+                agent.signal("TERM");
+                assertEquals(0, agent.waitFor(Duration.ofSeconds(15)));
+            }
+            Files.setPosixFilePermissions(combined, PosixFilePermissions.fromString("rw-r--r--"));
+            Path log = work.resolve("pem-open.log");
+            assertEquals(1, AgentProcess.run(log, Duration.ofSeconds(60), "run", "--config", boot.toString()));
+            assertTrue(Files.readString(log).contains("mqtt.tls.keyStore: " + combined + " is open to its group or others"), Files.readString(log));
+        }
+    }
+
+    @Test
     void aSecretFileOpenToOthersStopsTheStart() throws Exception {
         try (Fleet fleet = new Fleet("perms", zk, work)) {
             Path open = Certificates.secret(work.resolve("open.pass"), USER_PASSWORD);

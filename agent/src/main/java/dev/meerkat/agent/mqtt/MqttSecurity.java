@@ -46,8 +46,14 @@ public record MqttSecurity(Optional<SSLSocketFactory> tls, Optional<String> user
             }
             KeyManagerFactory kmf = null;
             if (t.keyStore() != null) {
-                if (t.keyStorePasswordFile() == null) throw new IOException(key + ".keyStorePasswordFile: needed with " + key + ".keyStore");
-                char[] pw = Secrets.read(t.keyStorePasswordFile(), key + ".keyStorePasswordFile");
+                char[] pw;
+                if (t.keyStorePasswordFile() != null) {
+                    pw = Secrets.read(t.keyStorePasswordFile(), key + ".keyStorePasswordFile");
+                } else if (isPem(t.keyStore())) {
+                    pw = new char[0]; // an unencrypted PEM key: the file itself is the secret
+                } else {
+                    throw new IOException(key + ".keyStorePasswordFile: needed with " + key + ".keyStore");
+                }
                 KeyStore ks = load(t.keyStore(), pw, key + ".keyStore");
                 kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
                 kmf.init(ks, pw);
@@ -60,7 +66,17 @@ public record MqttSecurity(Optional<SSLSocketFactory> tls, Optional<String> user
         }
     }
 
+    private static boolean isPem(java.nio.file.Path file) {
+        return file.getFileName().toString().endsWith(".pem");
+    }
+
+    /**
+     * A {@code .pem} file: its certificates (a trust store), or its certificate chain and its
+     * unencrypted PKCS#8 private key ({@code BEGIN PRIVATE KEY}) in one file (a key store; the file
+     * must then be owner-only, like any secret). Anything else: a PKCS12 or JKS store.
+     */
     private static KeyStore load(java.nio.file.Path file, char[] password, String key) throws IOException {
+        if (isPem(file)) return pem(file, password, key);
         try {
             return KeyStore.getInstance(file.toFile(), password);
         } catch (IOException | GeneralSecurityException e) {
@@ -68,6 +84,50 @@ public record MqttSecurity(Optional<SSLSocketFactory> tls, Optional<String> user
             throw new IOException(key + ": cannot open " + file + " as a PKCS12 or JKS store (wrong password or not a key store): "
                     + e.getClass().getSimpleName());
         }
+    }
+
+    private static KeyStore pem(java.nio.file.Path file, char[] password, String key) throws IOException {
+        String text = Files.readString(file, StandardCharsets.US_ASCII);
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----").matcher(text);
+        try {
+            java.security.cert.CertificateFactory cf = java.security.cert.CertificateFactory.getInstance("X.509");
+            java.util.List<java.security.cert.Certificate> certs = new java.util.ArrayList<>();
+            java.security.PrivateKey privateKey = null;
+            while (m.find()) {
+                byte[] der = java.util.Base64.getMimeDecoder().decode(m.group(2));
+                switch (m.group(1)) {
+                    case "CERTIFICATE" -> certs.add(cf.generateCertificate(new java.io.ByteArrayInputStream(der)));
+                    case "PRIVATE KEY" -> privateKey = privateKey(der, key);
+                    default -> throw new IOException(key + ": " + file + " holds a \"" + m.group(1)
+                            + "\" block; only CERTIFICATE and unencrypted PRIVATE KEY (PKCS#8) are read");
+                }
+            }
+            if (certs.isEmpty()) throw new IOException(key + ": no certificate in " + file);
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            if (privateKey != null) {
+                Secrets.read(file, key); // a private key: owner-only, like any secret
+                ks.setKeyEntry("key", privateKey, password, certs.toArray(java.security.cert.Certificate[]::new));
+            } else {
+                for (int i = 0; i < certs.size(); i++) ks.setCertificateEntry("ca-" + i, certs.get(i));
+            }
+            return ks;
+        } catch (GeneralSecurityException e) {
+            throw new IOException(key + ": cannot read " + file + ": " + e.getClass().getSimpleName());
+        }
+    }
+
+    private static java.security.PrivateKey privateKey(byte[] der, String key) throws IOException {
+        var spec = new java.security.spec.PKCS8EncodedKeySpec(der);
+        for (String algorithm : new String[] {"RSA", "EC", "Ed25519"}) {
+            try {
+                return java.security.KeyFactory.getInstance(algorithm).generatePrivate(spec);
+            } catch (GeneralSecurityException tryNext) {
+                // not this algorithm
+            }
+        }
+        throw new IOException(key + ": the private key is not an RSA, EC or Ed25519 PKCS#8 key");
     }
 
     @Override
