@@ -1,5 +1,6 @@
 package dev.meerkat.agent;
 
+import dev.meerkat.agent.admin.AdminServer;
 import dev.meerkat.agent.bridge.Outbox;
 import dev.meerkat.agent.bridge.Reading;
 import dev.meerkat.agent.journal.Journal;
@@ -60,6 +61,7 @@ public final class Agent implements AutoCloseable {
     private Session session;
     private Registration registration;
     private Journal journal;
+    private AdminServer admin;
     private MqttSecurity mqttSecurity;
     private Outbox outbox;
     private Sampler sampler;
@@ -105,6 +107,8 @@ public final class Agent implements AutoCloseable {
         // Every secret and store read now: a bad one stops the start with a message naming the file.
         mqttSecurity = MqttSecurity.of(boot.mqtt());
         Files.createDirectories(boot.storageDir());
+        // First: a second agent on the same socket stops here, before it touches the journal.
+        admin = AdminServer.start(boot.adminSocket(), Map.of("status", this::statusJson, "config", this::configJson));
         // The journal's segment size follows from its default bound; the config's bounds apply with the first config.
         var buffer = dev.meerkat.config.AgentSettings.DEFAULTS.buffer();
         journal = Journal.open(Journal.Options.of(boot.storageDir().resolve("journal"), buffer.maxBytes(), buffer.maxAge()), clock);
@@ -205,6 +209,63 @@ public final class Agent implements AutoCloseable {
                 mqttConnected(), delivery(), AgentVersion.get());
     }
 
+    /** {@code meerkat status}: everything the agent knows about itself, from memory. */
+    private Map<String, Object> statusJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("device", boot.device().id());
+        m.put("fleet", boot.device().fleet());
+        m.put("agentVersion", AgentVersion.get());
+        Map<String, Object> zkState = new LinkedHashMap<>();
+        zkState.put("connected", session != null && session.connected());
+        zkState.put("session", session == null || session.id() == 0 ? null : "0x" + Long.toHexString(session.id()));
+        zkState.put("sessionTimeoutMs", session == null ? null : session.negotiatedTimeoutMs());
+        long owner = registration == null ? 0 : registration.ownedBy();
+        zkState.put("registered", owner != 0 && session != null && owner == session.id());
+        long conflict = registration == null ? 0 : registration.conflictWith();
+        zkState.put("memberHeldBy", conflict == 0 ? null : "0x" + Long.toHexString(conflict));
+        m.put("zookeeper", zkState);
+        m.put("leader", null); // leader election is not in this version
+        m.put("locks", java.util.List.of()); // nor locks on shared hardware
+        StatusReport report = statusReport();
+        if (report != null) {
+            Map<String, Object> r = report.toJson();
+            m.put("config", r.get("config"));
+            m.put("sensors", r.get("sensors"));
+            m.put("mqtt", r.get("mqtt"));
+            m.put("firmware", r.get("firmware"));
+        } else {
+            m.put("config", null);
+        }
+        return m;
+    }
+
+    /** {@code meerkat config show}: the documents in force and the effective config they make. */
+    private Map<String, Object> configJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        EffectiveConfig config = reconfigurer.running();
+        m.put("device", boot.device().id());
+        m.put("fleet", boot.device().fleet());
+        if (config == null) return m;
+        m.put("fleetVersion", config.fleetVersion());
+        m.put("deviceVersion", config.deviceVersion());
+        m.put("digest", config.digest());
+        m.put("appliedAt", reconfigurer.appliedAt() == null ? null : reconfigurer.appliedAt().toString());
+        Map<String, Object> docs = new LinkedHashMap<>();
+        reconfigurer.inForce().values().stream().sorted(java.util.Comparator.comparing(dev.meerkat.config.ConfigDocument::znode)).forEach(d -> {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("version", d.version());
+            try {
+                one.put("document", dev.meerkat.config.Json.mapper().readTree(d.data()));
+            } catch (IOException e) {
+                one.put("document", new String(d.data(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            docs.put(d.znode(), one);
+        });
+        m.put("documents", docs);
+        m.put("effective", EffectiveJson.of(config));
+        return m;
+    }
+
     private void statusWritten() {
         StatusReport report = statusReport();
         if (outbox != null && report != null) {
@@ -279,6 +340,7 @@ public final class Agent implements AutoCloseable {
         if (session != null) session.close();
         if (zk != null) zk.close();
         if (journal != null) journal.close();
+        if (admin != null) admin.close();
         log.info("agent stopped device={}", boot.device().id());
     }
 }

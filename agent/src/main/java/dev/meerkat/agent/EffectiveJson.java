@@ -1,4 +1,4 @@
-package dev.meerkat.agent.cli;
+package dev.meerkat.agent;
 
 import dev.meerkat.config.AgentSettings;
 import dev.meerkat.config.Bus;
@@ -10,10 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** The effective config written back in the documents' own vocabulary (SPEC §4), every default filled in. */
-final class EffectiveJson {
+public final class EffectiveJson {
     private EffectiveJson() {}
 
-    static Map<String, Object> of(EffectiveConfig c) {
+    public static Map<String, Object> of(EffectiveConfig c) {
         Map<String, Object> root = new LinkedHashMap<>();
         AgentSettings a = c.agent();
         Map<String, Object> agent = new LinkedHashMap<>();

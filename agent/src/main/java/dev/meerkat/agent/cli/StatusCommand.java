@@ -1,0 +1,98 @@
+package dev.meerkat.agent.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.meerkat.agent.admin.AdminClient;
+import dev.meerkat.config.BootstrapConfig;
+import dev.meerkat.config.Json;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code meerkat status [--json]}: the running agent, through its admin socket (SPEC §9). Exit 0
+ * when it is healthy, 1 with the problems listed when not (not registered, a server not connected,
+ * config errors, a sensor not ok, readings dropped or a journal error), 3 when no agent answers.
+ */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = {"The running agent: ZooKeeper session and registration, applied config, sensors, MQTT and its buffer.",
+                "Exit code 0 when healthy, 1 when not (the problems are listed), 3 when no agent answers."})
+final class StatusCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "Bootstrap config, for the admin socket (default: ${DEFAULT-VALUE}).")
+    Path config = BootstrapConfig.DEFAULT_PATH;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        var loaded = Bootstrap.load(config, "meerkat status");
+        if (loaded.isEmpty()) return Main.FAILED;
+        Path socket = loaded.get().adminSocket();
+        JsonNode s;
+        try {
+            s = AdminClient.call(socket, "status");
+        } catch (IOException e) {
+            System.err.println("meerkat status: no agent answers on " + socket + " (" + e.getMessage() + "); is it running?");
+            return Main.UNREACHABLE;
+        }
+        List<String> problems = problems(s);
+        if (json) {
+            System.out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(s));
+        } else {
+            print(s, problems);
+        }
+        return problems.isEmpty() ? Main.OK : Main.FAILED;
+    }
+
+    static List<String> problems(JsonNode s) {
+        List<String> p = new ArrayList<>();
+        JsonNode zk = s.path("zookeeper");
+        if (!zk.path("connected").asBoolean()) p.add("ZooKeeper not connected");
+        if (!zk.path("registered").asBoolean()) {
+            p.add("not registered" + (zk.path("memberHeldBy").isTextual() ? " (the member znode is held by session "
+                    + zk.path("memberHeldBy").asText() + ": another agent with this device id?)" : ""));
+        }
+        if (s.path("config").isNull() || s.path("config").isMissingNode()) {
+            p.add("no config applied yet");
+        } else if (s.path("config").path("errors").size() > 0) {
+            p.add(s.path("config").path("errors").size() + " config error(s)");
+        }
+        s.path("sensors").properties().forEach(e -> {
+            if (!"ok".equals(e.getValue().path("state").asText())) p.add("sensor " + e.getKey() + " " + e.getValue().path("state").asText());
+        });
+        JsonNode mqtt = s.path("mqtt");
+        if (!mqtt.isMissingNode() && !mqtt.path("connected").asBoolean()) p.add("MQTT not connected");
+        if (mqtt.path("dropped").size() > 0) p.add("readings dropped: " + mqtt.path("dropped"));
+        if (mqtt.path("journalError").isTextual()) p.add("journal: " + mqtt.path("journalError").asText());
+        return p;
+    }
+
+    private static void print(JsonNode s, List<String> problems) {
+        JsonNode zk = s.path("zookeeper"), c = s.path("config"), mqtt = s.path("mqtt");
+        System.out.printf("%s (fleet %s), agent %s%n", s.path("device").asText(), s.path("fleet").asText(), s.path("agentVersion").asText());
+        System.out.printf("zookeeper  %s, session %s (timeout %s ms), %s%n", zk.path("connected").asBoolean() ? "connected" : "NOT connected",
+                zk.path("session").asText("-"), zk.path("sessionTimeoutMs").asText("-"), zk.path("registered").asBoolean() ? "registered" : "NOT registered");
+        if (c.isObject()) {
+            System.out.printf("config     fleet version %s, device version %s, %s, applied %s, %d error(s)%n", c.path("fleetVersion").asText(),
+                    c.path("deviceVersion").asText(), c.path("digest").asText(), c.path("appliedAt").asText(), c.path("errors").size());
+            for (JsonNode e : c.path("errors")) {
+                System.out.printf("           %s %s: %s%n", e.path("znode").asText(), e.path("path").asText(), e.path("message").asText());
+            }
+        }
+        if (mqtt.isObject()) {
+            System.out.printf("mqtt       %s, buffered %d%s, enqueued %d, sent %d, acknowledged %d%n",
+                    mqtt.path("connected").asBoolean() ? "connected" : "NOT connected", mqtt.path("buffered").asLong(),
+                    mqtt.path("oldestBufferedAt").isTextual() ? " (oldest " + mqtt.path("oldestBufferedAt").asText() + ")" : "",
+                    mqtt.path("enqueued").asLong(), mqtt.path("sent").asLong(), mqtt.path("acknowledged").asLong());
+        }
+        System.out.println("leader     - (leader election is not in this version)");
+        System.out.println("sensors");
+        s.path("sensors").properties().forEach(e -> System.out.printf("  %-16s %-9s last reading %s, errors %d%n", e.getKey(),
+                e.getValue().path("state").asText(), e.getValue().path("lastReadingAt").asText("-"), e.getValue().path("errors").asLong()));
+        System.out.println(problems.isEmpty() ? "healthy" : "NOT healthy: " + String.join("; ", problems));
+    }
+}

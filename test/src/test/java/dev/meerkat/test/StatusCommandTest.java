@@ -1,0 +1,93 @@
+package dev.meerkat.test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.meerkat.config.Json;
+import dev.meerkat.test.fixtures.AgentProcess;
+import dev.meerkat.test.fixtures.Await;
+import dev.meerkat.test.fixtures.Fleet;
+import dev.meerkat.test.fixtures.Servers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code meerkat status} through the admin socket of a real agent process, with its exit codes. */
+class StatusCommandTest {
+    Servers servers;
+
+    @BeforeEach
+    void servers() throws Exception {
+        servers = Servers.start("status");
+    }
+
+    @AfterEach
+    void stop() {
+        if (servers != null) servers.close();
+    }
+
+    record Run(int code, String out) {}
+
+    Run meerkat(String name, String... args) throws Exception {
+        Path log = servers.work().resolve(name + "-" + System.nanoTime() + ".out");
+        int code = AgentProcess.run(log, Duration.ofSeconds(60), args);
+        return new Run(code, Files.readString(log));
+    }
+
+    @Test
+    void statusAnswersFromTheRunningAgentAndItsExitCodeSaysWhetherItIsHealthy() throws Exception {
+        try (Fleet fleet = new Fleet("status", servers.zk(), servers.work())) {
+            fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"200ms\"}");
+            Path boot = fleet.bootstrap("gw-1", servers.zk().connectString(), "10s", servers.mqtt().uri());
+            assertEquals(3, meerkat("before", "status", "--config", boot.toString()).code(), "no agent yet");
+            try (AgentProcess agent = AgentProcess.start(fleet.log("gw-1"), "run", "--config", boot.toString())) {
+                Await.until(Duration.ofSeconds(30), "healthy", () -> {
+                    try {
+                        return meerkat("poll", "status", "--config", boot.toString()).code() == 0;
+                    } catch (Exception e) {
+                        return false;
+                    }
+                }, agent::log);
+                Path socket = fleet.stateDir("gw-1").resolve("admin.sock");
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)), "owner only");
+
+                Run table = meerkat("table", "status", "--config", boot.toString());
+                assertTrue(table.out().startsWith("gw-1 (fleet status), agent "), table.out());
+                assertTrue(table.out().contains("registered") && table.out().contains("healthy"), table.out());
+                Run json = meerkat("json", "status", "--config", boot.toString(), "--json");
+                JsonNode s = Json.mapper().readTree(json.out());
+                assertTrue(s.path("zookeeper").path("registered").asBoolean(), json.out());
+                assertEquals(fleet.member("gw-1").getEphemeralOwner(), Long.parseUnsignedLong(s.path("zookeeper").path("session").asText().substring(2), 16));
+                assertEquals(0, s.path("config").path("fleetVersion").asLong());
+                assertEquals("ok", s.path("sensors").path("a").path("state").asText());
+                assertTrue(s.path("mqtt").path("acknowledged").asLong() > 0, json.out());
+
+                // A second agent on the same state and socket is refused.
+                Run second = meerkat("second", "run", "--config", boot.toString());
+                assertEquals(1, second.code(), second.out());
+                assertTrue(second.out().contains("another agent is running"), second.out());
+
+                // The broker gone: unhealthy, exit 1, and why.
+                servers.mqtt().stop();
+                Await.until(Duration.ofSeconds(30), "unhealthy", () -> {
+                    try {
+                        Run r = meerkat("down", "status", "--config", boot.toString());
+                        return r.code() == 1 && r.out().contains("NOT healthy: MQTT not connected");
+                    } catch (Exception e) {
+                        return false;
+                    }
+                }, agent::log);
+                servers.mqtt().start();
+                agent.signal("TERM");
+                assertEquals(0, agent.waitFor(Duration.ofSeconds(15)));
+            }
+            assertTrue(!Files.exists(fleet.stateDir("gw-1").resolve("admin.sock")), "a clean stop removes the socket");
+            assertEquals(3, meerkat("after", "status", "--config", boot.toString()).code());
+        }
+    }
+}
