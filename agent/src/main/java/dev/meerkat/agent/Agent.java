@@ -108,7 +108,8 @@ public final class Agent implements AutoCloseable {
         mqttSecurity = MqttSecurity.of(boot.mqtt());
         Files.createDirectories(boot.storageDir());
         // First: a second agent on the same socket stops here, before it touches the journal.
-        admin = AdminServer.start(boot.adminSocket(), Map.of("status", this::statusJson, "config", this::configJson));
+        admin = AdminServer.start(boot.adminSocket(), Map.of("status", a -> statusJson(), "config", a -> configJson(),
+                "read", this::readNow));
         // The journal's segment size follows from its default bound; the config's bounds apply with the first config.
         var buffer = dev.meerkat.config.AgentSettings.DEFAULTS.buffer();
         journal = Journal.open(Journal.Options.of(boot.storageDir().resolve("journal"), buffer.maxBytes(), buffer.maxAge()), clock);
@@ -236,6 +237,29 @@ public final class Agent implements AutoCloseable {
         } else {
             m.put("config", null);
         }
+        return m;
+    }
+
+    /** {@code meerkat sensors read S}: one reading now, published like the others. */
+    private Map<String, Object> readNow(String sensor) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        SensorRunner r = sensors().get(sensor);
+        if (r == null) {
+            m.put("error", "no sensor \"" + sensor + "\" runs here; sensors: " + String.join(", ", new java.util.TreeSet<>(sensors().keySet())));
+            return m;
+        }
+        SensorRunner.Taken t;
+        try {
+            t = r.readNow(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            t = null;
+        }
+        if (t == null) {
+            m.put("error", "sensor " + sensor + " did not give a reading (state " + r.state().json() + ", errors " + r.errors() + "; the agent's log says why)");
+            return m;
+        }
+        m.putAll(new Reading(boot.device().id(), sensor, t.seq(), t.ts(), t.sample().values(), t.sample().units(), OptionalLong.empty()).toJson());
         return m;
     }
 

@@ -67,6 +67,19 @@ class StatusCommandTest {
                 assertEquals("ok", s.path("sensors").path("a").path("state").asText());
                 assertTrue(s.path("mqtt").path("acknowledged").asLong() > 0, json.out());
 
+                // The sensors, and one reading now.
+                Run list = meerkat("list", "sensors", "list", "--config", boot.toString());
+                assertEquals(0, list.code(), list.out());
+                assertTrue(list.out().lines().anyMatch(l -> l.matches("a +simulated +200ms +ok +.*")), list.out());
+                Run read = meerkat("read", "sensors", "read", "a", "--config", boot.toString(), "--json");
+                assertEquals(0, read.code(), read.out());
+                JsonNode reading = Json.mapper().readTree(read.out());
+                assertEquals("a", reading.path("sensor").asText());
+                assertTrue(reading.path("seq").asLong() > 0 && reading.path("values").size() > 0, read.out());
+                Run none = meerkat("none", "sensors", "read", "nope", "--config", boot.toString());
+                assertEquals(1, none.code());
+                assertTrue(none.out().contains("no sensor \"nope\" runs here; sensors: a"), none.out());
+
                 // A second agent on the same state and socket is refused.
                 Run second = meerkat("second", "run", "--config", boot.toString());
                 assertEquals(1, second.code(), second.out());

@@ -14,13 +14,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The agent's admin socket (SPEC §1): a Unix domain socket, readable and writable by its owner only
- * (and root). A client sends one line, the command's name ({@code status}, {@code config}), and
+ * (and root). A client sends one line, the command ({@code status}, {@code config}, {@code read S}), and
  * gets one JSON document back, then the connection closes. Answers are built from what the agent
  * holds in memory; nothing here waits for ZooKeeper or the broker.
  *
@@ -32,12 +31,12 @@ public final class AdminServer implements Closeable {
     private static final int MAX_REQUEST = 1024;
 
     private final Path path;
-    private final Map<String, Supplier<Object>> commands;
+    private final Map<String, java.util.function.Function<String, Object>> commands;
     private final ServerSocketChannel server;
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private AdminServer(Path path, Map<String, Supplier<Object>> commands, ServerSocketChannel server) {
+    private AdminServer(Path path, Map<String, java.util.function.Function<String, Object>> commands, ServerSocketChannel server) {
         this.path = path;
         this.commands = new LinkedHashMap<>(commands);
         this.server = server;
@@ -45,8 +44,11 @@ public final class AdminServer implements Closeable {
         this.acceptor = Thread.ofPlatform().name("meerkat-admin").daemon(true).unstarted(this::serve);
     }
 
-    /** Binds the socket at {@code path} and starts answering {@code commands}. */
-    public static AdminServer start(Path path, Map<String, Supplier<Object>> commands) throws IOException {
+    /**
+     * Binds the socket at {@code path} and starts answering {@code commands}: a command's name,
+     * then after a space its argument (empty when none), as in {@code read s1}.
+     */
+    public static AdminServer start(Path path, Map<String, java.util.function.Function<String, Object>> commands) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         if (dir != null) Files.createDirectories(dir);
         if (Files.exists(path)) {
@@ -87,9 +89,11 @@ public final class AdminServer implements Closeable {
             if (c.read(in) < 0) break;
             if (in.position() > 0 && in.get(in.position() - 1) == '\n') break;
         }
-        String command = new String(in.array(), 0, in.position(), StandardCharsets.UTF_8).strip();
-        Supplier<Object> handler = commands.get(command);
-        Object reply = handler != null ? handler.get()
+        String line = new String(in.array(), 0, in.position(), StandardCharsets.UTF_8).strip();
+        int space = line.indexOf(' ');
+        String command = space < 0 ? line : line.substring(0, space), argument = space < 0 ? "" : line.substring(space + 1).strip();
+        var handler = commands.get(command);
+        Object reply = handler != null ? handler.apply(argument)
                 : Map.of("error", "unknown command \"" + command + "\"; known: " + String.join(", ", commands.keySet()));
         ByteBuffer out = ByteBuffer.wrap(Json.write(reply));
         while (out.hasRemaining()) c.write(out);

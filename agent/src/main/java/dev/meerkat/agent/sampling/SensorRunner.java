@@ -93,6 +93,32 @@ public final class SensorRunner {
         }
     }
 
+    /**
+     * Takes one reading now, between the scheduled ones (never at the same time as one), and
+     * returns it; it is published like any other. Null when the read failed (the state and the
+     * log say why) or the sensor did not come free within {@code timeout}.
+     */
+    public Taken readNow(java.time.Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!busy.compareAndSet(false, true)) {
+            if (System.nanoTime() > end) return null;
+            Thread.sleep(5);
+        }
+        try {
+            Taken before = last.get();
+            var f = readers.submit(this::readOnce);
+            try {
+                f.get(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                return null;
+            }
+            Taken after = last.get();
+            return after != before ? after : null;
+        } finally {
+            busy.set(false);
+        }
+    }
+
     private void readOnce() {
         try {
             if (sensor == null) sensor = driver.open(config, context);
