@@ -156,8 +156,18 @@ class RegistrationTest {
              Registration r = new Registration(c, path, INFO, Optional.empty())) {
             r.start(session);
             assertTrue(r.awaitRegistered(Duration.ofSeconds(10)));
+            long first = stat(operator, path).getCzxid();
             operator.delete().forPath(path);
-            Await.until(Duration.ofSeconds(10), "created again", r::isRegistered);
+            // Seen by the operator's session, which saw its own delete: a new znode, the agent's.
+            // (The agent's own server may not have applied the delete yet, so its reads prove nothing.)
+            Await.until(Duration.ofSeconds(10), "created again", () -> {
+                try {
+                    Stat now = stat(operator, path);
+                    return now != null && now.getCzxid() != first && now.getEphemeralOwner() == sessionId(c);
+                } catch (Exception e) {
+                    return false;
+                }
+            });
             operator.setData().forPath(path, "{}".getBytes());
             Await.until(Duration.ofSeconds(10), "its content put back",
                     () -> {
