@@ -290,9 +290,9 @@ public final class Agent implements AutoCloseable {
         return m;
     }
 
-    private void statusWritten() {
-        StatusReport report = statusReport();
-        if (outbox != null && report != null) {
+    /** The report just written to the status znode goes to the retained status topic too (no second build). */
+    private void statusWritten(StatusReport report) {
+        if (outbox != null) {
             @SuppressWarnings("unchecked")
             Map<String, Object> mqtt = (Map<String, Object>) report.toJson().get("mqtt");
             Map<String, Object> d = new LinkedHashMap<>(mqtt);

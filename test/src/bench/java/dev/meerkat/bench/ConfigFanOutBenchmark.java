@@ -75,7 +75,7 @@ final class ConfigFanOutBenchmark {
             FleetPaths paths = new FleetPaths(root, "fan", device);
             status = new StatusReporter(new StatusWriter(client, paths.status()),
                     () -> running == null ? null : new StatusReport(running, Instant.now(), List.of(), Map.of(), true, StatusReport.Delivery.NONE, "bench"),
-                    () -> {
+                    report -> {
                         long[] r = round.get();
                         if (r != null && r[0] == running.fleetVersion()) {
                             written.add(System.nanoTime() - r[1]);

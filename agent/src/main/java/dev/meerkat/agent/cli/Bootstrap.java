@@ -1,13 +1,24 @@
 package dev.meerkat.agent.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.meerkat.agent.admin.AdminClient;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.ConfigError;
 import dev.meerkat.config.ConfigException;
+import dev.meerkat.coordination.ZooKeeperClients;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
 
-/** Loading the bootstrap config for a command: on errors, every one printed, and nothing returned. */
+/**
+ * What the commands share: loading the bootstrap config (every error printed), an operator's
+ * connection to ZooKeeper, and a question to the running agent through its admin socket.
+ */
 final class Bootstrap {
+    private static final int CONNECT_SECONDS = 15;
+
     private Bootstrap() {}
 
     static Optional<BootstrapConfig> load(Path file, String command) {
@@ -17,6 +28,35 @@ final class Bootstrap {
             System.err.println(command + ": the bootstrap config is not valid:");
             for (ConfigError err : e.errors()) System.err.println("  " + err);
             return Optional.empty();
+        }
+    }
+
+    /**
+     * A started client connected to the ensemble of {@code zk}; empty, after saying so, when it does
+     * not answer within 15 s (the command then exits {@link Main#UNREACHABLE}). The caller closes it.
+     */
+    static Optional<CuratorFramework> connect(BootstrapConfig.ZooKeeper zk, String command) throws InterruptedException {
+        CuratorFramework client = ZooKeeperClients.create(zk);
+        client.start();
+        if (client.blockUntilConnected(CONNECT_SECONDS, TimeUnit.SECONDS)) return Optional.of(client);
+        client.close();
+        System.err.println(command + ": ZooKeeper does not answer at " + zk.connect());
+        return Optional.empty();
+    }
+
+    /** The running agent's answer, or the exit code of the command when there is none. */
+    record Answer(JsonNode json, int code) {}
+
+    /** Asks the agent of bootstrap file {@code file} through its admin socket; says why when it cannot. */
+    static Answer ask(Path file, String command, String request) {
+        Optional<BootstrapConfig> boot = load(file, command);
+        if (boot.isEmpty()) return new Answer(null, Main.FAILED);
+        Path socket = boot.get().adminSocket();
+        try {
+            return new Answer(AdminClient.call(socket, request), Main.OK);
+        } catch (IOException e) {
+            System.err.println(command + ": no agent answers on " + socket + "; is it running? (meerkat run --config " + file + ")");
+            return new Answer(null, Main.UNREACHABLE);
         }
     }
 }

@@ -7,7 +7,6 @@ import dev.meerkat.config.ConfigException;
 import dev.meerkat.config.ConfigLayer;
 import dev.meerkat.config.ConfigLayers;
 import dev.meerkat.config.SensorConfig;
-import dev.meerkat.coordination.ZooKeeperClients;
 import dev.meerkat.drivers.Drivers;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
@@ -86,12 +84,9 @@ final class ConfigPush implements Callable<Integer> {
         String znode = layerRoot + (target.agent ? "/agent" : "/sensors/" + target.sensor);
         String path = zkConfig.root() + znode;
 
-        try (CuratorFramework zk = ZooKeeperClients.create(zkConfig)) {
-            zk.start();
-            if (!zk.blockUntilConnected(15, TimeUnit.SECONDS)) {
-                System.err.println("meerkat config push: ZooKeeper does not answer at " + zkConfig.connect());
-                return Main.UNREACHABLE;
-            }
+        Optional<CuratorFramework> connected = Bootstrap.connect(zkConfig, "meerkat config push");
+        if (connected.isEmpty()) return Main.UNREACHABLE;
+        try (CuratorFramework zk = connected.get()) {
             List<ConfigError> errors = validate(zk, zkConfig.root(), znode, data);
             if (!errors.isEmpty()) {
                 System.err.println("meerkat config push: " + file + " is rejected, nothing written:");

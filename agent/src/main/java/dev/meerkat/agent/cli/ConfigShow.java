@@ -2,10 +2,8 @@ package dev.meerkat.agent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.meerkat.agent.admin.AdminClient;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.Json;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,17 +27,9 @@ final class ConfigShow implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        var loaded = Bootstrap.load(config, "meerkat config show");
-        if (loaded.isEmpty()) return Main.FAILED;
-        BootstrapConfig boot = loaded.get();
-        JsonNode answer;
-        try {
-            answer = AdminClient.call(boot.adminSocket(), "config");
-        } catch (IOException e) {
-            System.err.println("meerkat config show: the agent does not answer on " + boot.adminSocket()
-                    + "; is it running? (meerkat run --config " + config + ")");
-            return Main.UNREACHABLE;
-        }
+        Bootstrap.Answer asked = Bootstrap.ask(config, "meerkat config show", "config");
+        if (asked.json() == null) return asked.code();
+        JsonNode answer = asked.json();
         if (!answer.has("digest")) {
             System.err.println("meerkat config show: the agent has no config yet (waiting for ZooKeeper)");
             return Main.UNREACHABLE;

@@ -3,7 +3,6 @@ package dev.meerkat.agent.cli;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.ConfigException;
 import dev.meerkat.config.Json;
-import dev.meerkat.coordination.ZooKeeperClients;
 import dev.meerkat.coordination.fleet.FleetView;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -14,9 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -62,12 +59,9 @@ final class FleetList implements Callable<Integer> {
             return Main.USAGE;
         }
         FleetView.Fleet view;
-        try (CuratorFramework zk = ZooKeeperClients.create(zkConfig)) {
-            zk.start();
-            if (!zk.blockUntilConnected(15, TimeUnit.SECONDS)) {
-                System.err.println("meerkat fleet list: ZooKeeper does not answer at " + zkConfig.connect());
-                return Main.UNREACHABLE;
-            }
+        var connected = Bootstrap.connect(zkConfig, "meerkat fleet list");
+        if (connected.isEmpty()) return Main.UNREACHABLE;
+        try (CuratorFramework zk = connected.get()) {
             try {
                 view = FleetView.read(zk, zkConfig.root(), fleet, READ_TIMEOUT_MS);
             } catch (FleetView.NoSuchFleetException e) {

@@ -1,10 +1,8 @@
 package dev.meerkat.agent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.meerkat.agent.admin.AdminClient;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.Json;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,20 +22,11 @@ final class SensorsCommand {
         @Option(names = "--json", description = "Print JSON.")
         boolean json;
 
-        /** The agent's answer to {@code command}, or null after saying why (exit code in {@link #code}). */
-        JsonNode ask(String name, String command) {
-            var loaded = Bootstrap.load(config, "meerkat sensors " + name);
-            if (loaded.isEmpty()) {
-                code = Main.FAILED;
-                return null;
-            }
-            try {
-                return AdminClient.call(loaded.get().adminSocket(), command);
-            } catch (IOException e) {
-                System.err.println("meerkat sensors " + name + ": no agent answers on " + loaded.get().adminSocket() + "; is it running?");
-                code = Main.UNREACHABLE;
-                return null;
-            }
+        /** The agent's answer to {@code request}, or null after saying why (exit code in {@link #code}). */
+        JsonNode ask(String name, String request) {
+            Bootstrap.Answer a = Bootstrap.ask(config, "meerkat sensors " + name, request);
+            code = a.code();
+            return a.json();
         }
 
         int code;

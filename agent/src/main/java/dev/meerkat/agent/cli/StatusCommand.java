@@ -1,10 +1,8 @@
 package dev.meerkat.agent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.meerkat.agent.admin.AdminClient;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.Json;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,16 +27,9 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        var loaded = Bootstrap.load(config, "meerkat status");
-        if (loaded.isEmpty()) return Main.FAILED;
-        Path socket = loaded.get().adminSocket();
-        JsonNode s;
-        try {
-            s = AdminClient.call(socket, "status");
-        } catch (IOException e) {
-            System.err.println("meerkat status: no agent answers on " + socket + " (" + e.getMessage() + "); is it running?");
-            return Main.UNREACHABLE;
-        }
+        Bootstrap.Answer answer = Bootstrap.ask(config, "meerkat status", "status");
+        if (answer.json() == null) return answer.code();
+        JsonNode s = answer.json();
         List<String> problems = problems(s);
         if (json) {
             System.out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(s));

@@ -28,7 +28,7 @@ public final class StatusReporter implements AutoCloseable {
 
     private final StatusWriter writer;
     private final Supplier<StatusReport> source;
-    private final Runnable onWritten;
+    private final java.util.function.Consumer<StatusReport> onWritten;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("meerkat-status").daemon(true).unstarted(r));
     private final AtomicBoolean pending = new AtomicBoolean();
@@ -36,11 +36,11 @@ public final class StatusReporter implements AutoCloseable {
 
     /** {@code source} gives the current status, or null while there is none to report yet. */
     public StatusReporter(StatusWriter writer, Supplier<StatusReport> source) {
-        this(writer, source, () -> { });
+        this(writer, source, written -> { });
     }
 
-    /** {@code onWritten} runs after each write that went through (benchmarks time it). */
-    public StatusReporter(StatusWriter writer, Supplier<StatusReport> source, Runnable onWritten) {
+    /** {@code onWritten} gets each report whose write went through (the agent publishes it on MQTT too; benchmarks time it). */
+    public StatusReporter(StatusWriter writer, Supplier<StatusReport> source, java.util.function.Consumer<StatusReport> onWritten) {
         this.writer = writer;
         this.source = source;
         this.onWritten = onWritten;
@@ -73,7 +73,7 @@ public final class StatusReporter implements AutoCloseable {
         try {
             writer.write(Json.write(report.toJson()));
             written = stable;
-            onWritten.run();
+            onWritten.accept(report);
             log.debug("status written path={}", writer.path());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -73,6 +73,13 @@ class JournalTest {
         }
     }
 
+    /** The bytes of every segment in {@code dir}. */
+    static long segmentBytes(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(".seg")).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+
     static Path newestSegment(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.toString().endsWith(".seg")).sorted().reduce((a, b) -> b).orElseThrow();
@@ -188,10 +195,7 @@ class JournalTest {
             assertTrue(droppedA > 1500, "dropped " + c.dropped());
             List<Record> left = readAll(j);
             assertEquals(3010 - droppedA, left.size(), "every reading is either still there or counted as dropped: " + j.counters() + " acked " + j.ackedId() + " committed " + j.committedId() + " last " + j.lastId());
-            long onDisk;
-            try (Stream<Path> s = Files.list(dir)) {
-                onDisk = s.filter(p -> p.toString().endsWith(".seg")).mapToLong(p -> p.toFile().length()).sum();
-            }
+            long onDisk = segmentBytes(dir);
             assertTrue(onDisk <= max + Journal.Options.of(dir, max, Duration.ofDays(1)).segmentBytes(), "on disk " + onDisk);
             // The survivors are the newest, in order: the first left is the one after the last dropped.
             assertEquals(droppedA + 1, left.stream().filter(r -> r.sensor().equals("a")).findFirst().orElseThrow().seq());
@@ -205,10 +209,7 @@ class JournalTest {
             append(j, "a", 20_000); // about 3 MB
             j.read(j.lastId() - 1, 1, WAIT);
             Thread.sleep(1500);
-            long onDisk;
-            try (Stream<Path> s = Files.list(dir)) {
-                onDisk = s.filter(p -> p.toString().endsWith(".seg")).mapToLong(p -> p.toFile().length()).sum();
-            }
+            long onDisk = segmentBytes(dir);
             assertTrue(onDisk <= (1L << 20) + (128 << 10), "on disk " + onDisk);
             long dropped = j.counters().dropped().get("a").get("maxBytes");
             assertEquals(20_000, dropped + readAll(j).size());

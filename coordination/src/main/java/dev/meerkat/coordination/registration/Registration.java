@@ -139,10 +139,6 @@ public final class Registration implements Session.Listener, Closeable {
         return conflictWith;
     }
 
-    public String path() {
-        return path;
-    }
-
     /**
      * A pass now or after {@code delayMs}. A pass does not block (its create is asynchronous), so
      * "now" runs it on the calling thread, whichever that is: no hand-over to another thread.
