@@ -11,4 +11,9 @@ public interface DriverCatalog {
 
     /** Reads and checks a driver's settings, reporting problems through {@code settings}. */
     void checkSettings(String driver, Fields settings);
+
+    /** What is wrong with {@code bus} for this driver ({@code "needs an i2c bus"}), or null when it fits. */
+    default String checkBus(String driver, Bus bus) {
+        return null;
+    }
 }

@@ -36,6 +36,8 @@ public record SensorConfig(String id, String driver, Bus bus, Duration interval,
         if (driver != null) {
             Fields s = Fields.of(settings, f.source(), f.pathOf("settings"), f.errorList());
             drivers.checkSettings(driver, s);
+            String busError = drivers.checkBus(driver, bus);
+            if (busError != null) f.error("bus", busError);
         }
         f.done();
         if (!enabled) return null;

@@ -14,6 +14,11 @@ public interface Driver {
     /** Reads and checks {@code settings}; problems go through {@link Fields#error}. */
     void checkSettings(Fields settings);
 
+    /** What is wrong with the sensor's {@code bus} for this driver, or null when it fits. */
+    default String checkBus(dev.meerkat.config.Bus bus) {
+        return bus instanceof dev.meerkat.config.Bus.None ? null : "the " + name() + " driver uses no bus; remove it";
+    }
+
     /** Opens the sensor's bus and device. The config has passed {@link #checkSettings}. */
     Sensor open(SensorConfig config, DriverContext context) throws DriverException;
 }

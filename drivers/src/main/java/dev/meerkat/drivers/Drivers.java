@@ -28,6 +28,13 @@ public final class Drivers implements DriverCatalog {
         return new Drivers(map);
     }
 
+    /** Just these drivers (tests, embedding). */
+    public static Drivers of(Driver... drivers) {
+        Map<String, Driver> map = new TreeMap<>();
+        for (Driver d : drivers) map.put(d.name(), d);
+        return new Drivers(map);
+    }
+
     public Optional<Driver> get(String name) {
         return Optional.ofNullable(byName.get(name));
     }
@@ -41,5 +48,11 @@ public final class Drivers implements DriverCatalog {
     public void checkSettings(String driver, Fields settings) {
         Driver d = byName.get(driver);
         if (d != null) d.checkSettings(settings);
+    }
+
+    @Override
+    public String checkBus(String driver, dev.meerkat.config.Bus bus) {
+        Driver d = byName.get(driver);
+        return d == null ? null : d.checkBus(bus);
     }
 }

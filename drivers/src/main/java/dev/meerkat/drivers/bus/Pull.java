@@ -1,0 +1,6 @@
+package dev.meerkat.drivers.bus;
+
+/** The bias of an input line. */
+public enum Pull {
+    NONE, UP, DOWN
+}

@@ -1,0 +1,82 @@
+package dev.meerkat.drivers.gpio;
+
+import dev.meerkat.config.Bus;
+import dev.meerkat.config.ConfigError;
+import dev.meerkat.config.Fields;
+import dev.meerkat.config.SensorConfig;
+import dev.meerkat.drivers.Driver;
+import dev.meerkat.drivers.DriverContext;
+import dev.meerkat.drivers.DriverException;
+import dev.meerkat.drivers.Sample;
+import dev.meerkat.drivers.Sensor;
+import dev.meerkat.drivers.bus.GpioInput;
+import dev.meerkat.drivers.bus.Pull;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A GPIO input: each reading has the {@code level} now (0 or 1) and the {@code edges} counted since
+ * the reading before (a flow meter, a door contact), debounced.
+ *
+ * <pre>{@code { "driver": "gpio-input", "bus": { "gpio": 17 },
+ *   "settings": { "pull": "up", "debounce": "10ms", "edge": "falling" } } }</pre>
+ * {@code pull}: up, down or none (default); {@code debounce}: 0 to 1s (default 10ms);
+ * {@code edge}: rising, falling or both (default), which edges count.
+ */
+public final class GpioInputDriver implements Driver {
+    record Settings(Pull pull, Duration debounce, String edge) {}
+
+    @Override
+    public String name() {
+        return "gpio-input";
+    }
+
+    @Override
+    public String checkBus(Bus bus) {
+        return bus instanceof Bus.Gpio ? null : "the gpio-input driver needs a gpio line, like {\"gpio\": 17}";
+    }
+
+    @Override
+    public void checkSettings(Fields settings) {
+        parse(settings);
+    }
+
+    static Settings parse(Fields f) {
+        String pull = f.oneOf("pull", "none", List.of("up", "down", "none"));
+        Duration debounce = f.duration("debounce", Duration.ofMillis(10), Duration.ZERO, Duration.ofSeconds(1));
+        String edge = f.oneOf("edge", "both", List.of("rising", "falling", "both"));
+        f.done();
+        return new Settings(Pull.valueOf((pull == null ? "none" : pull).toUpperCase(Locale.ROOT)), debounce, edge == null ? "both" : edge);
+    }
+
+    @Override
+    public Sensor open(SensorConfig config, DriverContext context) throws DriverException {
+        List<ConfigError> errors = new ArrayList<>();
+        Settings s = parse(Fields.root(config.settings(), config.id(), errors));
+        if (!errors.isEmpty()) throw new DriverException(errors.toString(), true);
+        GpioInput in = context.buses().gpioInput(((Bus.Gpio) config.bus()).pin(), s.pull(), s.debounce());
+        AtomicLong edges = new AtomicLong();
+        in.onEdge(high -> {
+            if (s.edge().equals("both") || s.edge().equals("rising") == high) edges.incrementAndGet();
+        });
+        return new Sensor() {
+            @Override
+            public Sample read() throws DriverException {
+                Map<String, Double> v = new LinkedHashMap<>();
+                v.put("level", in.high() ? 1.0 : 0.0);
+                v.put("edges", (double) edges.getAndSet(0));
+                return new Sample(v, Map.of("level", "1", "edges", "1"));
+            }
+
+            @Override
+            public void close() {
+                in.close();
+            }
+        };
+    }
+}

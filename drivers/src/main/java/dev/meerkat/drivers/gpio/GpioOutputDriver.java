@@ -1,0 +1,66 @@
+package dev.meerkat.drivers.gpio;
+
+import dev.meerkat.config.Bus;
+import dev.meerkat.config.ConfigError;
+import dev.meerkat.config.Fields;
+import dev.meerkat.config.SensorConfig;
+import dev.meerkat.drivers.Driver;
+import dev.meerkat.drivers.DriverContext;
+import dev.meerkat.drivers.DriverException;
+import dev.meerkat.drivers.Sample;
+import dev.meerkat.drivers.Sensor;
+import dev.meerkat.drivers.bus.GpioOutput;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A GPIO output held at the level the config sets (a relay, a fan): a config change sets the new
+ * level at once (the sensor restarts with its new settings). Each reading reports the level the
+ * line is driven at. The line keeps its level when the sensor stops (the agent does not guess what
+ * is safe for the load; set it in the config).
+ *
+ * <pre>{@code { "driver": "gpio-output", "bus": { "gpio": 27 }, "settings": { "level": "high" } } }</pre>
+ */
+public final class GpioOutputDriver implements Driver {
+    @Override
+    public String name() {
+        return "gpio-output";
+    }
+
+    @Override
+    public String checkBus(Bus bus) {
+        return bus instanceof Bus.Gpio ? null : "the gpio-output driver needs a gpio line, like {\"gpio\": 27}";
+    }
+
+    @Override
+    public void checkSettings(Fields settings) {
+        parse(settings);
+    }
+
+    static boolean parse(Fields f) {
+        String level = f.oneOf("level", "low", List.of("high", "low"));
+        f.done();
+        return "high".equals(level);
+    }
+
+    @Override
+    public Sensor open(SensorConfig config, DriverContext context) throws DriverException {
+        List<ConfigError> errors = new ArrayList<>();
+        boolean high = parse(Fields.root(config.settings(), config.id(), errors));
+        if (!errors.isEmpty()) throw new DriverException(errors.toString(), true);
+        GpioOutput out = context.buses().gpioOutput(((Bus.Gpio) config.bus()).pin(), high);
+        return new Sensor() {
+            @Override
+            public Sample read() throws DriverException {
+                if (out.high() != high) out.set(high); // something else moved it: put it back
+                return new Sample(Map.of("level", high ? 1.0 : 0.0), Map.of("level", "1"));
+            }
+
+            @Override
+            public void close() {
+                out.close();
+            }
+        };
+    }
+}

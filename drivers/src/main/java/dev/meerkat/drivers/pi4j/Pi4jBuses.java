@@ -1,0 +1,223 @@
+package dev.meerkat.drivers.pi4j;
+
+import com.pi4j.Pi4J;
+import com.pi4j.context.Context;
+import com.pi4j.io.gpio.digital.DigitalInput;
+import com.pi4j.io.gpio.digital.DigitalOutput;
+import com.pi4j.io.gpio.digital.DigitalState;
+import com.pi4j.io.gpio.digital.PullResistance;
+import com.pi4j.io.i2c.I2C;
+import com.pi4j.plugin.gpiod.provider.gpio.digital.GpioDDigitalInputProvider;
+import com.pi4j.plugin.gpiod.provider.gpio.digital.GpioDDigitalOutputProvider;
+import com.pi4j.plugin.linuxfs.provider.i2c.LinuxFsI2CProvider;
+import dev.meerkat.drivers.DriverException;
+import dev.meerkat.drivers.bus.Buses;
+import dev.meerkat.drivers.bus.GpioInput;
+import dev.meerkat.drivers.bus.GpioOutput;
+import dev.meerkat.drivers.bus.I2cDevice;
+import dev.meerkat.drivers.bus.OneWire;
+import dev.meerkat.drivers.bus.Pull;
+import dev.meerkat.drivers.bus.SysfsOneWire;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The gateway's real buses, through Pi4J 3: {@code pi4j-plugin-linuxfs} for I2C ({@code /dev/i2c-N}),
+ * {@code pi4j-plugin-gpiod} for GPIO ({@code /dev/gpiochip0}), sysfs for 1-Wire. This class is the
+ * whole of Meerkat's use of Pi4J: moving to Pi4J 4 and its {@code ffm} plugin changes this file only.
+ *
+ * <p>Before Pi4J is asked, the device node is checked, so a missing bus or a missing permission is
+ * a permanent error that says what to do. The Pi4J context is made on first use: an agent with
+ * only simulated sensors never loads a native library.
+ */
+public final class Pi4jBuses implements Buses, AutoCloseable {
+    private final Path dev;
+    private final String user = System.getProperty("user.name");
+    private final AtomicInteger ids = new AtomicInteger();
+    private Context pi4j;
+
+    /** {@code dev} is {@code /dev} on a gateway. */
+    public Pi4jBuses(Path dev) {
+        this.dev = dev;
+    }
+
+    private synchronized Context context() throws DriverException {
+        if (pi4j == null) {
+            try {
+                pi4j = Pi4J.newContextBuilder().noAutoDetect()
+                        .add(LinuxFsI2CProvider.newInstance(), GpioDDigitalInputProvider.newInstance(), GpioDDigitalOutputProvider.newInstance())
+                        .build();
+            } catch (RuntimeException | LinkageError e) {
+                throw new DriverException("Pi4J could not start (" + e + "); is this a Linux gateway with libgpiod?", true, e);
+            }
+        }
+        return pi4j;
+    }
+
+    /** Permanent errors with the fix, for a device node that is missing or not ours to use. */
+    void checkNode(Path node, String group, String enable) throws DriverException {
+        if (!Files.exists(node)) throw new DriverException("no " + node + ": " + enable, true);
+        if (!Files.isReadable(node) || !Files.isWritable(node)) {
+            throw new DriverException("permission denied on " + node + ": add user " + user + " to group " + group
+                    + " (sudo usermod -aG " + group + " " + user + ", then restart the agent)", true);
+        }
+    }
+
+    @Override
+    public I2cDevice i2c(int bus, int address) throws DriverException {
+        checkNode(dev.resolve("i2c-" + bus), "i2c", "enable I2C (dtparam=i2c_arm=on in /boot/firmware/config.txt, or raspi-config nonint do_i2c 0) and reboot");
+        String name = String.format("/dev/i2c-%d 0x%02x", bus, address);
+        I2C i2c;
+        try {
+            i2c = context().create(I2C.newConfigBuilder(context()).id("i2c-" + bus + "-" + address + "-" + ids.incrementAndGet())
+                    .bus(bus).device(address).provider(LinuxFsI2CProvider.ID).build());
+        } catch (RuntimeException e) {
+            throw new DriverException(name + ": " + e.getMessage(), false, e);
+        }
+        return new I2cDevice() {
+            @Override
+            public String describe() {
+                return name;
+            }
+
+            @Override
+            public void write(byte... data) throws DriverException {
+                try {
+                    int n = i2c.write(data, 0, data.length);
+                    if (n != data.length) throw new DriverException(name + ": wrote " + n + " of " + data.length + " bytes (NACK?)", false);
+                } catch (RuntimeException e) {
+                    throw new DriverException(name + ": write failed (NACK or bus error: check wiring and address): " + e.getMessage(), false, e);
+                }
+            }
+
+            @Override
+            public void read(byte[] into) throws DriverException {
+                try {
+                    int n = i2c.read(into, 0, into.length);
+                    if (n != into.length) throw new DriverException(name + ": read " + n + " of " + into.length + " bytes (NACK?)", false);
+                } catch (RuntimeException e) {
+                    throw new DriverException(name + ": read failed (NACK or bus error: check wiring and address): " + e.getMessage(), false, e);
+                }
+            }
+
+            @Override
+            public void close() {
+                try {
+                    i2c.close();
+                } catch (RuntimeException e) {
+                    // closing anyway
+                }
+            }
+        };
+    }
+
+    private void checkGpio() throws DriverException {
+        checkNode(dev.resolve("gpiochip0"), "gpio", "this kernel has no GPIO character device");
+    }
+
+    @Override
+    public GpioInput gpioInput(int pin, Pull pull, Duration debounce) throws DriverException {
+        checkGpio();
+        String name = "gpiochip0 line " + pin;
+        DigitalInput in;
+        try {
+            in = context().create(DigitalInput.newConfigBuilder(context()).id("gpio-in-" + pin + "-" + ids.incrementAndGet()).address(pin)
+                    .pull(switch (pull) { case UP -> PullResistance.PULL_UP; case DOWN -> PullResistance.PULL_DOWN; case NONE -> PullResistance.OFF; })
+                    .debounce(debounce.toNanos() / 1000, TimeUnit.MICROSECONDS).provider(GpioDDigitalInputProvider.ID).build());
+        } catch (RuntimeException e) {
+            throw new DriverException(name + ": " + e.getMessage() + " (is the line used by another program or a kernel driver?)", true, e);
+        }
+        return new GpioInput() {
+            @Override
+            public String describe() {
+                return name;
+            }
+
+            @Override
+            public boolean high() throws DriverException {
+                try {
+                    return in.isHigh();
+                } catch (RuntimeException e) {
+                    throw new DriverException(name + ": " + e.getMessage(), false, e);
+                }
+            }
+
+            @Override
+            public void onEdge(Consumer<Boolean> onEdge) {
+                in.addListener(e -> onEdge.accept(e.state() == DigitalState.HIGH));
+            }
+
+            @Override
+            public void close() {
+                try {
+                    context().shutdown(in);
+                } catch (Exception e) {
+                    // closing anyway
+                }
+            }
+        };
+    }
+
+    @Override
+    public GpioOutput gpioOutput(int pin, boolean initial) throws DriverException {
+        checkGpio();
+        String name = "gpiochip0 line " + pin;
+        DigitalOutput out;
+        try {
+            out = context().create(DigitalOutput.newConfigBuilder(context()).id("gpio-out-" + pin + "-" + ids.incrementAndGet()).address(pin)
+                    .initial(initial ? DigitalState.HIGH : DigitalState.LOW).provider(GpioDDigitalOutputProvider.ID).build());
+        } catch (RuntimeException e) {
+            throw new DriverException(name + ": " + e.getMessage() + " (is the line used by another program or a kernel driver?)", true, e);
+        }
+        return new GpioOutput() {
+            @Override
+            public String describe() {
+                return name;
+            }
+
+            @Override
+            public void set(boolean high) throws DriverException {
+                try {
+                    out.state(high ? DigitalState.HIGH : DigitalState.LOW);
+                } catch (RuntimeException e) {
+                    throw new DriverException(name + ": " + e.getMessage(), false, e);
+                }
+            }
+
+            @Override
+            public boolean high() {
+                return out.isHigh();
+            }
+
+            @Override
+            public void close() {
+                try {
+                    context().shutdown(out);
+                } catch (Exception e) {
+                    // closing anyway
+                }
+            }
+        };
+    }
+
+    @Override
+    public OneWire oneWire() {
+        return new SysfsOneWire(SysfsOneWire.DEVICES);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (pi4j != null) {
+            try {
+                pi4j.shutdown();
+            } catch (RuntimeException e) {
+                // stopping anyway
+            }
+            pi4j = null;
+        }
+    }
+}
