@@ -7,7 +7,10 @@ import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.mqtt.MqttTransportException;
 import dev.meerkat.agent.mqtt.MqttSecurity;
 import dev.meerkat.agent.mqtt.PahoTransport;
+import dev.meerkat.agent.sampling.BusLocks;
 import dev.meerkat.agent.sampling.Sampler;
+import dev.meerkat.coordination.locks.HardwareLocks;
+import dev.meerkat.drivers.pi4j.Pi4jBuses;
 import dev.meerkat.agent.sampling.SensorRunner;
 import dev.meerkat.agent.state.LastGoodConfig;
 import dev.meerkat.agent.status.StatusReport;
@@ -32,7 +35,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -59,6 +61,8 @@ public final class Agent implements AutoCloseable {
     private final CountDownLatch firstApply = new CountDownLatch(1);
     private CuratorFramework zk;
     private Session session;
+    private HardwareLocks locks;
+    private final Pi4jBuses buses = new Pi4jBuses(java.nio.file.Path.of("/dev"));
     private Registration registration;
     private Journal journal;
     private AdminServer admin;
@@ -119,6 +123,7 @@ public final class Agent implements AutoCloseable {
         zk.start();
         // Each status written to ZooKeeper also goes to the retained status topic, with its delivery accounting.
         status = new StatusReporter(new StatusWriter(zk, paths.status()), this::statusReport, this::statusWritten);
+        locks = new HardwareLocks(zk, session, boot.zookeeper().root());
         registration = new Registration(zk, paths.member(), memberInfo(), Optional.of(boot.storageDir().resolve("session")));
         registration.start(session);
 
@@ -173,8 +178,8 @@ public final class Agent implements AutoCloseable {
         }
         delivery(config);
         outbox.start();
-        sampler = new Sampler(drivers, new DriverContext(clock, boot.device().id()), journal::nextSeq, this::publish,
-                this::statusChanged);
+        sampler = new Sampler(drivers, new DriverContext(clock, boot.device().id(), buses), journal::nextSeq, this::publish,
+                this::statusChanged, locks::acquire, new BusLocks(BusLocks.defaultDir(boot.storageDir().resolve("bus-locks"))));
     }
 
     /** The journal's bounds and the outbox's batching, from the agent settings. */
@@ -196,7 +201,7 @@ public final class Agent implements AutoCloseable {
     private void publish(SensorRunner.Taken t) {
         EffectiveConfig config = reconfigurer.running();
         Reading r = new Reading(boot.device().id(), t.sensor().id(), t.seq(), t.ts(), t.sample().values(),
-                t.sample().units(), OptionalLong.empty());
+                t.sample().units(), t.lockToken());
         outbox.offer(r, topicPrefix(config) + "/sensors/" + t.sensor().id(), t.sensor().qosOr(config.agent().mqtt().qos()));
     }
 
@@ -205,7 +210,7 @@ public final class Agent implements AutoCloseable {
         if (config == null) return null;
         Map<String, StatusReport.Sensor> sensors = new LinkedHashMap<>();
         sensors().forEach((id, r) -> sensors.put(id, new StatusReport.Sensor(r.state().json(),
-                r.last() == null ? null : r.last().ts(), r.errors())));
+                r.last() == null ? null : r.last().ts(), r.errors(), r.lockSkips(), r.lastError())));
         return new StatusReport(config, reconfigurer.appliedAt(), reconfigurer.errors(), sensors,
                 mqttConnected(), delivery(), AgentVersion.get());
     }
@@ -226,7 +231,15 @@ public final class Agent implements AutoCloseable {
         zkState.put("memberHeldBy", conflict == 0 ? null : "0x" + Long.toHexString(conflict));
         m.put("zookeeper", zkState);
         m.put("leader", null); // leader election is not in this version
-        m.put("locks", java.util.List.of()); // nor locks on shared hardware
+        Map<String, Object> lockState = new LinkedHashMap<>();
+        if (locks != null) {
+            lockState.put("held", locks.held());
+            var c = locks.counters();
+            lockState.put("acquired", c.acquired());
+            lockState.put("timedOut", c.timedOut());
+            lockState.put("failed", c.failed());
+        }
+        m.put("locks", lockState);
         StatusReport report = statusReport();
         if (report != null) {
             Map<String, Object> r = report.toJson();
@@ -259,7 +272,7 @@ public final class Agent implements AutoCloseable {
             m.put("error", "sensor " + sensor + " did not give a reading (state " + r.state().json() + ", errors " + r.errors() + "; the agent's log says why)");
             return m;
         }
-        m.putAll(new Reading(boot.device().id(), sensor, t.seq(), t.ts(), t.sample().values(), t.sample().units(), OptionalLong.empty()).toJson());
+        m.putAll(new Reading(boot.device().id(), sensor, t.seq(), t.ts(), t.sample().values(), t.sample().units(), t.lockToken()).toJson());
         return m;
     }
 
@@ -358,6 +371,8 @@ public final class Agent implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        if (locks != null) locks.close();
+        buses.close();
         if (registration != null) registration.close();
         if (outbox != null) outbox.close();
         if (status != null) status.close();

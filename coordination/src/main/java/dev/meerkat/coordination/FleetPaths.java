@@ -35,6 +35,11 @@ public record FleetPaths(String root, String fleet, String device) {
         return root + "/fleets/" + fleet + "/devices/" + device + "/status";
     }
 
+    /** The lock of a shared hardware resource, SPEC §6: {@code lock} is the sensor's, like {@code site-7/i2c-1/0x76}. */
+    public static String lock(String root, String lock) {
+        return root + "/locks/" + lock;
+    }
+
     /** A path as operators and the SPEC write it, relative to the root: {@code /fleets/F/...}. */
     public String relative(String path) {
         return path.startsWith(root + "/") ? path.substring(root.length()) : path;

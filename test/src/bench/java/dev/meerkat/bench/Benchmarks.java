@@ -21,7 +21,7 @@ public final class Benchmarks {
         dev.meerkat.agent.logging.Logging.setUp("warn");
         Path out = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "target/bench"));
         boolean quick = args.length > 1 && args[1].equals("quick");
-        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, paho, bridge); default all.
+        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, locks, paho, bridge); default all.
         java.util.Set<String> only = java.util.Set.of(System.getProperty("bench.only", "all").split(","));
         java.util.function.Predicate<String> runs = s -> only.contains("all") || only.contains(s);
         Path mosquitto = MosquittoBroker.find().orElseThrow(() ->
@@ -113,6 +113,34 @@ public final class Benchmarks {
                         .append(Stats.round(((Number) ex.get("max_us")).doubleValue() / 1000)).append(" |\n");
             }
             results.put("registration", regs);
+            }
+            if (runs.test("locks")) {
+                LockBenchmark lb = new LockBenchmark(zk.connectString());
+                log("locks: uncontended cycle, raw / Curator / Meerkat in turn ...");
+                Map<String, Object> u = lb.uncontended(quick ? 200 : 1000, quick ? 3 : 5);
+                Map<String, Object> locks = new LinkedHashMap<>();
+                locks.put("uncontended", u);
+                md.append("\n## Lock cycle on shared hardware: acquire, 1 ms of work, release (µs)\n\n")
+                        .append("| way | cycles | p50 | p99 | max | mean |\n|---|---|---|---|---|---|\n");
+                for (String way : List.of("raw", "curator_plain", "meerkat")) {
+                    @SuppressWarnings("unchecked") Map<String, Object> s = (Map<String, Object>) u.get(way);
+                    md.append("| ").append(way).append(" | ").append(s.get("count")).append(" | ").append(s.get("p50_us")).append(" | ")
+                            .append(s.get("p99_us")).append(" | ").append(s.get("max_us")).append(" | ").append(s.get("mean_us")).append(" |\n");
+                }
+                md.append("\nMedian of the rounds' means: Meerkat / raw ").append(u.get("ratio_meerkat_to_raw"))
+                        .append(", Curator / raw ").append(u.get("ratio_curator_to_raw")).append(", Meerkat / Curator ")
+                        .append(u.get("ratio_meerkat_to_curator")).append(".\n\n")
+                        .append("| contending agents | seconds | holds/s | waits that ran out |\n|---|---|---|---|\n");
+                List<Object> contended = new java.util.ArrayList<>();
+                for (int n : new int[] {2, 4, 8}) {
+                    log("locks: " + n + " agents contending ...");
+                    Map<String, Object> c = lb.contended(n, quick ? 5 : 15);
+                    contended.add(c);
+                    md.append("| ").append(n).append(" | ").append(c.get("seconds")).append(" | ").append(c.get("holds_per_s"))
+                            .append(" | ").append(c.get("waits_timed_out")).append(" |\n");
+                }
+                locks.put("contended", contended);
+                results.put("locks", locks);
             }
             if (runs.test("paho")) {
             PahoBaseline paho = new PahoBaseline(broker.uri());

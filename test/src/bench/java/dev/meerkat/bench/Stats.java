@@ -14,6 +14,16 @@ final class Stats {
         v[n++] = nanos;
     }
 
+    synchronized void addAll(Stats other) {
+        long[] o;
+        int on;
+        synchronized (other) {
+            o = Arrays.copyOf(other.v, other.n);
+            on = other.n;
+        }
+        for (int i = 0; i < on; i++) add(o[i]);
+    }
+
     synchronized int count() {
         return n;
     }

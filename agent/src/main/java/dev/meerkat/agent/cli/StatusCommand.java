@@ -81,9 +81,20 @@ final class StatusCommand implements Callable<Integer> {
                     mqtt.path("enqueued").asLong(), mqtt.path("sent").asLong(), mqtt.path("acknowledged").asLong());
         }
         System.out.println("leader     - (leader election is not in this version)");
+        JsonNode locks = s.path("locks");
+        if (locks.isObject()) {
+            List<String> held = new ArrayList<>();
+            locks.path("held").properties().forEach(e -> held.add(e.getKey() + " (token " + e.getValue().asText() + ")"));
+            System.out.printf("locks      %s; taken %d, waits ran out %d, failed %d%n", held.isEmpty() ? "none held now" : "holding " + String.join(", ", held),
+                    locks.path("acquired").asLong(), locks.path("timedOut").asLong(), locks.path("failed").asLong());
+        }
         System.out.println("sensors");
-        s.path("sensors").properties().forEach(e -> System.out.printf("  %-16s %-9s last reading %s, errors %d%n", e.getKey(),
-                e.getValue().path("state").asText(), e.getValue().path("lastReadingAt").asText("-"), e.getValue().path("errors").asLong()));
+        s.path("sensors").properties().forEach(e -> {
+            JsonNode v = e.getValue();
+            System.out.printf("  %-16s %-9s last reading %s, errors %d%s%s%n", e.getKey(), v.path("state").asText(), v.path("lastReadingAt").asText("-"),
+                    v.path("errors").asLong(), v.has("lockSkips") ? ", skipped for the lock " + v.path("lockSkips").asLong() : "",
+                    v.path("lastError").isTextual() ? "\n                   last error: " + v.path("lastError").asText() : "");
+        });
         System.out.println(problems.isEmpty() ? "healthy" : "NOT healthy: " + String.join("; ", problems));
     }
 }

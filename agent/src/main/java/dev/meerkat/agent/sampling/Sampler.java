@@ -30,6 +30,8 @@ public final class Sampler implements AutoCloseable {
     private final ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, SensorRunner> running = new TreeMap<>();
     private final Runnable onStateChange;
+    private final SensorRunner.LockSource locks;
+    private final BusLocks busLocks;
 
     /** Where {@code seq} numbers come from (the persistent store in the agent). */
     @FunctionalInterface
@@ -37,8 +39,14 @@ public final class Sampler implements AutoCloseable {
         long next(String sensor) throws java.io.IOException;
     }
 
+    /**
+     * {@code context} carries the buses drivers reach their hardware through; {@code locks} the
+     * ZooKeeper locks of sensors with a {@code lock}; {@code busLocks} the local lock of each bus device.
+     */
     public Sampler(Drivers drivers, DriverContext context, SeqSource seqs, Consumer<SensorRunner.Taken> sink,
-                   Runnable onStateChange) {
+                   Runnable onStateChange, SensorRunner.LockSource locks, BusLocks busLocks) {
+        this.locks = locks;
+        this.busLocks = busLocks;
         this.onStateChange = onStateChange;
         this.drivers = drivers;
         this.context = context;
@@ -82,7 +90,8 @@ public final class Sampler implements AutoCloseable {
                 log.error("sensor={} names driver={} which is not installed; not started", s.id(), s.driver());
                 continue;
             }
-            SensorRunner runner = new SensorRunner(s, driver.get(), context, timer, readers, seqs, sink, onStateChange);
+            SensorRunner runner = new SensorRunner(s, driver.get(), context, timer, readers, seqs, sink, onStateChange,
+                    locks, busLocks);
             running.put(s.id(), runner);
             runner.start();
             if (!changed.contains(s.id())) added.add(s.id());

@@ -1,12 +1,17 @@
 package dev.meerkat.agent.sampling;
 
 import dev.meerkat.config.SensorConfig;
+import dev.meerkat.coordination.locks.Hold;
+import dev.meerkat.coordination.locks.LockException;
 import dev.meerkat.drivers.Driver;
 import dev.meerkat.drivers.DriverContext;
 import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.Sample;
 import dev.meerkat.drivers.Sensor;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -19,17 +24,37 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One sensor on its interval. The timer fires at a fixed rate (no drift); each firing reads on a
- * virtual thread; a firing while the last read still runs is skipped and counted (overruns), so a
- * hung driver holds up only its own sensor. Every call into the driver is guarded: it can throw,
- * it cannot take the agent down. (Per-read timeouts, backoff and marking a sensor failed come with
- * the hardware drivers.)
+ * One sensor on its interval.
+ *
+ * <ul>
+ *   <li>The timer fires at a fixed rate (no drift); each firing reads on a virtual thread; a firing
+ *       while the last read still runs is skipped and counted (overruns), so a slow or hung driver
+ *       holds up only its own sensor.
+ *   <li>A read is one transaction: the sensor's ZooKeeper lock when it has a {@code lock} (waiting
+ *       at most half the interval, 100 ms to 5 s; a reading that cannot get it is skipped and
+ *       counted, never taken without it), then the local lock of its bus device, then the driver's
+ *       work, each bus transaction fenced by the hold ({@link Fence}).
+ *   <li>A read that takes longer than its timeout (the interval, 2 s to 30 s, plus the lock wait) is
+ *       interrupted and counted as an error; the driver instance is dropped and opened afresh.
+ *   <li>Errors back off: after the second failure in a row the sensor waits 2, 4, 8... intervals
+ *       (at most 5 minutes) between tries; after 5 in a row, or a permanent error, its state is
+ *       {@code failed}. One good reading makes it {@code ok} again.
+ * </ul>
+ * Every call into the driver is guarded: it can throw, it cannot take the agent down.
  */
 public final class SensorRunner {
     private static final Logger log = LoggerFactory.getLogger(SensorRunner.class);
+    static final int FAILED_AFTER = 5;
+    static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
-    /** A sample with its number and the time it was taken. */
-    public record Taken(SensorConfig sensor, long seq, Instant ts, Sample sample) {}
+    /** A sample with its number, the time it was taken, and the fencing token of the lock it was taken under. */
+    public record Taken(SensorConfig sensor, long seq, Instant ts, Sample sample, OptionalLong lockToken) {}
+
+    /** Where ZooKeeper locks come from (the agent's {@code HardwareLocks}). */
+    @FunctionalInterface
+    public interface LockSource {
+        Optional<Hold> acquire(String name, Duration wait) throws LockException, InterruptedException;
+    }
 
     private final SensorConfig config;
     private final Driver driver;
@@ -38,17 +63,34 @@ public final class SensorRunner {
     private final ExecutorService readers;
     private final Sampler.SeqSource seqs;
     private final Consumer<Taken> sink;
+    private final LockSource locks;
+    private final BusLocks busLocks;
+    private final Fence fence;
+    private final Duration lockWait, readTimeout;
     private final AtomicBoolean busy = new AtomicBoolean();
-    private final AtomicLong errors = new AtomicLong(), overruns = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong(), overruns = new AtomicLong(), lockSkips = new AtomicLong(),
+            timeouts = new AtomicLong(), attempts = new AtomicLong();
     private final AtomicReference<Taken> last = new AtomicReference<>();
+    private final Runnable onStateChange;
     private volatile Sensor sensor;
     private volatile State state = State.STARTING;
-    private final Runnable onStateChange;
+    private volatile String lastError;
+    private volatile int consecutive;
+    private volatile long nextTryNanos = System.nanoTime();
+    private volatile Thread reading;
+    private volatile long readingAttempt, timedOutAttempt;
     private volatile ScheduledFuture<?> schedule;
 
-    /** What the status reports of a sensor (SPEC §5): no reading yet, reading, or its last read failed. */
+    /** What the status reports of a sensor (SPEC §5). */
     public enum State {
-        STARTING, OK, FAILING;
+        /** No reading yet. */
+        STARTING,
+        /** The last read gave a reading. */
+        OK,
+        /** The last read failed; it is tried again. */
+        FAILING,
+        /** Failed repeatedly or for good; tried again after a back-off, the log says why. */
+        FAILED;
 
         public String json() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -56,24 +98,37 @@ public final class SensorRunner {
     }
 
     SensorRunner(SensorConfig config, Driver driver, DriverContext context, ScheduledExecutorService timer,
-                 ExecutorService readers, Sampler.SeqSource seqs, Consumer<Taken> sink, Runnable onStateChange) {
+                 ExecutorService readers, Sampler.SeqSource seqs, Consumer<Taken> sink, Runnable onStateChange,
+                 LockSource locks, BusLocks busLocks) {
         this.onStateChange = onStateChange;
         this.config = config;
         this.driver = driver;
-        this.context = context;
         this.timer = timer;
         this.readers = readers;
         this.seqs = seqs;
         this.sink = sink;
+        this.locks = locks;
+        this.busLocks = busLocks;
+        this.fence = config.lock().map(Fence::new).orElse(null);
+        this.context = fence == null ? context : context.withBuses(fence.wrap(context.buses()));
+        Duration interval = config.interval();
+        this.lockWait = clamp(interval.dividedBy(2), Duration.ofMillis(100), Duration.ofSeconds(5));
+        this.readTimeout = clamp(interval, Duration.ofSeconds(2), Duration.ofSeconds(30));
+    }
+
+    private static Duration clamp(Duration d, Duration min, Duration max) {
+        return d.compareTo(min) < 0 ? min : d.compareTo(max) > 0 ? max : d;
     }
 
     void start() {
         long period = config.interval().toMillis();
         schedule = timer.scheduleAtFixedRate(this::fire, 0, period, TimeUnit.MILLISECONDS);
-        log.info("sensor started sensor={} driver={} interval={}ms", config.id(), config.driver(), period);
+        log.info("sensor started sensor={} driver={} interval={}ms{}", config.id(), config.driver(), period,
+                config.lock().map(l -> " lock=" + l).orElse(""));
     }
 
     private void fire() {
+        if (System.nanoTime() - nextTryNanos < 0) return; // backing off
         if (!busy.compareAndSet(false, true)) {
             // The last read still runs: skip this firing rather than pile reads up on one device.
             long n = overruns.incrementAndGet();
@@ -81,65 +136,135 @@ public final class SensorRunner {
             return;
         }
         try {
-            readers.execute(() -> {
-                try {
-                    readOnce();
-                } finally {
-                    busy.set(false);
-                }
-            });
+            readers.execute(this::attempt);
         } catch (java.util.concurrent.RejectedExecutionException stopping) {
             busy.set(false);
         }
     }
 
+    /** One read with its watchdog, on a reader thread; clears {@link #busy} when the driver has returned. */
+    private void attempt() {
+        long n = attempts.incrementAndGet();
+        reading = Thread.currentThread();
+        readingAttempt = n;
+        ScheduledFuture<?> watchdog = null;
+        try {
+            watchdog = timer.schedule(() -> timedOut(n), lockWait.plus(readTimeout).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // the sampler is closing
+        }
+        try {
+            readOnce();
+        } finally {
+            if (watchdog != null) watchdog.cancel(false);
+            reading = null;
+            busy.set(false);
+        }
+    }
+
+    private void timedOut(long attempt) {
+        Thread t = reading;
+        if (t == null || readingAttempt != attempt) return;
+        timeouts.incrementAndGet();
+        timedOutAttempt = attempt;
+        failed(new DriverException("read timed out after " + lockWait.plus(readTimeout).toMillis() + "ms; the driver is opened afresh", false), false);
+        t.interrupt();
+        closeSensor(); // a driver stuck on its bus is dropped; the next read opens a new one
+    }
+
     /**
-     * Takes one reading now, between the scheduled ones (never at the same time as one), and
-     * returns it; it is published like any other. Null when the read failed (the state and the
-     * log say why) or the sensor did not come free within {@code timeout}.
+     * Takes one reading now, between the scheduled ones (never at the same time as one), under the
+     * sensor's lock, and returns it; it is published like any other. Null when the read failed (the
+     * state and the log say why) or the sensor did not come free within {@code timeout}.
      */
-    public Taken readNow(java.time.Duration timeout) throws InterruptedException {
+    public Taken readNow(Duration timeout) throws InterruptedException {
         long end = System.nanoTime() + timeout.toNanos();
         while (!busy.compareAndSet(false, true)) {
             if (System.nanoTime() > end) return null;
             Thread.sleep(5);
         }
+        Taken before = last.get();
+        var f = readers.submit(this::attempt); // clears busy when done
         try {
-            Taken before = last.get();
-            var f = readers.submit(this::readOnce);
-            try {
-                f.get(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                return null;
-            }
-            Taken after = last.get();
-            return after != before ? after : null;
-        } finally {
-            busy.set(false);
+            f.get(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return null;
         }
+        Taken after = last.get();
+        return after != before ? after : null;
     }
 
     private void readOnce() {
+        Hold hold = null;
+        BusLocks.Held bus = null;
         try {
+            if (fence != null) {
+                Optional<Hold> h = locks.acquire(config.lock().get(), lockWait);
+                if (h.isEmpty()) {
+                    skipped("lock " + config.lock().get() + " did not come free within " + lockWait.toMillis() + "ms");
+                    return;
+                }
+                hold = h.get();
+                fence.hold(hold);
+            }
+            String key = BusLocks.key(config.bus());
+            if (key != null) {
+                bus = busLocks.lock(key, readTimeout);
+                if (bus == null) throw new DriverException("bus " + key + " stayed busy for " + readTimeout.toMillis() + "ms (another sensor or process on it)", false);
+            }
             if (sensor == null) sensor = driver.open(config, context);
             Instant ts = context.clock().instant();
             Sample sample = sensor.read();
-            Taken t = new Taken(config, seqs.next(config.id()), ts, sample);
+            Taken t = new Taken(config, seqs.next(config.id()), ts, sample,
+                    hold == null ? OptionalLong.empty() : OptionalLong.of(hold.token()));
             last.set(t);
             sink.accept(t);
+            consecutive = 0;
+            nextTryNanos = System.nanoTime();
+            lastError = null;
             setState(State.OK);
+        } catch (LockException e) {
+            skipped(e.getMessage());
         } catch (DriverException e) {
-            errors.incrementAndGet();
-            log.warn("sensor={} driver={} {} error: {}", config.id(), config.driver(),
-                    e.permanent() ? "permanent" : "transient", e.getMessage());
-            if (e.permanent()) closeSensor();
-            setState(State.FAILING);
+            if (timedOutAttempt == readingAttempt) {
+                // Already counted as the timeout that interrupted it.
+            } else if (hold != null && !hold.valid()) {
+                skipped("lock " + config.lock().get() + " lost during the read: " + e.getMessage());
+            } else {
+                failed(e, e.permanent());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (Exception e) {
-            errors.incrementAndGet();
-            log.warn("sensor={} driver={} failed: {}", config.id(), config.driver(), e.toString());
+            if (timedOutAttempt != readingAttempt) failed(new DriverException(e.toString(), false, e), false);
             closeSensor();
-            setState(State.FAILING);
+        } finally {
+            if (bus != null) bus.close();
+            if (fence != null) fence.hold(null);
+            if (hold != null) hold.close();
         }
+    }
+
+    private void skipped(String why) {
+        long n = lockSkips.incrementAndGet();
+        if (n == 1 || n % 100 == 0) log.warn("sensor={} reading skipped, lockSkips={}: {}", config.id(), n, why);
+    }
+
+    private void failed(DriverException e, boolean permanent) {
+        errors.incrementAndGet();
+        int c = ++consecutive;
+        lastError = e.getMessage();
+        boolean failedForGood = permanent || c >= FAILED_AFTER;
+        Duration backoff = permanent ? Duration.ofMinutes(1)
+                : c < 2 ? Duration.ZERO : config.interval().multipliedBy(1L << Math.min(c - 1, 20));
+        if (backoff.compareTo(MAX_BACKOFF) > 0) backoff = MAX_BACKOFF;
+        nextTryNanos = System.nanoTime() + backoff.toNanos();
+        if (c == 1 || c == FAILED_AFTER || permanent || c % 50 == 0) {
+            log.warn("sensor={} driver={} {} error ({} in a row){}: {}", config.id(), config.driver(), permanent ? "permanent" : "transient", c,
+                    backoff.isZero() ? "" : ", next try in " + backoff.toMillis() + "ms", e.getMessage());
+        }
+        if (permanent) closeSensor();
+        setState(failedForGood ? State.FAILED : State.FAILING);
     }
 
     private void setState(State next) {
@@ -159,6 +284,24 @@ public final class SensorRunner {
 
     public long errors() {
         return errors.get();
+    }
+
+    /** Readings skipped because the lock could not be had (or was lost during the read). */
+    public long lockSkips() {
+        return lockSkips.get();
+    }
+
+    public long timeouts() {
+        return timeouts.get();
+    }
+
+    public long overruns() {
+        return overruns.get();
+    }
+
+    /** The last error's message, or null after a good reading. */
+    public String lastError() {
+        return lastError;
     }
 
     public Taken last() {

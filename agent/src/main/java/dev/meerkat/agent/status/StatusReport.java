@@ -17,7 +17,12 @@ import java.util.Map;
 public record StatusReport(EffectiveConfig config, Instant appliedAt, List<ConfigError> errors,
                            Map<String, Sensor> sensors, boolean mqttConnected, Delivery delivery, String firmware) {
 
-    public record Sensor(String state, Instant lastReadingAt, long errors) {}
+    /**
+     * A sensor's state, its last reading's time, its read errors, the readings skipped because its
+     * lock could not be had, and its last error (null after a good reading). Only the state makes
+     * the status be rewritten; the counts are as of the last write.
+     */
+    public record Sensor(String state, Instant lastReadingAt, long errors, long lockSkips, String lastError) {}
 
     /**
      * The MQTT bridge's accounting: readings buffered (not yet acknowledged) and the sample time of
@@ -40,6 +45,8 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
             m.put("state", v.state);
             m.put("lastReadingAt", v.lastReadingAt == null ? null : v.lastReadingAt.toString());
             m.put("errors", v.errors);
+            if (v.lockSkips > 0) m.put("lockSkips", v.lockSkips);
+            if (v.lastError != null) m.put("lastError", v.lastError);
             s.put(id, m);
         });
         root.put("sensors", s);

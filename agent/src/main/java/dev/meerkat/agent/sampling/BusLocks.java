@@ -1,0 +1,101 @@
+package dev.meerkat.agent.sampling;
+
+import dev.meerkat.config.Bus;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One local lock per bus device (SPEC §6): {@code /dev/i2c-N} is one bus whatever the address, a
+ * GPIO line is its own, the 1-Wire bus is one. Within the agent a lock per bus; against other
+ * processes on the gateway an advisory POSIX record lock ({@code fcntl}, what {@code lockf(3)} and
+ * Python's {@code fcntl.lockf} take) on {@code DIR/meerkat-i2c-1.lock}. Waiting is bounded; the
+ * file lock is polled, never blocked on, so a virtual thread never pins its carrier here.
+ */
+public final class BusLocks {
+    private final Path dir;
+    private final Map<String, Local> locks = new ConcurrentHashMap<>();
+
+    public BusLocks(Path dir) {
+        this.dir = dir;
+    }
+
+    /** {@code /run/lock} where this user may write there (every process on the gateway finds it), else {@code fallback}. */
+    public static Path defaultDir(Path fallback) {
+        Path run = Path.of("/run/lock");
+        return Files.isDirectory(run) && Files.isWritable(run) ? run : fallback;
+    }
+
+    /** The key of the bus device {@code bus} is on; null for no bus. */
+    public static String key(Bus bus) {
+        return switch (bus) {
+            case Bus.I2c i -> "i2c-" + i.bus();
+            case Bus.Gpio g -> "gpio-" + g.pin();
+            case Bus.OneWire w -> "w1";
+            default -> null;
+        };
+    }
+
+    /** A held bus lock; close it to let go. */
+    public interface Held extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Takes the lock of bus {@code key} within {@code wait}; null when it did not come free in time. */
+    public Held lock(String key, Duration wait) throws IOException, InterruptedException {
+        Local l = locks.computeIfAbsent(key, Local::new);
+        long end = System.nanoTime() + wait.toNanos();
+        if (!l.inProcess.tryLock(wait.toNanos(), TimeUnit.NANOSECONDS)) return null;
+        try {
+            FileLock f;
+            while ((f = l.channel().tryLock()) == null) {
+                if (System.nanoTime() - end > 0) {
+                    l.inProcess.unlock();
+                    return null;
+                }
+                Thread.sleep(2);
+            }
+            FileLock held = f;
+            return () -> {
+                try {
+                    held.release();
+                } catch (IOException e) {
+                    // the channel stays open; the lock goes with the process at the latest
+                } finally {
+                    l.inProcess.unlock();
+                }
+            };
+        } catch (IOException | RuntimeException e) {
+            l.inProcess.unlock();
+            throw e;
+        }
+    }
+
+    private final class Local {
+        final String key;
+        final ReentrantLock inProcess = new ReentrantLock(true);
+        private FileChannel channel;
+
+        Local(String key) {
+            this.key = key;
+        }
+
+        /** Under {@link #inProcess}. */
+        FileChannel channel() throws IOException {
+            if (channel == null || !channel.isOpen()) {
+                Files.createDirectories(dir);
+                channel = FileChannel.open(dir.resolve("meerkat-" + key + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            }
+            return channel;
+        }
+    }
+}

@@ -1,0 +1,300 @@
+package dev.meerkat.test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.meerkat.config.BootstrapConfig;
+import dev.meerkat.coordination.ZooKeeperClients;
+import dev.meerkat.coordination.locks.HardwareLocks;
+import dev.meerkat.coordination.locks.Hold;
+import dev.meerkat.coordination.locks.LockException;
+import dev.meerkat.coordination.session.Session;
+import dev.meerkat.test.fixtures.AccessLog;
+import dev.meerkat.test.fixtures.AgentProcess;
+import dev.meerkat.test.fixtures.Await;
+import dev.meerkat.test.fixtures.Fixtures;
+import dev.meerkat.test.fixtures.LockContender;
+import dev.meerkat.test.fixtures.NetworkFaults;
+import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import org.apache.curator.framework.CuratorFramework;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Locks on shared hardware (SPEC §6) on a real 3-server ensemble. Several gateways use one fake
+ * device that writes down every access with the hold's token ({@link AccessLog}); whatever the
+ * faults, the access windows never overlap and the tokens only grow.
+ */
+class HardwareLockTest {
+    static final Duration SESSION = Duration.ofSeconds(2);
+    static Path work;
+    static ZooKeeperEnsemble zk;
+
+    @BeforeAll
+    static void ensemble() throws Exception {
+        work = Fixtures.workDir("locks");
+        zk = Fixtures.ensemble(3, work.resolve("zk"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (zk != null) zk.close();
+    }
+
+    static CuratorFramework client() throws InterruptedException {
+        CuratorFramework c = ZooKeeperClients.create(new BootstrapConfig.ZooKeeper(zk.connectString(), LockContender.ROOT, SESSION,
+                Optional.empty(), Optional.empty()));
+        c.start();
+        assertTrue(c.blockUntilConnected(20, java.util.concurrent.TimeUnit.SECONDS));
+        return c;
+    }
+
+    @Test
+    void tokensGrowAndWaitingIsBounded() throws Exception {
+        try (CuratorFramework a = client(); CuratorFramework b = client();
+             Session sa = new Session(a, SESSION); Session sb = new Session(b, SESSION);
+             HardwareLocks la = new HardwareLocks(a, sa, LockContender.ROOT); HardwareLocks lb = new HardwareLocks(b, sb, LockContender.ROOT)) {
+            long last = 0;
+            for (int i = 0; i < 5; i++) {
+                HardwareLocks l = i % 2 == 0 ? la : lb;
+                try (Hold h = l.acquire("site-1/i2c-1/0x76", Duration.ofSeconds(5)).orElseThrow()) {
+                    assertTrue(h.valid());
+                    assertTrue(h.token() > last, "token " + h.token() + " after " + last);
+                    last = h.token();
+                    assertEquals(java.util.Map.of("site-1/i2c-1/0x76", h.token()), l.held());
+                }
+            }
+            // Removing the lock's parent restarts the znodes' sequence numbers, not the tokens.
+            Await.until(Duration.ofSeconds(5), "lock released", () -> la.held().isEmpty() && lb.held().isEmpty());
+            Thread.sleep(200);
+            a.delete().deletingChildrenIfNeeded().forPath(LockContender.ROOT + "/locks/site-1");
+            try (Hold h = la.acquire("site-1/i2c-1/0x76", Duration.ofSeconds(5)).orElseThrow()) {
+                assertTrue(h.token() > last);
+            }
+
+            try (Hold h = la.acquire("bus-2", Duration.ofSeconds(5)).orElseThrow()) {
+                long t0 = System.nanoTime();
+                assertTrue(lb.acquire("bus-2", Duration.ofMillis(300)).isEmpty(), "taken while held");
+                long waited = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(waited >= 250 && waited < 3000, "waited " + waited + "ms for a 300ms bound");
+                assertEquals(1, lb.counters().timedOut());
+                assertTrue(h.valid());
+            }
+            Hold after = lb.acquire("bus-2", Duration.ofSeconds(5)).orElseThrow();
+            after.close();
+            assertThrows(LockException.class, after::check, "a released hold is not valid");
+        }
+    }
+
+    @Test
+    void aHoldRunsOutWithItsLease() throws Exception {
+        try (CuratorFramework a = client(); Session sa = new Session(a, SESSION);
+             HardwareLocks la = new HardwareLocks(a, sa, LockContender.ROOT)) {
+            try (Hold h = la.acquire("lease", Duration.ofSeconds(5)).orElseThrow()) {
+                h.check();
+                Thread.sleep(sa.negotiatedTimeoutMs() / 2 + 100); // a pause longer than the lease
+                LockException e = assertThrows(LockException.class, h::check);
+                assertTrue(e.getMessage().contains("lease"), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Three gateways in this JVM; two behind network faults. Hundreds of connection resets in the
+     * middle of transactions, partitions past the session timeout (the session expires the way it
+     * does in the field: the servers stop hearing from it), and killed ZooKeeper leaders.
+     */
+    @Test
+    void neverTwoHoldersUnderNetworkFaultsAndLeaderKills() throws Exception {
+        Path log = work.resolve("jvm-accesses.log");
+        Random random = new Random(6);
+        int resets = 0, partitions = 0, expired = 0, leaderKills = 0, fenced = 0;
+        try (NetworkFaults na = new NetworkFaults(zk.connectString()); NetworkFaults nb = new NetworkFaults(zk.connectString());
+             LockContender a = new LockContender(na.connectString(), SESSION, "shared/sensor", log, "a");
+             LockContender b = new LockContender(nb.connectString(), SESSION, "shared/sensor", log, "b");
+             LockContender c = new LockContender(zk.connectString(), SESSION, "shared/sensor", log, "c")) {
+            List<LockContender> faulty = List.of(a, b);
+            List<NetworkFaults> nets = List.of(na, nb);
+            Await.until(Duration.ofSeconds(20), "every contender holds once", () -> a.holds.get() > 0 && b.holds.get() > 0 && c.holds.get() > 0);
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < 70; i++) {
+                    int k = random.nextInt(2);
+                    if (waitHolding(faulty.get(k), Duration.ofSeconds(3))) {
+                        Thread.sleep(random.nextInt(2));
+                        nets.get(k).reset();
+                        resets++;
+                    }
+                    Thread.sleep(20 + random.nextInt(40));
+                }
+                for (int i = 0; i < 2; i++) {
+                    // A holder stalls in the middle of its transaction (a slow bus, a GC pause) while its
+                    // network is cut; its session expires and another gateway takes the lock. When it
+                    // wakes it must not touch the device again.
+                    int k = random.nextInt(2);
+                    LockContender f = faulty.get(k);
+                    long before = sessionId(f.client());
+                    long fencedBefore = f.fenced.get();
+                    f.stallNext(SESSION.plusMillis(2000));
+                    Await.until(Duration.ofSeconds(10), "the victim in its stalled transaction", f::stalling);
+                    nets.get(k).partition();
+                    partitions++;
+                    Thread.sleep(SESSION.toMillis() + 1500);
+                    nets.get(k).heal();
+                    Await.until(Duration.ofSeconds(20), "reconnected after a partition", () -> f.client().getZookeeperClient().isConnected());
+                    if (sessionId(f.client()) != before) expired++;
+                    Await.until(Duration.ofSeconds(10), "the stalled transaction ended", () -> !f.holding());
+                    if (f.fenced.get() > fencedBefore) fenced++;
+                }
+                int leader = zk.leader();
+                if (leader >= 0) {
+                    zk.kill(leader);
+                    leaderKills++;
+                    Thread.sleep(1500);
+                    zk.restart(leader);
+                    Await.until(Duration.ofSeconds(30), "a leader again", () -> leaderOrMinus());
+                }
+            }
+            long[] before = {a.holds.get(), b.holds.get(), c.holds.get()};
+            Await.until(Duration.ofSeconds(30), "every contender holds again after the faults",
+                    () -> a.holds.get() > before[0] && b.holds.get() > before[1] && c.holds.get() > before[2]);
+        }
+        List<AccessLog.Window> windows = AccessLog.windows(log);
+        List<String> bad = AccessLog.violations(windows);
+        System.out.printf("locks in one JVM: %d holds, %d resets, %d partitions (%d sessions expired, %d stalled transactions fenced), %d leader kills, %d violations%n",
+                windows.size(), resets, partitions, expired, fenced, leaderKills, bad.size());
+        assertEquals(List.of(), bad.stream().limit(10).toList());
+        assertTrue(resets >= 200, "resets injected: " + resets);
+        assertTrue(expired >= 1, "no partition expired a session: the partitions did not test expiry");
+        assertEquals(partitions, fenced, "a stalled holder whose session expired went on with its transaction");
+        assertTrue(leaderKills >= 2, "leader kills: " + leaderKills);
+        assertTrue(windows.size() > 500, "too few holds to mean anything: " + windows.size());
+    }
+
+    /**
+     * Gateways as processes of their own, stopped with SIGSTOP past the session timeout in the middle
+     * of their work and continued, and killed with SIGKILL and started again.
+     */
+    @Test
+    void neverTwoHoldersWhenProcessesStopAndDie() throws Exception {
+        Path log = work.resolve("process-accesses.log");
+        Random random = new Random(7);
+        int stops = 0, kills = 0, inTransaction = 0;
+        List<AgentProcess> procs = new ArrayList<>();
+        try (LockContender local = new LockContender(zk.connectString(), SESSION, "shared/process", log, "local")) {
+            for (int i = 0; i < 2; i++) procs.add(contender(log, "p" + i, 0));
+            Await.until(Duration.ofSeconds(30), "the processes hold", () -> lines(log, " p0 ") > 0 && lines(log, " p1 ") > 0);
+            for (int i = 0; i < 24; i++) {
+                int k = random.nextInt(2);
+                AgentProcess p = procs.get(k);
+                if (i % 8 == 7) {
+                    p.signal("KILL");
+                    p.waitFor(Duration.ofSeconds(10));
+                    procs.set(k, contender(log, "p" + k, i));
+                    kills++;
+                    continue;
+                }
+                // Long stops outlive the session; short ones stay within it (the hold's lease decides then).
+                // Each stop lands in the middle of one of the victim's transactions.
+                long pause = i % 2 == 0 ? SESSION.toMillis() + 500 + random.nextInt(1000) : 200 + random.nextInt(600);
+                if (waitAccessBy(log, "p" + k, Duration.ofSeconds(5))) inTransaction++;
+                p.signal("STOP");
+                stops++;
+                Thread.sleep(pause);
+                p.signal("CONT");
+                Thread.sleep(500 + random.nextInt(500));
+            }
+            long localBefore = local.holds.get();
+            Await.until(Duration.ofSeconds(30), "everyone holds again", () -> local.holds.get() > localBefore);
+        } finally {
+            for (AgentProcess p : procs) p.close();
+        }
+        List<AccessLog.Window> windows = AccessLog.windows(log);
+        List<String> bad = AccessLog.violations(windows);
+        long fencedTx = 0;
+        for (int k = 0; k < 2; k++) {
+            for (java.nio.file.Path out : java.nio.file.Files.newDirectoryStream(work, "p" + k + "-*.out")) fencedTx += lastCount(out, "fenced");
+        }
+        System.out.printf("locks across processes: %d holds, %d SIGSTOPs (%d in a transaction), %d SIGKILLs, %d transactions fenced, %d violations%n",
+                windows.size(), stops, inTransaction, kills, fencedTx, bad.size());
+        assertEquals(List.of(), bad.stream().limit(10).toList());
+        assertTrue(windows.size() > 200, "too few holds to mean anything: " + windows.size());
+        assertNotEquals(0, windows.stream().filter(w -> w.holder().startsWith("p")).count());
+        assertTrue(inTransaction >= stops / 2, "too few stops landed in a transaction: " + inTransaction);
+        assertTrue(fencedTx > 0, "no stopped holder found its hold void when it resumed: the stops did not test the fence");
+    }
+
+    static AgentProcess contender(Path log, String name, int n) throws Exception {
+        return AgentProcess.java(work.resolve(name + "-" + n + ".out"), LockContender.class.getName(),
+                zk.connectString(), Long.toString(SESSION.toMillis()), "shared/process", log.toString(), name, "8", "5");
+    }
+
+    /** Waits until {@code holder} has just made an access (the log's last line is its, within 2 ms). */
+    static boolean waitAccessBy(Path log, String holder, Duration max) throws Exception {
+        long end = System.nanoTime() + max.toNanos();
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+            byte[] tail = new byte[128];
+            while (System.nanoTime() < end) {
+                long len = f.length();
+                int n = (int) Math.min(tail.length, len);
+                f.seek(len - n);
+                f.readFully(tail, 0, n);
+                String[] lines = new String(tail, 0, n, java.nio.charset.StandardCharsets.US_ASCII).split("\n");
+                String[] last = lines[lines.length - 1].split(" ");
+                if (last.length == 3 && last[1].equals(holder) && System.nanoTime() - Long.parseLong(last[0]) < 2_000_000) return true;
+                Thread.onSpinWait();
+            }
+        }
+        return false;
+    }
+
+    /** The last {@code name=N} a contender process printed. */
+    static long lastCount(Path out, String name) throws java.io.IOException {
+        long v = 0;
+        for (String line : java.nio.file.Files.readAllLines(out)) {
+            for (String f : line.split(" ")) if (f.startsWith(name + "=")) v = Long.parseLong(f.substring(name.length() + 1));
+        }
+        return v;
+    }
+
+    static long lines(Path log, String holder) {
+        try {
+            return java.nio.file.Files.readAllLines(log).stream().filter(l -> l.contains(holder)).count();
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    static boolean waitHolding(LockContender c, Duration max) throws InterruptedException {
+        long end = System.nanoTime() + max.toNanos();
+        while (System.nanoTime() < end) {
+            if (c.holding()) return true;
+            Thread.onSpinWait();
+        }
+        return false;
+    }
+
+    static boolean leaderOrMinus() {
+        try {
+            return zk.leader() >= 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    static long sessionId(CuratorFramework c) {
+        try {
+            return c.getZookeeperClient().getZooKeeper().getSessionId();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+}
