@@ -53,6 +53,8 @@ final class LockBenchmark {
         HardwareLocks locks = new HardwareLocks(agent, session, root);
         InterProcessMutex mutex = new InterProcessMutex(plain, root + "/locks/plain");
         String rawDir = root + "/locks/raw";
+        ZooKeeperBaseline.ensure(raw, root);
+        ZooKeeperBaseline.ensure(raw, root + "/locks");
         ZooKeeperBaseline.ensure(raw, rawDir);
         Stats rawStats = new Stats(), plainStats = new Stats(), agentStats = new Stats();
         List<Double> rawMeans = new ArrayList<>(), plainMeans = new ArrayList<>(), agentMeans = new ArrayList<>();
