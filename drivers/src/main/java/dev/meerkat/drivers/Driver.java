@@ -19,6 +19,17 @@ public interface Driver {
         return bus instanceof dev.meerkat.config.Bus.None ? null : "the " + name() + " driver uses no bus; remove it";
     }
 
+    /**
+     * The sensor's settings read with {@code parse} (the same reader {@link #checkSettings} uses);
+     * they passed that check, so a problem now is a permanent error.
+     */
+    static <T> T settings(SensorConfig config, java.util.function.Function<Fields, T> parse) throws DriverException {
+        java.util.List<dev.meerkat.config.ConfigError> errors = new java.util.ArrayList<>();
+        T t = parse.apply(Fields.root(config.settings(), config.id(), errors));
+        if (!errors.isEmpty()) throw new DriverException(errors.toString(), true);
+        return t;
+    }
+
     /** Opens the sensor's bus and device. The config has passed {@link #checkSettings}. */
     Sensor open(SensorConfig config, DriverContext context) throws DriverException;
 }

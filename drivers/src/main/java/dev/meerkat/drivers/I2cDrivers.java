@@ -27,7 +27,9 @@ public final class I2cDrivers {
         }
     }
 
-    public static Bus.I2c i2c(dev.meerkat.config.SensorConfig c) {
-        return (Bus.I2c) c.bus();
+    /** The sensor's I2C device, from the context's buses. */
+    public static dev.meerkat.drivers.bus.I2cDevice device(dev.meerkat.config.SensorConfig c, DriverContext context) throws DriverException {
+        Bus.I2c i2c = (Bus.I2c) c.bus();
+        return context.buses().i2c(i2c.bus(), i2c.address());
     }
 }

@@ -1,7 +1,6 @@
 package dev.meerkat.drivers.bh1750;
 
 import dev.meerkat.config.Bus;
-import dev.meerkat.config.ConfigError;
 import dev.meerkat.config.Fields;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.drivers.Driver;
@@ -12,7 +11,6 @@ import dev.meerkat.drivers.Sample;
 import dev.meerkat.drivers.Sensor;
 import dev.meerkat.drivers.bus.I2cDevice;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -43,11 +41,11 @@ public final class Bh1750Driver implements Driver {
 
     @Override
     public Sensor open(SensorConfig config, DriverContext context) throws DriverException {
-        List<ConfigError> errors = new ArrayList<>();
-        checkSettings(Fields.root(config.settings(), config.id(), errors));
-        if (!errors.isEmpty()) throw new DriverException(errors.toString(), true);
-        Bus.I2c bus = I2cDrivers.i2c(config);
-        I2cDevice dev = context.buses().i2c(bus.bus(), bus.address());
+        Driver.settings(config, f -> {
+            checkSettings(f);
+            return null;
+        });
+        I2cDevice dev = I2cDrivers.device(config, context);
         return new Sensor() {
             @Override
             public Sample read() throws DriverException {

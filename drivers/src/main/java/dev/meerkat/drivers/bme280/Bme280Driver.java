@@ -1,7 +1,6 @@
 package dev.meerkat.drivers.bme280;
 
 import dev.meerkat.config.Bus;
-import dev.meerkat.config.ConfigError;
 import dev.meerkat.config.Fields;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.drivers.Driver;
@@ -9,7 +8,6 @@ import dev.meerkat.drivers.DriverContext;
 import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.I2cDrivers;
 import dev.meerkat.drivers.Sensor;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -61,10 +59,7 @@ public final class Bme280Driver implements Driver {
 
     @Override
     public Sensor open(SensorConfig config, DriverContext context) throws DriverException {
-        List<ConfigError> errors = new ArrayList<>();
-        Settings s = parse(Fields.root(config.settings(), config.id(), errors));
-        if (!errors.isEmpty()) throw new DriverException(errors.toString(), true);
-        Bus.I2c bus = I2cDrivers.i2c(config);
-        return Bme280Sensor.open(context.buses().i2c(bus.bus(), bus.address()), s);
+        Settings s = Driver.settings(config, Bme280Driver::parse);
+        return Bme280Sensor.open(I2cDrivers.device(config, context), s);
     }
 }

@@ -1,7 +1,6 @@
 package dev.meerkat.drivers.ds18b20;
 
 import dev.meerkat.config.Bus;
-import dev.meerkat.config.ConfigError;
 import dev.meerkat.config.Fields;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.drivers.Driver;
@@ -10,8 +9,6 @@ import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.Sample;
 import dev.meerkat.drivers.Sensor;
 import dev.meerkat.drivers.bus.OneWire;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -46,9 +43,10 @@ public final class Ds18b20Driver implements Driver {
 
     @Override
     public Sensor open(SensorConfig config, DriverContext context) throws DriverException {
-        List<ConfigError> errors = new ArrayList<>();
-        checkSettings(Fields.root(config.settings(), config.id(), errors));
-        if (!errors.isEmpty()) throw new DriverException(errors.toString(), true);
+        Driver.settings(config, f -> {
+            checkSettings(f);
+            return null;
+        });
         String slave = ((Bus.OneWire) config.bus()).slave();
         OneWire w1 = context.buses().oneWire();
         return new Sensor() {

@@ -1,7 +1,6 @@
 package dev.meerkat.drivers.gpio;
 
 import dev.meerkat.config.Bus;
-import dev.meerkat.config.ConfigError;
 import dev.meerkat.config.Fields;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.drivers.Driver;
@@ -12,7 +11,6 @@ import dev.meerkat.drivers.Sensor;
 import dev.meerkat.drivers.bus.GpioInput;
 import dev.meerkat.drivers.bus.Pull;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -56,9 +54,7 @@ public final class GpioInputDriver implements Driver {
 
     @Override
     public Sensor open(SensorConfig config, DriverContext context) throws DriverException {
-        List<ConfigError> errors = new ArrayList<>();
-        Settings s = parse(Fields.root(config.settings(), config.id(), errors));
-        if (!errors.isEmpty()) throw new DriverException(errors.toString(), true);
+        Settings s = Driver.settings(config, GpioInputDriver::parse);
         GpioInput in = context.buses().gpioInput(((Bus.Gpio) config.bus()).pin(), s.pull(), s.debounce());
         AtomicLong edges = new AtomicLong();
         in.onEdge(high -> {

@@ -1,7 +1,6 @@
 package dev.meerkat.drivers.gpio;
 
 import dev.meerkat.config.Bus;
-import dev.meerkat.config.ConfigError;
 import dev.meerkat.config.Fields;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.drivers.Driver;
@@ -10,7 +9,6 @@ import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.Sample;
 import dev.meerkat.drivers.Sensor;
 import dev.meerkat.drivers.bus.GpioOutput;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -46,9 +44,7 @@ public final class GpioOutputDriver implements Driver {
 
     @Override
     public Sensor open(SensorConfig config, DriverContext context) throws DriverException {
-        List<ConfigError> errors = new ArrayList<>();
-        boolean high = parse(Fields.root(config.settings(), config.id(), errors));
-        if (!errors.isEmpty()) throw new DriverException(errors.toString(), true);
+        boolean high = Driver.settings(config, GpioOutputDriver::parse);
         GpioOutput out = context.buses().gpioOutput(((Bus.Gpio) config.bus()).pin(), high);
         return new Sensor() {
             @Override

@@ -1,7 +1,6 @@
 package dev.meerkat.drivers.sht3x;
 
 import dev.meerkat.config.Bus;
-import dev.meerkat.config.ConfigError;
 import dev.meerkat.config.Fields;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.drivers.Driver;
@@ -12,7 +11,6 @@ import dev.meerkat.drivers.Sample;
 import dev.meerkat.drivers.Sensor;
 import dev.meerkat.drivers.bus.I2cDevice;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,11 +59,8 @@ public final class Sht3xDriver implements Driver {
 
     @Override
     public Sensor open(SensorConfig config, DriverContext context) throws DriverException {
-        List<ConfigError> errors = new ArrayList<>();
-        Repeatability r = parse(Fields.root(config.settings(), config.id(), errors));
-        if (!errors.isEmpty()) throw new DriverException(errors.toString(), true);
-        Bus.I2c bus = I2cDrivers.i2c(config);
-        return new Sht3xSensor(context.buses().i2c(bus.bus(), bus.address()), r);
+        Repeatability r = Driver.settings(config, Sht3xDriver::parse);
+        return new Sht3xSensor(I2cDrivers.device(config, context), r);
     }
 
     /** CRC-8 of the datasheet (section 4.12): polynomial 0x31, initial 0xFF, no reflection, no final XOR. */

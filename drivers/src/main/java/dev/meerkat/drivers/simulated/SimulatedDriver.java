@@ -1,10 +1,10 @@
 package dev.meerkat.drivers.simulated;
 
-import dev.meerkat.config.ConfigError;
 import dev.meerkat.config.Fields;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.drivers.Driver;
 import dev.meerkat.drivers.DriverContext;
+import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.Sensor;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,10 +43,8 @@ public final class SimulatedDriver implements Driver {
     }
 
     @Override
-    public Sensor open(SensorConfig config, DriverContext context) {
-        List<ConfigError> errors = new ArrayList<>();
-        Settings s = parse(Fields.root(config.settings(), config.id(), errors));
-        if (!errors.isEmpty()) throw new IllegalArgumentException(errors.toString());
+    public Sensor open(SensorConfig config, DriverContext context) throws DriverException {
+        Settings s = Driver.settings(config, SimulatedDriver::parse);
         long seed = s.seed != null ? s.seed : (context.deviceId() + "/" + config.id()).hashCode();
         return new SimulatedSensor(s.quantities, context.clock(), seed);
     }
