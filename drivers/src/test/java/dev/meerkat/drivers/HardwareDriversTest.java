@@ -319,6 +319,23 @@ class HardwareDriversTest {
     }
 
     @Test
+    void gpioInputPushesAReadingAtEachEdge() throws Exception {
+        FakeBuses buses = new FakeBuses();
+        try (Sensor s = open(buses, sensor("gpio-input", new Bus.Gpio(5), "{\"report\": \"edges\", \"edge\": \"rising\", \"debounce\": \"0ms\"}"))) {
+            List<Sample> pushed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            s.listen(pushed::add);
+            FakeBuses.Line line = buses.lines.get(5);
+            line.drive(true, 1_000_000);
+            line.drive(false, 2_000_000);
+            line.drive(true, 3_000_000);
+            assertEquals(2, pushed.size(), "one reading per rising edge");
+            assertEquals(1.0, pushed.get(0).values().get("level"));
+            assertEquals(1.0, pushed.get(0).values().get("edges"));
+            assertEquals(2.0, s.read().values().get("edges"), "the interval's reading still counts them");
+        }
+    }
+
+    @Test
     void gpioOutputHoldsItsLevel() throws Exception {
         FakeBuses buses = new FakeBuses();
         try (Sensor s = open(buses, sensor("gpio-output", new Bus.Gpio(27), "{\"level\": \"high\"}"))) {

@@ -72,6 +72,7 @@ public final class SensorRunner {
             timeouts = new AtomicLong(), attempts = new AtomicLong();
     private final AtomicReference<Taken> last = new AtomicReference<>();
     private final Runnable onStateChange;
+    private final java.util.concurrent.locks.ReentrantLock emitting = new java.util.concurrent.locks.ReentrantLock();
     private volatile Sensor sensor;
     private volatile State state = State.STARTING;
     private volatile String lastError;
@@ -212,13 +213,14 @@ public final class SensorRunner {
                 bus = busLocks.lock(key, readTimeout);
                 if (bus == null) throw new DriverException("bus " + key + " stayed busy for " + readTimeout.toMillis() + "ms (another sensor or process on it)", false);
             }
-            if (sensor == null) sensor = driver.open(config, context);
+            if (sensor == null) {
+                sensor = driver.open(config, context);
+                // Pushed samples need no transaction of ours; a locked sensor takes only the samples it reads under its lock.
+                if (fence == null) sensor.listen(this::pushed);
+            }
             Instant ts = context.clock().instant();
             Sample sample = sensor.read();
-            Taken t = new Taken(config, seqs.next(config.id()), ts, sample,
-                    hold == null ? OptionalLong.empty() : OptionalLong.of(hold.token()));
-            last.set(t);
-            sink.accept(t);
+            emit(ts, sample, hold == null ? OptionalLong.empty() : OptionalLong.of(hold.token()));
             consecutive = 0;
             nextTryNanos = System.nanoTime();
             lastError = null;
@@ -242,6 +244,31 @@ public final class SensorRunner {
             if (bus != null) bus.close();
             if (fence != null) fence.hold(null);
             if (hold != null) hold.close();
+        }
+    }
+
+    /**
+     * Numbers a sample and hands it on, one at a time (a pushed sample and a read one may come at
+     * once), so that {@code seq} order is the order readings reach the journal. A lock, not
+     * {@code synchronized}: the journal may block, and this runs on virtual threads.
+     */
+    private void emit(Instant ts, Sample sample, OptionalLong lockToken) throws java.io.IOException {
+        emitting.lock();
+        try {
+            Taken t = new Taken(config, seqs.next(config.id()), ts, sample, lockToken);
+            last.set(t);
+            sink.accept(t);
+        } finally {
+            emitting.unlock();
+        }
+    }
+
+    /** A sample the driver pushed (an edge): numbered and published like a read one. */
+    private void pushed(Sample sample) {
+        try {
+            emit(context.clock().instant(), sample, OptionalLong.empty());
+        } catch (Exception e) {
+            log.warn("sensor={} pushed sample lost: {}", config.id(), e.toString());
         }
     }
 

@@ -38,6 +38,7 @@ class SamplerTest {
     static final class TestDriver implements Driver {
         final Map<String, ReadFn> reads = new ConcurrentHashMap<>();
         final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+        final Map<String, java.util.function.Consumer<Sample>> listeners = new ConcurrentHashMap<>();
 
         interface ReadFn {
             Sample read() throws Exception;
@@ -72,6 +73,11 @@ class SamplerTest {
                     } catch (Exception e) {
                         throw new DriverException(e.toString(), false);
                     }
+                }
+
+                @Override
+                public void listen(java.util.function.Consumer<Sample> events) {
+                    listeners.put(config.id(), events);
                 }
 
                 @Override
@@ -169,6 +175,22 @@ class SamplerTest {
             assertEquals(0, driver.calls("locked"), "the hardware was touched without the lock");
             assertEquals(0, count("locked"));
             assertEquals(0, r.errors(), "a skipped reading is not a driver error");
+        }
+    }
+
+    @Test
+    void pushedSamplesAreNumberedWithTheReadOnes(@TempDir Path dir) throws Exception {
+        driver.reads.put("edge", () -> ONE);
+        try (Sampler s = sampler(dir, (n, w) -> Optional.empty())) {
+            s.apply(Map.of("edge", sensor("edge", 60_000, Bus.NONE, null)));
+            java.util.concurrent.TimeUnit.MILLISECONDS.sleep(300); // the first read opens the sensor
+            var push = driver.listeners.get("edge");
+            assertNotNull(push, "the sampler did not listen to the sensor");
+            Sample two = new Sample(Map.of("v", 2.0), Map.of("v", "1"));
+            for (int i = 0; i < 5; i++) push.accept(two);
+            assertEquals(6, count("edge"));
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), taken.stream().map(SensorRunner.Taken::seq).toList());
+            assertEquals(2.0, s.sensors().get("edge").last().sample().values().get("v"));
         }
     }
 

@@ -24,10 +24,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>{@code { "driver": "gpio-input", "bus": { "gpio": 17 },
  *   "settings": { "pull": "up", "debounce": "10ms", "edge": "falling" } } }</pre>
  * {@code pull}: up, down or none (default); {@code debounce}: 0 to 1s (default 10ms);
- * {@code edge}: rising, falling or both (default), which edges count.
+ * {@code edge}: rising, falling or both (default), which edges count; {@code report}: {@code interval}
+ * (default: a reading each interval) or {@code edges} (also a reading at each counted edge, pushed as
+ * it happens, with {@code edges} 1).
  */
 public final class GpioInputDriver implements Driver {
-    record Settings(Pull pull, Duration debounce, String edge) {}
+    record Settings(Pull pull, Duration debounce, String edge, boolean pushEdges) {}
 
     @Override
     public String name() {
@@ -48,8 +50,17 @@ public final class GpioInputDriver implements Driver {
         String pull = f.oneOf("pull", "none", List.of("up", "down", "none"));
         Duration debounce = f.duration("debounce", Duration.ofMillis(10), Duration.ZERO, Duration.ofSeconds(1));
         String edge = f.oneOf("edge", "both", List.of("rising", "falling", "both"));
+        String report = f.oneOf("report", "interval", List.of("interval", "edges"));
         f.done();
-        return new Settings(Pull.valueOf((pull == null ? "none" : pull).toUpperCase(Locale.ROOT)), debounce, edge == null ? "both" : edge);
+        return new Settings(Pull.valueOf((pull == null ? "none" : pull).toUpperCase(Locale.ROOT)), debounce, edge == null ? "both" : edge,
+                "edges".equals(report));
+    }
+
+    static Sample sample(boolean high, long edges) {
+        Map<String, Double> v = new LinkedHashMap<>();
+        v.put("level", high ? 1.0 : 0.0);
+        v.put("edges", (double) edges);
+        return new Sample(v, Map.of("level", "1", "edges", "1"));
     }
 
     @Override
@@ -57,16 +68,22 @@ public final class GpioInputDriver implements Driver {
         Settings s = Driver.settings(config, GpioInputDriver::parse);
         GpioInput in = context.buses().gpioInput(((Bus.Gpio) config.bus()).pin(), s.pull(), s.debounce());
         AtomicLong edges = new AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<Sample>> push = new java.util.concurrent.atomic.AtomicReference<>();
         in.onEdge(high -> {
-            if (s.edge().equals("both") || s.edge().equals("rising") == high) edges.incrementAndGet();
+            if (!(s.edge().equals("both") || s.edge().equals("rising") == high)) return;
+            edges.incrementAndGet();
+            var p = push.get();
+            if (p != null) p.accept(sample(high, 1));
         });
         return new Sensor() {
             @Override
+            public void listen(java.util.function.Consumer<Sample> events) {
+                if (s.pushEdges()) push.set(events);
+            }
+
+            @Override
             public Sample read() throws DriverException {
-                Map<String, Double> v = new LinkedHashMap<>();
-                v.put("level", in.high() ? 1.0 : 0.0);
-                v.put("edges", (double) edges.getAndSet(0));
-                return new Sample(v, Map.of("level", "1", "edges", "1"));
+                return sample(in.high(), edges.getAndSet(0));
             }
 
             @Override
