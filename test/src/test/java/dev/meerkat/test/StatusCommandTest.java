@@ -8,6 +8,7 @@ import dev.meerkat.config.Json;
 import dev.meerkat.test.fixtures.AgentProcess;
 import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fleet;
+import dev.meerkat.test.fixtures.Ports;
 import dev.meerkat.test.fixtures.Servers;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,6 +102,51 @@ class StatusCommandTest {
             }
             assertTrue(!Files.exists(fleet.stateDir("gw-1").resolve("admin.sock")), "a clean stop removes the socket");
             assertEquals(3, meerkat("after", "status", "--config", boot.toString()).code());
+        }
+    }
+
+    static JsonNode check(JsonNode doctor, String name) {
+        for (JsonNode c : doctor.path("checks")) if (c.path("check").asText().equals(name)) return c;
+        throw new AssertionError("no check " + name + " in " + doctor);
+    }
+
+    @Test
+    void doctorChecksTheGatewayWithAndWithoutTheAgent() throws Exception {
+        try (Fleet fleet = new Fleet("doctor", servers.zk(), servers.work())) {
+            fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"200ms\"}");
+            fleet.fleetSensor("climate", "{\"driver\": \"bme280\", \"bus\": {\"i2c\": 1, \"address\": \"0x76\"}, \"interval\": \"1s\"}");
+            Path boot = fleet.bootstrap("gw-1", servers.zk().connectString(), "10s", servers.mqtt().uri());
+            Path dev = Files.createDirectories(servers.work().resolve("dev"));
+            try (AgentProcess agent = AgentProcess.start(fleet.log("gw-1"), "run", "--config", boot.toString())) {
+                Await.until(Duration.ofSeconds(30), "the last good config on disk",
+                        () -> Files.exists(fleet.stateDir("gw-1").resolve("config/last-good.json")), agent::log);
+                // No /dev/i2c-1 (a directory of the test's stands for /dev): that check fails, with what to do.
+                Run r = meerkat("doctor", "doctor", "--config", boot.toString(), "--json", "--dev", dev.toString());
+                assertEquals(1, r.code(), r.out());
+                JsonNode d = Json.mapper().readTree(r.out());
+                assertEquals("fail", check(d, "bus i2c-1").path("result").asText());
+                assertTrue(check(d, "bus i2c-1").path("hint").asText().contains("dtparam=i2c_arm=on"), r.out());
+                assertEquals("ok", check(d, "zookeeper session").path("result").asText(), r.out());
+                assertEquals("ok", check(d, "zookeeper znodes").path("result").asText(), r.out());
+                assertEquals("ok", check(d, "mqtt").path("result").asText(), r.out());
+                assertEquals("ok", check(d, "config on disk").path("result").asText(), r.out());
+                // The agent answers; its bme280 has no bus here, so it is not healthy: a warning, not a failure.
+                assertEquals("warn", check(d, "agent").path("result").asText(), r.out());
+                assertTrue(check(d, "agent").path("detail").asText().contains("sensor climate"), r.out());
+
+                Files.createFile(dev.resolve("i2c-1"));
+                Run fixed = meerkat("doctor-fixed", "doctor", "--config", boot.toString(), "--dev", dev.toString());
+                assertEquals(0, fixed.code(), fixed.out());
+                assertTrue(fixed.out().lines().anyMatch(l -> l.matches("OK +bus i2c-1 .*")), fixed.out());
+            }
+            // Servers that do not answer, and no agent: exit 3.
+            Path nowhere = fleet.bootstrap("gw-2", "127.0.0.1:" + Ports.free(), "10s", "tcp://127.0.0.1:" + Ports.free());
+            Run away = meerkat("doctor-away", "doctor", "--config", nowhere.toString(), "--json");
+            assertEquals(3, away.code(), away.out());
+            JsonNode d = Json.mapper().readTree(away.out());
+            assertEquals("fail", check(d, "zookeeper").path("result").asText());
+            assertEquals("fail", check(d, "mqtt").path("result").asText());
+            assertEquals("warn", check(d, "agent").path("result").asText());
         }
     }
 }
