@@ -8,19 +8,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.meerkat.test.fixtures.AgentProcess;
 import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fleet;
-import dev.meerkat.test.fixtures.MqttBroker;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
-import dev.meerkat.test.fixtures.Servers;
-import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
+import dev.meerkat.test.fixtures.ServersPerTest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The MQTT bridge with a real agent process and a real mosquitto: readings taken while the broker
@@ -28,29 +26,18 @@ import org.junit.jupiter.api.Test;
  * also when the agent is killed with {@code kill -9} during the outage and started again.
  */
 class BridgeDurabilityTest {
-    Servers servers;
-    ZooKeeperEnsemble zk;
-    MqttBroker mqtt;
-    Path work;
+    @RegisterExtension
+    final ServersPerTest servers = new ServersPerTest("bridge");
 
     @BeforeEach
-    void servers() throws Exception {
-        servers = Servers.start("bridge");
-        work = servers.work();
-        zk = servers.zk();
-        mqtt = servers.mqtt();
+    void needsMosquitto() {
         // The recorder must not lose what the broker queued for it across the broker's restart.
-        assumeTrue(mqtt.keepsSessions(), "needs mosquitto (apt-get install -y mosquitto): " + mqtt.describe());
-    }
-
-    @AfterEach
-    void stop() {
-        if (servers != null) servers.close();
+        assumeTrue(servers.mqtt().keepsSessions(), "needs mosquitto (apt-get install -y mosquitto): " + servers.mqtt().describe());
     }
 
     AgentProcess start(Fleet fleet) throws Exception {
         return AgentProcess.start(fleet.log("gw-1"), "run", "--config",
-                fleet.bootstrap("gw-1", zk.connectString(), "10s", mqtt.uri()).toString());
+                fleet.bootstrap("gw-1", servers.zk().connectString(), "10s", servers.mqtt().uri()).toString());
     }
 
     /**
@@ -97,19 +84,19 @@ class BridgeDurabilityTest {
 
     @Test
     void aLongOutageOverTheBoundDropsTheOldestAndEveryDropIsCounted() throws Exception {
-        try (Fleet fleet = new Fleet("bridge", zk, work);
-             RecordingSubscriber rec = RecordingSubscriber.durable(mqtt.uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
+        try (Fleet fleet = new Fleet("bridge", servers.zk(), servers.work());
+             RecordingSubscriber rec = RecordingSubscriber.durable(servers.mqtt().uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
             fleet.fleetAgent("{\"buffer\": {\"maxBytes\": \"1MiB\"}}");
             for (String s : List.of("a", "b", "c", "d", "e")) {
                 fleet.fleetSensor(s, "{\"driver\": \"simulated\", \"interval\": \"10ms\"}");
             }
             try (AgentProcess agent = start(fleet)) {
                 Await.until(Duration.ofSeconds(30), "readings flowing", () -> seqOf(rec, "e") >= 20, agent::log);
-                mqtt.stop();
+                servers.mqtt().stop();
                 // About 500 readings/s of some 200 bytes: the 1 MiB bound is passed after about 10 s.
                 Await.until(Duration.ofSeconds(90), "drops counted in the status", () -> fleet.status("gw-1")
                         .map(st -> st.path("mqtt").path("dropped").path("a").path("maxBytes").asLong() > 1000).orElse(false), agent::log);
-                mqtt.start();
+                servers.mqtt().start();
                 Await.until(Duration.ofSeconds(60), "connected again", () -> fleet.status("gw-1")
                         .map(st -> st.path("mqtt").path("connected").asBoolean()).orElse(false), agent::log);
                 agent.signal("STOP"); // hold still: what was sampled is either delivered or counted
@@ -136,8 +123,8 @@ class BridgeDurabilityTest {
 
     @Test
     void batchingSwitchedOnLiveSendsArraysAndLosesNothing() throws Exception {
-        try (Fleet fleet = new Fleet("bridge", zk, work);
-             RecordingSubscriber rec = RecordingSubscriber.durable(mqtt.uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
+        try (Fleet fleet = new Fleet("bridge", servers.zk(), servers.work());
+             RecordingSubscriber rec = RecordingSubscriber.durable(servers.mqtt().uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
             fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"20ms\"}");
             try (AgentProcess agent = start(fleet)) {
                 Await.until(Duration.ofSeconds(30), "single readings", () -> seqOf(rec, "a") >= 20, agent::log);
@@ -154,19 +141,19 @@ class BridgeDurabilityTest {
 
     @Test
     void readingsTakenWhileTheBrokerIsDownAllArriveInOrderAfterItIsBack() throws Exception {
-        try (Fleet fleet = new Fleet("bridge", zk, work);
-             RecordingSubscriber rec = RecordingSubscriber.durable(mqtt.uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
+        try (Fleet fleet = new Fleet("bridge", servers.zk(), servers.work());
+             RecordingSubscriber rec = RecordingSubscriber.durable(servers.mqtt().uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
             fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"50ms\"}");
             fleet.fleetSensor("b", "{\"driver\": \"simulated\", \"interval\": \"100ms\"}");
             try (AgentProcess agent = start(fleet)) {
                 Await.until(Duration.ofSeconds(30), "readings flowing", () -> seqOf(rec, "a") >= 20, agent::log);
-                mqtt.stop();
+                servers.mqtt().stop();
                 Thread.sleep(4_000); // about 80 readings of a and 40 of b wait in the journal
                 Await.until(Duration.ofSeconds(10), "the status counts them as buffered", () -> fleet.status("gw-1")
                         .map(s -> !s.path("mqtt").path("connected").asBoolean() && s.path("mqtt").path("buffered").asLong() > 0)
                         .orElse(false), agent::log);
                 long stoppedAt = seqOf(rec, "a");
-                mqtt.start();
+                servers.mqtt().start();
                 Await.until(Duration.ofSeconds(60), "the backlog delivered", () -> seqOf(rec, "a") > stoppedAt + 100, agent::log);
                 Thread.sleep(500);
                 Map<String, Long> max = assertComplete(rec.messages().stream().filter(m -> m.topic().contains("/sensors/")).toList());
@@ -174,7 +161,7 @@ class BridgeDurabilityTest {
                 Await.until(Duration.ofSeconds(30), "connected again in the status", () -> fleet.status("gw-1")
                         .map(s -> s.path("mqtt").path("connected").asBoolean()).orElse(false), agent::log);
                 // The retained status topic carries the delivery accounting too.
-                try (RecordingSubscriber status = new RecordingSubscriber(mqtt.uri(), "meerkat/bridge/gw-1/status", 1)) {
+                try (RecordingSubscriber status = new RecordingSubscriber(servers.mqtt().uri(), "meerkat/bridge/gw-1/status", 1)) {
                     var m = status.await(Duration.ofSeconds(30), 1, x -> x.json().path("delivery").path("enqueued").asLong() > 100);
                     JsonNode d = m.get(m.size() - 1).json();
                     assertEquals("online", d.path("state").asText(), d.toString());
@@ -186,13 +173,13 @@ class BridgeDurabilityTest {
 
     @Test
     void killedDuringAnOutageAndRestartedNothingIsLost() throws Exception {
-        try (Fleet fleet = new Fleet("bridge", zk, work);
-             RecordingSubscriber rec = RecordingSubscriber.durable(mqtt.uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
+        try (Fleet fleet = new Fleet("bridge", servers.zk(), servers.work());
+             RecordingSubscriber rec = RecordingSubscriber.durable(servers.mqtt().uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
             fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"50ms\"}");
             long stoppedAt;
             try (AgentProcess first = start(fleet)) {
                 Await.until(Duration.ofSeconds(30), "readings flowing", () -> seqOf(rec, "a") >= 20, first::log);
-                mqtt.stop();
+                servers.mqtt().stop();
                 stoppedAt = seqOf(rec, "a");
                 Thread.sleep(3_000);
                 first.signal("KILL");
@@ -200,7 +187,7 @@ class BridgeDurabilityTest {
             }
             try (AgentProcess second = start(fleet)) {
                 Thread.sleep(3_000); // sampling on into the journal, the broker still down
-                mqtt.start();
+                servers.mqtt().start();
                 Await.until(Duration.ofSeconds(60), "the backlog of both runs delivered",
                         () -> seqOf(rec, "a") > stoppedAt + 100, second::log);
                 Thread.sleep(500);

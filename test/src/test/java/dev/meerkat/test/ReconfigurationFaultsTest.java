@@ -8,16 +8,13 @@ import dev.meerkat.test.fixtures.AgentProcess;
 import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fixtures;
 import dev.meerkat.test.fixtures.Fleet;
-import dev.meerkat.test.fixtures.MqttBroker;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
-import dev.meerkat.test.fixtures.Servers;
-import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
+import dev.meerkat.test.fixtures.ServersPerTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Config changes that happen while the agent cannot see them: its server down (same session), its
@@ -25,29 +22,14 @@ import org.junit.jupiter.api.Test;
  * it kills servers.
  */
 class ReconfigurationFaultsTest {
-    Servers servers;
-    ZooKeeperEnsemble zk;
-    MqttBroker mqtt;
-    Path work;
-
-    @BeforeEach
-    void servers() throws Exception {
-        servers = Servers.start("reconfig-faults");
-        work = servers.work();
-        zk = servers.zk();
-        mqtt = servers.mqtt();
-    }
-
-    @AfterEach
-    void stop() {
-        if (servers != null) servers.close();
-    }
+    @RegisterExtension
+    final ServersPerTest servers = new ServersPerTest("reconfig-faults");
 
     /** The agent talks to server {@code i} only, so killing it cuts the agent off and nobody else. */
     AgentProcess startOnOneServer(Fleet fleet, String device, int i, String sessionTimeout) throws Exception {
-        String one = zk.connectString().split(",")[i];
+        String one = servers.zk().connectString().split(",")[i];
         return AgentProcess.start(fleet.log(device), "run", "--config",
-                fleet.bootstrap(device, one, sessionTimeout, mqtt.uri()).toString());
+                fleet.bootstrap(device, one, sessionTimeout, servers.mqtt().uri()).toString());
     }
 
     static long fleetVersion(Fleet fleet, String device) {
@@ -60,18 +42,18 @@ class ReconfigurationFaultsTest {
 
     @Test
     void aChangeMadeWhileTheAgentIsCutOffIsAppliedOnceWhenItReconnects() throws Exception {
-        try (Fleet fleet = new Fleet("cut", zk, work)) {
+        try (Fleet fleet = new Fleet("cut", servers.zk(), servers.work())) {
             fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"1s\"}");
             int server = 0;
             try (AgentProcess agent = startOnOneServer(fleet, "gw-1", server, "20s")) {
                 Await.until(Duration.ofSeconds(30), "applied", () -> fleetVersion(fleet, "gw-1") == 0, agent::log);
                 long session = fleet.member("gw-1").getEphemeralOwner();
-                zk.kill(server);
+                servers.zk().kill(server);
                 fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"500ms\"}");
                 fleet.fleetSensor("b", "{\"driver\": \"simulated\", \"interval\": \"500ms\"}");
                 Thread.sleep(2000); // cut off for a while (well within the 20s session)
                 assertTrue(agent.log().lines().noneMatch(l -> l.contains("config applied fleetVersion=1")), "applied while cut off?");
-                zk.restart(server);
+                servers.zk().restart(server);
                 Await.until(Duration.ofSeconds(30), "the change applied after the reconnect",
                         () -> fleetVersion(fleet, "gw-1") == 1, agent::log);
                 Thread.sleep(2000); // the reconcile after the reconnect must not apply it a second time
@@ -83,17 +65,17 @@ class ReconfigurationFaultsTest {
 
     @Test
     void aChangeMadeWhileTheSessionExpiresIsAppliedUnderTheNewSession() throws Exception {
-        try (Fleet fleet = new Fleet("expiry", zk, work)) {
+        try (Fleet fleet = new Fleet("expiry", servers.zk(), servers.work())) {
             fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"1s\"}");
             int server = 1;
             try (AgentProcess agent = startOnOneServer(fleet, "gw-1", server, "4s")) {
                 Await.until(Duration.ofSeconds(30), "applied", () -> fleetVersion(fleet, "gw-1") == 0, agent::log);
                 long session = fleet.member("gw-1").getEphemeralOwner();
-                zk.kill(server);
+                servers.zk().kill(server);
                 // The rest of the ensemble expires the session and drops the member znode.
                 Await.until(Duration.ofSeconds(30), "the session expired", () -> fleet.member("gw-1") == null);
                 fleet.fleetSensor("b", "{\"driver\": \"simulated\", \"interval\": \"500ms\"}");
-                zk.restart(server);
+                servers.zk().restart(server);
                 Await.until(Duration.ofSeconds(60), "the change applied under a new session",
                         () -> fleetVersion(fleet, "gw-1") == 0 && fleet.status("gw-1").orElseThrow().path("sensors").has("b"), agent::log);
                 Await.until(Duration.ofSeconds(30), "registered again", () -> fleet.member("gw-1") != null, agent::log);
@@ -105,10 +87,10 @@ class ReconfigurationFaultsTest {
 
     @Test
     void startsFromTheLastGoodConfigWithZooKeeperDownAndReconcilesWhenItAnswers() throws Exception {
-        try (Fleet fleet = new Fleet("down", zk, work);
-             RecordingSubscriber rec = new RecordingSubscriber(mqtt.uri(), "meerkat/down/gw-1/sensors/#", 1)) {
+        try (Fleet fleet = new Fleet("down", servers.zk(), servers.work());
+             RecordingSubscriber rec = new RecordingSubscriber(servers.mqtt().uri(), "meerkat/down/gw-1/sensors/#", 1)) {
             fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"200ms\"}");
-            Path boot = fleet.bootstrap("gw-1", zk.connectString(), "10s", mqtt.uri());
+            Path boot = fleet.bootstrap("gw-1", servers.zk().connectString(), "10s", servers.mqtt().uri());
             try (AgentProcess first = AgentProcess.start(fleet.log("gw-1"), "run", "--config", boot.toString())) {
                 Await.until(Duration.ofSeconds(30), "applied", () -> fleetVersion(fleet, "gw-1") == 0, first::log);
                 first.signal("TERM");
@@ -116,13 +98,13 @@ class ReconfigurationFaultsTest {
             }
             assertTrue(Files.exists(fleet.stateDir("gw-1").resolve("config/last-good.json")));
             fleet.fleetSensor("b", "{\"driver\": \"simulated\", \"interval\": \"200ms\"}");
-            for (int i = 0; i < zk.size(); i++) zk.kill(i);
+            for (int i = 0; i < servers.zk().size(); i++) servers.zk().kill(i);
 
             try (AgentProcess agent = AgentProcess.start(fleet.log("gw-1"), "run", "--config", boot.toString())) {
                 int before = rec.on("meerkat/down/gw-1/sensors/a").size();
                 rec.await(Duration.ofSeconds(30), before + 5, m -> m.topic().equals("meerkat/down/gw-1/sensors/a"));
                 assertTrue(rec.on("meerkat/down/gw-1/sensors/b").isEmpty(), "b is not in the last good config");
-                for (int i = 0; i < zk.size(); i++) zk.restart(i);
+                for (int i = 0; i < servers.zk().size(); i++) servers.zk().restart(i);
                 rec.await(Duration.ofSeconds(60), 3, m -> m.topic().equals("meerkat/down/gw-1/sensors/b"));
                 Await.until(Duration.ofSeconds(30), "the status after the reconcile",
                         () -> fleet.status("gw-1").map(s -> s.path("sensors").has("b")).orElse(false), agent::log);

@@ -10,17 +10,14 @@ import dev.meerkat.config.Json;
 import dev.meerkat.test.fixtures.AgentProcess;
 import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fleet;
-import dev.meerkat.test.fixtures.MqttBroker;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
-import dev.meerkat.test.fixtures.Servers;
-import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
+import dev.meerkat.test.fixtures.ServersPerTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.zookeeper.data.Stat;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The member znode under every fault a ZooKeeper client meets, with real agent processes on a
@@ -29,23 +26,8 @@ import org.junit.jupiter.api.Test;
  * {@code storage.dir/session} when it registers. Each test has servers of its own, since it kills them.
  */
 class RegistrationFaultsTest {
-    Servers servers;
-    ZooKeeperEnsemble zk;
-    MqttBroker mqtt;
-    Path work;
-
-    @BeforeEach
-    void servers() throws Exception {
-        servers = Servers.start("registration-faults");
-        work = servers.work();
-        zk = servers.zk();
-        mqtt = servers.mqtt();
-    }
-
-    @AfterEach
-    void stop() {
-        if (servers != null) servers.close();
-    }
+    @RegisterExtension
+    final ServersPerTest servers = new ServersPerTest("registration-faults");
 
     /** Starts an agent of {@code fleet}, which has one sensor (written the first time only). */
     AgentProcess start(Fleet fleet, String device, String sessionTimeout) throws Exception {
@@ -53,7 +35,7 @@ class RegistrationFaultsTest {
             fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"500ms\"}");
         }
         return AgentProcess.start(fleet.log(device), "run", "--config",
-                fleet.bootstrap(device, zk.connectString(), sessionTimeout, mqtt.uri()).toString());
+                fleet.bootstrap(device, servers.zk().connectString(), sessionTimeout, servers.mqtt().uri()).toString());
     }
 
     /** The session the agent says it registered under, or 0. */
@@ -83,18 +65,18 @@ class RegistrationFaultsTest {
 
     @Test
     void aSessionExpiredByTheServersWhileTheAgentIsCutOffEndsWithTheZnodeOwnedByItsNewSession() throws Exception {
-        try (Fleet fleet = new Fleet("expiry", zk, work)) {
+        try (Fleet fleet = new Fleet("expiry", servers.zk(), servers.work())) {
             fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"500ms\"}");
             // The agent talks to server 0 only; killing it cuts the agent off while the other two,
             // a quorum, expire its session and delete its ephemeral znode.
-            String one = zk.connectString().split(",")[0];
+            String one = servers.zk().connectString().split(",")[0];
             try (AgentProcess agent = AgentProcess.start(fleet.log("gw-1"), "run", "--config",
-                    fleet.bootstrap("gw-1", one, "4s", mqtt.uri()).toString())) {
+                    fleet.bootstrap("gw-1", one, "4s", servers.mqtt().uri()).toString())) {
                 awaitRegistered(fleet, "gw-1", agent, Duration.ofSeconds(30));
                 long before = owner(fleet, "gw-1");
-                zk.kill(0);
+                servers.zk().kill(0);
                 Await.until(Duration.ofSeconds(30), "the servers expire the session", () -> fleet.member("gw-1") == null);
-                zk.restart(0);
+                servers.zk().restart(0);
                 awaitRegistered(fleet, "gw-1", agent, Duration.ofSeconds(60));
                 assertNotEquals(before, owner(fleet, "gw-1"));
                 assertTrue(agent.log().contains("zookeeper session lost"), agent.log());
@@ -104,8 +86,8 @@ class RegistrationFaultsTest {
 
     @Test
     void frozenPastItsSessionTimeoutThenThawedItRegistersAgainAndSaysOnlineAgain() throws Exception {
-        try (Fleet fleet = new Fleet("frozen", zk, work);
-             RecordingSubscriber rec = new RecordingSubscriber(mqtt.uri(), "meerkat/frozen/gw-1/status", 1);
+        try (Fleet fleet = new Fleet("frozen", servers.zk(), servers.work());
+             RecordingSubscriber rec = new RecordingSubscriber(servers.mqtt().uri(), "meerkat/frozen/gw-1/status", 1);
              AgentProcess agent = start(fleet, "gw-1", "4s")) {
             awaitRegistered(fleet, "gw-1", agent, Duration.ofSeconds(30));
             rec.await(Duration.ofSeconds(30), 1, m -> m.text().contains("\"online\""));
@@ -126,7 +108,7 @@ class RegistrationFaultsTest {
 
     @Test
     void killedAndRestartedAtOnceTheNewProcessTakesTheZnodeWithoutWaitingForTheOldSession() throws Exception {
-        try (Fleet fleet = new Fleet("crash", zk, work)) {
+        try (Fleet fleet = new Fleet("crash", servers.zk(), servers.work())) {
             long oldSession;
             try (AgentProcess first = start(fleet, "gw-1", "30s")) {
                 awaitRegistered(fleet, "gw-1", first, Duration.ofSeconds(30));
@@ -149,14 +131,14 @@ class RegistrationFaultsTest {
 
     @Test
     void theZooKeeperLeaderKilledTheSameSessionKeepsTheZnode() throws Exception {
-        try (Fleet fleet = new Fleet("leader", zk, work); AgentProcess agent = start(fleet, "gw-1", "15s")) {
+        try (Fleet fleet = new Fleet("leader", servers.zk(), servers.work()); AgentProcess agent = start(fleet, "gw-1", "15s")) {
             awaitRegistered(fleet, "gw-1", agent, Duration.ofSeconds(30));
             long session = owner(fleet, "gw-1");
-            int leader = zk.leader();
-            zk.kill(leader);
+            int leader = servers.zk().leader();
+            servers.zk().kill(leader);
             Await.until(Duration.ofSeconds(30), "a new leader", () -> {
                 try {
-                    int l = zk.leader();
+                    int l = servers.zk().leader();
                     return l >= 0 && l != leader;
                 } catch (Exception e) {
                     return false;
@@ -164,17 +146,17 @@ class RegistrationFaultsTest {
             });
             awaitRegistered(fleet, "gw-1", agent, Duration.ofSeconds(30));
             assertEquals(session, owner(fleet, "gw-1"), "the session outlives a leader change");
-            zk.restart(leader);
+            servers.zk().restart(leader);
         }
     }
 
     @Test
     void theWholeEnsembleRestartedTheAgentEndsRegisteredUnderItsLiveSession() throws Exception {
-        try (Fleet fleet = new Fleet("restart", zk, work); AgentProcess agent = start(fleet, "gw-1", "6s")) {
+        try (Fleet fleet = new Fleet("restart", servers.zk(), servers.work()); AgentProcess agent = start(fleet, "gw-1", "6s")) {
             awaitRegistered(fleet, "gw-1", agent, Duration.ofSeconds(30));
-            for (int i = 0; i < zk.size(); i++) zk.kill(i);
+            for (int i = 0; i < servers.zk().size(); i++) servers.zk().kill(i);
             Thread.sleep(8_000); // longer than the session timeout
-            for (int i = 0; i < zk.size(); i++) zk.restart(i);
+            for (int i = 0; i < servers.zk().size(); i++) servers.zk().restart(i);
             awaitRegistered(fleet, "gw-1", agent, Duration.ofSeconds(60));
             assertTrue(agent.alive());
         }
@@ -182,11 +164,11 @@ class RegistrationFaultsTest {
 
     @Test
     void aCleanStopDeletesTheZnodeAtOnceAndTheFleetListShowsItOffline() throws Exception {
-        try (Fleet fleet = new Fleet("clean", zk, work);
+        try (Fleet fleet = new Fleet("clean", servers.zk(), servers.work());
              AgentProcess stays = start(fleet, "gw-2", "30s")) {
             Path boot;
             try (AgentProcess agent = start(fleet, "gw-1", "30s")) {
-                boot = fleet.bootstrap("gw-1", zk.connectString(), "30s", mqtt.uri());
+                boot = fleet.bootstrap("gw-1", servers.zk().connectString(), "30s", servers.mqtt().uri());
                 awaitRegistered(fleet, "gw-1", agent, Duration.ofSeconds(30));
                 awaitRegistered(fleet, "gw-2", stays, Duration.ofSeconds(30));
                 Await.until(Duration.ofSeconds(30), "both statuses", () -> fleet.status("gw-1").isPresent() && fleet.status("gw-2").isPresent());
@@ -195,7 +177,7 @@ class RegistrationFaultsTest {
             }
             assertNull(fleet.member("gw-1"), "deleted before the process exited, not at the session timeout");
 
-            Path out = work.resolve("fleet-list.json");
+            Path out = servers.work().resolve("fleet-list.json");
             assertEquals(0, AgentProcess.run(out, Duration.ofSeconds(60), "fleet", "list", "--config", boot.toString(), "--json"));
             String text = Files.readString(out);
             JsonNode list = Json.mapper().readTree(text); // nothing but the JSON: no library chatter
@@ -215,14 +197,14 @@ class RegistrationFaultsTest {
             fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"400ms\"}");
             Await.until(Duration.ofSeconds(30), "gw-2 applied version 1",
                     () -> fleet.status("gw-2").map(s -> s.path("config").path("fleetVersion").asLong() == 1).orElse(false));
-            Path table = work.resolve("fleet-list.txt");
+            Path table = servers.work().resolve("fleet-list.txt");
             assertEquals(0, AgentProcess.run(table, Duration.ofSeconds(60), "fleet", "list", "--config", boot.toString()));
             String t = Files.readString(table);
             assertTrue(t.startsWith("fleet clean: 2 gateways, 1 online; latest fleet config version 1\n"), t);
             assertTrue(t.lines().anyMatch(l -> l.startsWith("gw-1 ") && l.contains("offline") && l.contains("0<1")), t);
             assertTrue(t.lines().anyMatch(l -> l.startsWith("gw-2 ") && l.contains("online")), t);
 
-            Path unknown = work.resolve("fleet-list-unknown.txt");
+            Path unknown = servers.work().resolve("fleet-list-unknown.txt");
             assertEquals(1, AgentProcess.run(unknown, Duration.ofSeconds(60), "fleet", "list", "--config", boot.toString(), "--fleet", "nope"));
             assertTrue(Files.readString(unknown).contains("there is no fleet \"nope\""), Files.readString(unknown));
         }

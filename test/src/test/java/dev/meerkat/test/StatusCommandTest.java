@@ -9,28 +9,18 @@ import dev.meerkat.test.fixtures.AgentProcess;
 import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.Ports;
-import dev.meerkat.test.fixtures.Servers;
+import dev.meerkat.test.fixtures.ServersPerTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code meerkat status} through the admin socket of a real agent process, with its exit codes. */
 class StatusCommandTest {
-    Servers servers;
-
-    @BeforeEach
-    void servers() throws Exception {
-        servers = Servers.start("status");
-    }
-
-    @AfterEach
-    void stop() {
-        if (servers != null) servers.close();
-    }
+    @RegisterExtension
+    final ServersPerTest servers = new ServersPerTest("status");
 
     record Run(int code, String out) {}
 

@@ -36,11 +36,6 @@ public final class Hold implements AutoCloseable {
         return token;
     }
 
-    /** The lock's name, as the sensor's {@code lock} gives it. */
-    public String name() {
-        return entry.name;
-    }
-
     /** Whether the hardware may still be touched under this hold. */
     public boolean valid() {
         return !released && entry.owner.epoch() == epoch && System.nanoTime() - validUntilNanos < 0;
