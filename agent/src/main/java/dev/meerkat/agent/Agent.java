@@ -21,6 +21,8 @@ import dev.meerkat.config.EffectiveConfig;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.coordination.ZooKeeperClients;
+import dev.meerkat.coordination.security.TlsDiagnosis;
+import dev.meerkat.coordination.security.ZooKeeperSecurity;
 import dev.meerkat.coordination.configwatch.ConfigWatch;
 import dev.meerkat.coordination.registration.MemberInfo;
 import dev.meerkat.coordination.registration.Registration;
@@ -60,6 +62,7 @@ public final class Agent implements AutoCloseable {
     private final Reconfigurer reconfigurer;
     private final CountDownLatch firstApply = new CountDownLatch(1);
     private CuratorFramework zk;
+    private TlsDiagnosis tlsDiagnosis;
     private Session session;
     private HardwareLocks locks;
     private final Pi4jBuses buses = new Pi4jBuses(java.nio.file.Path.of("/dev"));
@@ -118,9 +121,12 @@ public final class Agent implements AutoCloseable {
         var buffer = dev.meerkat.config.AgentSettings.DEFAULTS.buffer();
         journal = Journal.open(Journal.Options.of(boot.storageDir().resolve("journal"), buffer.maxBytes(), buffer.maxAge()), clock);
         journal.onChange(this::statusChanged); // drops and a write error go to the status at once
-        zk = ZooKeeperClients.create(boot.zookeeper());
+        ZooKeeperSecurity zkSecurity = ZooKeeperSecurity.of(boot.zookeeper());
+        zk = ZooKeeperClients.forDevice(boot.zookeeper(), paths, zkSecurity);
         session = new Session(zk, boot.zookeeper().sessionTimeout());
         zk.start();
+        zkSecurity.sslContext().ifPresent(ssl -> tlsDiagnosis = TlsDiagnosis.start(boot.zookeeper().connect(), ssl,
+                () -> session.connected(), Duration.ofSeconds(Math.max(5, Math.min(30, boot.zookeeper().sessionTimeout().toSeconds())))));
         // Each status written to ZooKeeper also goes to the retained status topic, with its delivery accounting.
         status = new StatusReporter(new StatusWriter(zk, paths.status()), this::statusReport, this::statusWritten);
         locks = new HardwareLocks(zk, session, boot.zookeeper().root());
@@ -377,6 +383,7 @@ public final class Agent implements AutoCloseable {
         if (outbox != null) outbox.close();
         if (status != null) status.close();
         if (session != null) session.close();
+        if (tlsDiagnosis != null) tlsDiagnosis.close();
         if (zk != null) zk.close();
         if (journal != null) journal.close();
         if (admin != null) admin.close();

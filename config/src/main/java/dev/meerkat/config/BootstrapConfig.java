@@ -60,6 +60,12 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
         return fleet.isTextual() ? Optional.of(fleet.asText()) : Optional.empty();
     }
 
+    /** The file's {@code mqtt.uri} as written, if any: the broker {@code meerkat provision} puts in a device's config. */
+    public static Optional<String> mqttUriOf(Path file) throws ConfigException {
+        JsonNode uri = readTree(file).path("mqtt").path("uri");
+        return uri.isTextual() ? Optional.of(uri.asText()) : Optional.empty();
+    }
+
     private static JsonNode readTree(Path file) throws ConfigException {
         String source = file.toString();
         String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -151,6 +157,8 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
             Path cred = file(a, "credentialsFile", base, true);
             a.done();
             auth = Optional.of(new Auth(scheme, cred));
+            // ZooKeeper's digest scheme sends the password itself to the server.
+            if (zkTls.isEmpty()) zk.error("auth", "needs zookeeper.tls: the digest scheme sends the password to the server, in clear without TLS");
         } else {
             zk.raw("auth");
         }

@@ -1,30 +1,66 @@
 package dev.meerkat.coordination;
 
 import dev.meerkat.config.BootstrapConfig;
+import dev.meerkat.coordination.security.DeviceAcls;
+import dev.meerkat.coordination.security.ZooKeeperSecurity;
+import java.io.IOException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
+import org.apache.zookeeper.data.Id;
 
 /** Builds the Curator client from the bootstrap config's {@code zookeeper} section. */
 public final class ZooKeeperClients {
     private ZooKeeperClients() {}
 
-    /** A client for the agent, not namespaced (see {@link FleetPaths}); not started. */
-    public static CuratorFramework create(BootstrapConfig.ZooKeeper zk) {
-        if (zk.tls().isPresent() || zk.auth().isPresent()) {
-            // Refuse rather than connect in plain text to an ensemble the operator meant to secure.
-            throw new UnsupportedOperationException(
-                    "zookeeper.tls and zookeeper.auth are not supported by this version of Meerkat yet; remove them to connect without");
-        }
+    /**
+     * A client for operator commands and tools, not namespaced (see {@link FleetPaths}); not
+     * started. With {@code zookeeper.tls} it speaks TLS; with {@code zookeeper.auth} it presents
+     * its credentials. The znodes it creates get ZooKeeper's default ACL unless the caller says.
+     */
+    public static CuratorFramework create(BootstrapConfig.ZooKeeper zk) throws IOException {
+        return builder(zk, ZooKeeperSecurity.of(zk)).build();
+    }
+
+    /**
+     * The agent's client for device {@code paths.device()}: as {@link #create}, and the znodes it
+     * creates get the ACLs of the fleet's model ({@link DeviceAcls}) when it has an identity.
+     */
+    public static CuratorFramework forDevice(BootstrapConfig.ZooKeeper zk, FleetPaths paths, ZooKeeperSecurity security) {
+        CuratorFrameworkFactory.Builder b = builder(zk, security);
+        if (!security.hasIdentity()) return b.build();
+        Id device = security.deviceId(paths.fleet(), paths.device())
+                .orElseThrow(() -> new IllegalArgumentException("zookeeper: neither a client certificate nor a digest line "
+                        + dev.meerkat.coordination.security.FleetAcls.deviceUser(paths.fleet(), paths.device())
+                        + " says who this device is"));
+        Id fleet = security.fleetId(paths.fleet())
+                .orElseThrow(() -> new IllegalArgumentException("zookeeper.auth.credentialsFile: no line for the fleet's user "
+                        + dev.meerkat.coordination.security.FleetAcls.fleetUser(paths.fleet())
+                        + " (meerkat provision writes it)"));
+        DeviceAcls acls = new DeviceAcls(paths, device, fleet);
+        CuratorFramework client = b.aclProvider(acls).build();
+        acls.bind(() -> {
+            try {
+                return client.getZookeeperClient().getZooKeeper();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        return client;
+    }
+
+    private static CuratorFrameworkFactory.Builder builder(BootstrapConfig.ZooKeeper zk, ZooKeeperSecurity security) {
         int sessionMs = Math.toIntExact(zk.sessionTimeout().toMillis());
-        return CuratorFrameworkFactory.builder()
+        CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder()
                 .connectString(zk.connect())
                 .sessionTimeoutMs(sessionMs)
                 .connectionTimeoutMs(Math.min(sessionMs, 15_000))
                 // Operations retry through short outages; the agent's own loops cover longer ones.
                 .retryPolicy(new BoundedExponentialBackoffRetry(200, 5_000, 10))
                 // Keep the connect string the operator wrote, not the one the ensemble advertises.
-                .ensembleTracker(false)
-                .build();
+                .ensembleTracker(false);
+        security.clientConfig().ifPresent(b::zkClientConfig);
+        if (!security.auth().isEmpty()) b.authorization(security.auth());
+        return b;
     }
 }

@@ -70,9 +70,10 @@ final class ConfigFanOutBenchmark {
             this.written = written;
             this.round = round;
             BootstrapConfig.ZooKeeper zk = new BootstrapConfig.ZooKeeper(connect, root, Duration.ofSeconds(30), Optional.empty(), Optional.empty());
-            client = ZooKeeperClients.create(zk);
-            client.start();
             FleetPaths paths = new FleetPaths(root, "fan", device);
+            // As the agent builds it (without TLS or credentials here).
+            client = ZooKeeperClients.forDevice(zk, paths, dev.meerkat.coordination.security.ZooKeeperSecurity.NONE);
+            client.start();
             status = new StatusReporter(new StatusWriter(client, paths.status()),
                     () -> running == null ? null : new StatusReport(running, Instant.now(), List.of(), Map.of(), true, StatusReport.Delivery.NONE, "bench"),
                     report -> {

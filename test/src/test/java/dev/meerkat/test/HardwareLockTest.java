@@ -50,7 +50,7 @@ class HardwareLockTest {
         if (zk != null) zk.close();
     }
 
-    static CuratorFramework client() throws InterruptedException {
+    static CuratorFramework client() throws Exception {
         CuratorFramework c = ZooKeeperClients.create(new BootstrapConfig.ZooKeeper(zk.connectString(), LockContender.ROOT, SESSION,
                 Optional.empty(), Optional.empty()));
         c.start();

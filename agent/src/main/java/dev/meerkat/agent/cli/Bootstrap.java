@@ -6,6 +6,8 @@ import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.ConfigError;
 import dev.meerkat.config.ConfigException;
 import dev.meerkat.coordination.ZooKeeperClients;
+import dev.meerkat.coordination.security.TlsProbe;
+import dev.meerkat.coordination.security.ZooKeeperSecurity;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -36,10 +38,26 @@ final class Bootstrap {
      * not answer within 15 s (the command then exits {@link Main#UNREACHABLE}). The caller closes it.
      */
     static Optional<CuratorFramework> connect(BootstrapConfig.ZooKeeper zk, String command) throws InterruptedException {
-        CuratorFramework client = ZooKeeperClients.create(zk);
+        ZooKeeperSecurity security;
+        CuratorFramework client;
+        try {
+            security = ZooKeeperSecurity.of(zk);
+            client = ZooKeeperClients.create(zk);
+        } catch (IOException e) {
+            System.err.println(command + ": " + e.getMessage());
+            return Optional.empty();
+        }
         client.start();
         if (client.blockUntilConnected(CONNECT_SECONDS, TimeUnit.SECONDS)) return Optional.of(client);
         client.close();
+        if (security.sslContext().isPresent()) {
+            for (TlsProbe.Result r : TlsProbe.probe(zk.connect(), security.sslContext().get())) {
+                if (r.tlsProblem()) {
+                    System.err.println(command + ": " + r.message());
+                    return Optional.empty();
+                }
+            }
+        }
         System.err.println(command + ": ZooKeeper does not answer at " + zk.connect());
         return Optional.empty();
     }

@@ -101,7 +101,9 @@ final class ConfigPush implements Callable<Integer> {
             try {
                 Stat written;
                 if (stat == null) {
-                    zk.create().creatingParentsIfNeeded().forPath(path, data);
+                    // A new document, and any parent made for it, get the ACL of the nearest znode above
+                    // that exists: with the fleets provisioned, the fleet's or the device's config ACL.
+                    zk.create().creatingParentsIfNeeded().withACL(inheritedAcl(zk, path), true).forPath(path, data);
                     written = zk.checkExists().forPath(path);
                 } else {
                     written = zk.setData().withVersion(current).forPath(path, data);
@@ -113,6 +115,15 @@ final class ConfigPush implements Callable<Integer> {
                 return conflict(znode, now == null ? -1 : now.getVersion());
             }
         }
+    }
+
+    private static List<org.apache.zookeeper.data.ACL> inheritedAcl(CuratorFramework zk, String path) throws Exception {
+        String p = path;
+        while (p.lastIndexOf('/') > 0) {
+            p = p.substring(0, p.lastIndexOf('/'));
+            if (zk.checkExists().forPath(p) != null) return zk.getACL().forPath(p);
+        }
+        return org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE;
     }
 
     /** Checks the document as an agent of the fleet would see it: a device override over the fleet's document. */

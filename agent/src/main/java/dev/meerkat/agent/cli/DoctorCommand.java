@@ -16,6 +16,8 @@ import dev.meerkat.config.Json;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.coordination.ZooKeeperClients;
+import dev.meerkat.coordination.security.TlsProbe;
+import dev.meerkat.coordination.security.ZooKeeperSecurity;
 import dev.meerkat.drivers.Drivers;
 import dev.meerkat.drivers.bus.SysfsOneWire;
 import java.io.IOException;
@@ -152,16 +154,27 @@ final class DoctorCommand implements Callable<Integer> {
 
     private void checkZooKeeper(BootstrapConfig boot) throws InterruptedException {
         BootstrapConfig.ZooKeeper zk = boot.zookeeper();
+        ZooKeeperSecurity security;
         CuratorFramework c;
         try {
-            c = ZooKeeperClients.create(zk);
-        } catch (RuntimeException e) {
+            security = ZooKeeperSecurity.of(zk);
+            FleetPaths own = new FleetPaths(zk.root(), boot.device().fleet(), boot.device().id());
+            c = ZooKeeperClients.forDevice(zk, own, security);
+        } catch (IOException | RuntimeException e) {
             fail("zookeeper", e.getMessage(), null);
             return;
         }
         try (c) {
             c.start();
             if (!c.blockUntilConnected(10, TimeUnit.SECONDS)) {
+                if (security.sslContext().isPresent()) {
+                    for (TlsProbe.Result r : TlsProbe.probe(zk.connect(), security.sslContext().get())) {
+                        if (r.tlsProblem()) {
+                            fail("zookeeper tls", r.message(), "fix zookeeper.tls in " + config + " (or the server's certificate)");
+                            return;
+                        }
+                    }
+                }
                 unreachable("zookeeper", "no answer from " + zk.connect() + " within 10 s",
                         "check the servers are up and that this gateway reaches their client port (nc -vz HOST 2181)");
                 return;
@@ -188,12 +201,48 @@ final class DoctorCommand implements Callable<Integer> {
                     if (c.checkExists().forPath(paths.deviceConfig()) != null) c.getChildren().forPath(paths.deviceConfig());
                     ok("zookeeper znodes", "the fleet's and the device's config can be read");
                 }
+                checkAcl(c, security, paths);
             } catch (org.apache.zookeeper.KeeperException.NoAuthException e) {
                 fail("zookeeper znodes", "not authorised to read " + e.getPath(), "check the ACLs of the fleet's znodes for this gateway's identity");
             } catch (Exception e) {
                 fail("zookeeper znodes", e.toString(), null);
             }
         }
+    }
+
+    /** With an identity: the device's own status is writable by it (read from the ACL, nothing written). */
+    private void checkAcl(CuratorFramework c, ZooKeeperSecurity security, FleetPaths paths) throws Exception {
+        if (!security.hasIdentity()) return;
+        java.util.Optional<org.apache.zookeeper.data.Id> me = security.deviceId(paths.fleet(), paths.device());
+        if (me.isEmpty() || security.fleetId(paths.fleet()).isEmpty()) {
+            fail("zookeeper identity", "the credentials do not say who device " + paths.device() + " of fleet " + paths.fleet() + " is",
+                    "use the zk.secret that meerkat provision --fleet " + paths.fleet() + " --device " + paths.device() + " wrote");
+            return;
+        }
+        if (c.checkExists().forPath(paths.status()) == null) {
+            fail("zookeeper acl", "no " + paths.status() + ": this device is not provisioned",
+                    "an operator runs: meerkat provision --fleet " + paths.fleet() + " --device " + paths.device());
+            return;
+        }
+        boolean writes = c.getACL().forPath(paths.status()).stream()
+                .anyMatch(a -> sameId(a.getId(), me.get()) && (a.getPerms() & org.apache.zookeeper.ZooDefs.Perms.WRITE) != 0);
+        if (writes) {
+            ok("zookeeper acl", "authorised as " + me.get().getScheme() + ":" + shortId(me.get()) + " to write its status");
+        } else {
+            fail("zookeeper acl", "the ACL of " + paths.status() + " does not let " + me.get().getScheme() + ":" + shortId(me.get()) + " write it",
+                    "an operator runs: meerkat provision --fleet " + paths.fleet() + " --device " + paths.device());
+        }
+    }
+
+    /** ZooKeeper shows a digest id's hash only to an administrator of the znode: compare digest ids by user. */
+    private static boolean sameId(org.apache.zookeeper.data.Id shown, org.apache.zookeeper.data.Id mine) {
+        if (!"digest".equals(shown.getScheme()) || !"digest".equals(mine.getScheme())) return shown.equals(mine);
+        return shortId(shown).equals(shortId(mine));
+    }
+
+    private static String shortId(org.apache.zookeeper.data.Id id) {
+        int colon = id.getId().indexOf(':');
+        return "digest".equals(id.getScheme()) && colon > 0 ? id.getId().substring(0, colon) : id.getId();
     }
 
     private void checkMqtt(BootstrapConfig boot) {

@@ -107,6 +107,8 @@ public final class HardwareLocks implements Session.Listener, Closeable {
             failed.incrementAndGet();
             Throwable c = e.getCause();
             if (c instanceof LockException le) throw le;
+            // Not a ZooKeeper answer but a fault of the code: its stack belongs in the log.
+            if (c instanceof RuntimeException) log.error("lock {}: unexpected failure", name, c);
             throw new LockException("lock " + name + ": " + c, c);
         } catch (TimeoutException e) {
             f.cancel(true);

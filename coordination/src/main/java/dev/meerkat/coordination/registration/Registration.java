@@ -342,6 +342,10 @@ public final class Registration implements Session.Listener, Closeable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (KeeperException.NoAuthException e) {
+            // With the fleet's ACLs a device may not delete members (not even its own: ZooKeeper cannot
+            // tell them apart); closing the session removes it, at once.
+            log.info("unregistering when the session closes path={}", path);
         } catch (Exception e) {
             log.warn("could not delete the member znode path={}; it goes when the session ends: {}", path, e.toString());
         } finally {
