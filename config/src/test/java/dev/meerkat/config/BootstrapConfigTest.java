@@ -93,6 +93,28 @@ class BootstrapConfigTest {
     }
 
     @Test
+    void zooKeeperDigestCredentialsNeedTls() throws Exception {
+        String base = """
+                device:
+                  id: gw-1
+                  fleet: f
+                zookeeper:
+                  connect: h:2281
+                  auth:
+                    scheme: digest
+                    credentialsFile: zk.secret
+                %smqtt:
+                  uri: tcp://broker:1883
+                """;
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapConfig.load(file("agent.yaml", base.formatted(""))));
+        assertTrue(e.getMessage().contains("$.zookeeper.auth: needs zookeeper.tls: the digest scheme sends the password to the server"),
+                e.getMessage());
+        BootstrapConfig ok = BootstrapConfig.load(file("agent.yaml", base.formatted("  tls:\n    trustStore: ca.pem\n")));
+        assertEquals("digest", ok.zookeeper().auth().orElseThrow().scheme());
+        assertTrue(ok.zookeeper().tls().orElseThrow().trustStore().isAbsolute(), "relative to the file");
+    }
+
+    @Test
     void namesTheLineOfASyntaxError() throws Exception {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> BootstrapConfig.load(file("agent.json", "{\"device\": {\"id\": \"a\",}}")));

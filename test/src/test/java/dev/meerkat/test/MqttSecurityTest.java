@@ -44,20 +44,31 @@ class MqttSecurityTest {
         certs.ca("other-ca");
         certs.issue("ca", "server");
         certs.issue("ca", "gw-1");
+        certs.issue("ca", "gw-2");
         certs.issue("other-ca", "intruder");
         certs.keyStore("gw-1", STORE_PASSWORD);
+        certs.keyStore("gw-2", STORE_PASSWORD);
         certs.keyStore("intruder", STORE_PASSWORD);
         certs.trustStore("ca", STORE_PASSWORD);
         Path passwords = work.resolve("mosquitto.passwd");
         Files.writeString(passwords, "");
         Process p = new ProcessBuilder("mosquitto_passwd", "-b", passwords.toString(), "gw-1", USER_PASSWORD).redirectErrorStream(true).start();
         assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes()));
+        // The per-gateway ACL of docs/security.md, word for word.
+        Path acl = Files.writeString(work.resolve("meerkat.acl"), """
+                # Each gateway writes its own status and readings (P/F/D/...), and nothing else.
+                pattern write meerkat/+/%u/#
+                # The consumers of the readings.
+                user reader
+                topic read meerkat/#
+                """);
         mtlsPort = Ports.free();
         passwordPort = Ports.free();
         String tls = "cafile " + certs.file("ca.pem") + "\ncertfile " + certs.file("server.pem") + "\nkeyfile " + certs.file("server.key");
         broker = new MosquittoBroker(MosquittoBroker.find().orElseThrow(() -> new IllegalStateException("needs mosquitto: apt-get install -y mosquitto")),
                 work.resolve("mqtt"), List.of(
                         "listener " + mtlsPort + " 127.0.0.1", tls, "require_certificate true", "use_identity_as_username true", "allow_anonymous false",
+                        "acl_file " + acl,
                         "listener " + passwordPort + " 127.0.0.1", tls, "allow_anonymous false", "password_file " + passwords));
     }
 
@@ -92,7 +103,38 @@ class MqttSecurityTest {
                 assertEquals(0, agent.waitFor(Duration.ofSeconds(15)));
                 assertNoSecrets(agent.log());
             }
+            // Under the broker's ACL another gateway's certificate writes its own topics, not gw-1's.
+            try (RecordingSubscriber all = new RecordingSubscriber(broker.uri(), "meerkat/mtls/#", 1)) {
+                var other = new org.eclipse.paho.client.mqttv3.MqttClient("ssl://127.0.0.1:" + mtlsPort, "gw-2",
+                        new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+                var options = new org.eclipse.paho.client.mqttv3.MqttConnectOptions();
+                options.setSocketFactory(sslFactory("gw-2"));
+                other.connect(options);
+                other.publish("meerkat/mtls/gw-2/sensors/a", "{\"own\": true}".getBytes(), 1, false);
+                all.await(Duration.ofSeconds(10), 1, m -> m.topic().equals("meerkat/mtls/gw-2/sensors/a"));
+                try {
+                    // mosquitto drops the publish, or (2.0 with MQTT 3.1.1) ends the connection.
+                    other.publish("meerkat/mtls/gw-1/sensors/a", "{\"forged\": true}".getBytes(), 1, false);
+                    other.disconnect();
+                } catch (org.eclipse.paho.client.mqttv3.MqttException refused) {
+                    // refused: as it should be
+                }
+                other.close(true);
+                Thread.sleep(1000);
+                assertTrue(all.messages().stream().noneMatch(m -> m.text().contains("forged")), "gw-2 wrote under gw-1's topics");
+            }
         }
+    }
+
+    static javax.net.ssl.SSLSocketFactory sslFactory(String name) throws Exception {
+        char[] pw = STORE_PASSWORD.toCharArray();
+        var kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(java.security.KeyStore.getInstance(certs.file(name + ".p12").toFile(), pw), pw);
+        var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(java.security.KeyStore.getInstance(certs.file("ca-trust.p12").toFile(), pw));
+        var ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        return ctx.getSocketFactory();
     }
 
     @Test

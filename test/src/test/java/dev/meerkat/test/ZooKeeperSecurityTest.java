@@ -196,6 +196,10 @@ class ZooKeeperSecurityTest {
                 noAuth(() -> asA.getChildren().forPath(f + "/devices"), "list the fleet's devices");
                 noAuth(() -> asA.create().forPath("/meerkat/fleets/other", junk), "create a fleet");
             }
+            // What the agent says of itself holds no secret either.
+            Path status = work.resolve("gw-a-status.out");
+            assertEquals(0, AgentProcess.run(status, Duration.ofSeconds(60), "status", "--config", bootA.toString(), "--json"));
+            printed.add(Files.readString(status));
             // Both read the shared sensor above, which needs its lock: both could queue on it.
             for (AgentProcess p : List.of(a, b)) {
                 p.signal("TERM");
