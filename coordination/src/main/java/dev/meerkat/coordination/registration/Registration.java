@@ -211,9 +211,18 @@ public final class Registration implements Session.Listener, Closeable {
                 if (!Arrays.equals(current, data)) client.setData().withVersion(stat.getVersion()).forPath(path, data);
                 if (registered(session)) announce(session, "verified");
             } else if (owner != 0 && earlier.contains(owner)) {
-                client.transaction().forOperations(
-                        client.transactionOp().delete().withVersion(stat.getVersion()).forPath(path),
-                        client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(path, data));
+                try {
+                    client.transaction().forOperations(
+                            client.transactionOp().delete().withVersion(stat.getVersion()).forPath(path),
+                            client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(path, data));
+                } catch (KeeperException.NoAuthException notAllowed) {
+                    // With the fleet's ACLs no device may delete a member, not even its own earlier one
+                    // (docs/security.md): the servers remove it when that session times out; the watch set
+                    // on it above brings the next pass then.
+                    log.info("the member znode of this gateway's earlier session 0x{} stays until that session times out "
+                            + "(deleting members is not this device's right); registering then, path={}", Long.toHexString(owner), path);
+                    return;
+                }
                 if (registered(session)) {
                     announce(session, "taken over from this gateway's earlier session 0x" + Long.toHexString(owner)
                             + ", which the servers had not ended yet");
