@@ -21,6 +21,7 @@ import dev.meerkat.config.EffectiveConfig;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.coordination.ZooKeeperClients;
+import dev.meerkat.agent.systemd.ServiceNotifier;
 import dev.meerkat.coordination.security.TlsDiagnosis;
 import dev.meerkat.coordination.security.ZooKeeperSecurity;
 import dev.meerkat.coordination.configwatch.ConfigWatch;
@@ -38,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
@@ -63,6 +65,8 @@ public final class Agent implements AutoCloseable {
     private final CountDownLatch firstApply = new CountDownLatch(1);
     private CuratorFramework zk;
     private TlsDiagnosis tlsDiagnosis;
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration MQTT_LOOP_STALE = Duration.ofSeconds(120);
     private Session session;
     private HardwareLocks locks;
     private final Pi4jBuses buses = new Pi4jBuses(java.nio.file.Path.of("/dev"));
@@ -348,6 +352,44 @@ public final class Agent implements AutoCloseable {
 
     public boolean mqttConnected() {
         return outbox != null && outbox.connected();
+    }
+
+    /** The loops systemd's watchdog waits on (see {@link ServiceNotifier}). */
+    public List<ServiceNotifier.Probe> probes() {
+        return List.of(
+                new ServiceNotifier.Probe("zookeeper", this::zooKeeperAlive),
+                new ServiceNotifier.Probe("mqtt", () -> outbox == null || outbox.loopAlive(MQTT_LOOP_STALE)),
+                new ServiceNotifier.Probe("sampling", () -> sampler == null || sampler.alive(PROBE_TIMEOUT)));
+    }
+
+    /**
+     * While connected, ZooKeeper's client answers a background call within {@link #PROBE_TIMEOUT}
+     * (any answer: even a connection loss shows its threads at work). While not connected, Curator
+     * is reconnecting, which is not a wedge.
+     */
+    private boolean zooKeeperAlive() {
+        if (zk == null || session == null || !session.connected()) return true;
+        java.util.concurrent.CompletableFuture<Boolean> answered = new java.util.concurrent.CompletableFuture<>();
+        try {
+            zk.checkExists().inBackground((client, event) -> answered.complete(true)).forPath(boot.zookeeper().root());
+            return answered.get(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (Exception e) {
+            return !session.connected();
+        }
+    }
+
+    /** One line for systemd's STATUS: registration, config, MQTT and sensors. */
+    public String summary() {
+        EffectiveConfig c = config();
+        long failing = sensors().values().stream().filter(r -> r.state() == SensorRunner.State.FAILING || r.state() == SensorRunner.State.FAILED).count();
+        return (registered() ? "registered" : session != null && session.connected() ? "connected, not registered" : "zookeeper not connected")
+                + (c == null ? ", no config" : ", config " + c.fleetVersion() + "/" + c.deviceVersion())
+                + ", mqtt " + (mqttConnected() ? "connected" : "not connected")
+                + (outbox == null ? "" : ", " + outbox.depth() + " buffered")
+                + ", " + sensors().size() + " sensor(s)" + (failing == 0 ? "" : " (" + failing + " failing)");
     }
 
     public Map<String, SensorRunner> sensors() {

@@ -117,10 +117,21 @@ public final class Outbox implements AutoCloseable {
         return journal.awaitAcknowledged(timeout);
     }
 
+    /**
+     * The sender loop went round within {@code stale}: it is not wedged. One round is at most a
+     * connect backoff (30 s) and a connect (10 s), or one publish window.
+     */
+    public boolean loopAlive(java.time.Duration stale) {
+        return !sender.isAlive() ? closing : System.nanoTime() - loopAt < stale.toNanos();
+    }
+
+    private volatile long loopAt = System.nanoTime();
+
     private void run() {
         long seenConnects = -1;
         try {
             while (!closing) {
+                loopAt = System.nanoTime();
                 // Connects (with backoff) even with nothing to send, so that the status says online.
                 if (!link.ensureConnected()) continue;
                 Map<String, Object> news = announce.getAndSet(null);

@@ -11,6 +11,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.meerkat.agent.systemd.ServiceNotifier;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -38,9 +40,13 @@ final class RunCommand implements Callable<Integer> {
             // start() may still be waiting for a server; it gives up on interrupt.
             if (!started.get()) main.interrupt();
         });
+        Optional<ServiceNotifier> systemd = Optional.empty();
         try {
             agent.start();
             started.set(true);
+            // Under systemd (Type=notify): ready now, then status lines and watchdog pings while every loop is alive.
+            systemd = ServiceNotifier.start(System.getenv(), agent.probes(), agent::summary);
+            systemd.ifPresent(ServiceNotifier::ready);
             stop.await();
         } catch (InterruptedException e) {
             // a stop signal during start(): fall through to the clean stop
@@ -51,6 +57,7 @@ final class RunCommand implements Callable<Integer> {
         }
         // The signal may have interrupted us; the clean stop still needs to wait for the flush.
         Thread.interrupted();
+        systemd.ifPresent(ServiceNotifier::close); // STOPPING=1
         agent.close();
         return Main.OK;
     }

@@ -14,8 +14,12 @@ import java.util.logging.Logger;
 
 /**
  * The daemon's logging: slf4j onto java.util.logging (no extra backend jar beyond the binding), one
- * line per event on standard error, which systemd sends to the journal. Meerkat's own level follows
- * the config's {@code logLevel}; ZooKeeper, Curator and Paho are kept at warnings.
+ * line per event on standard error, which systemd sends to the journal. Under systemd (standard
+ * error is the journal: {@code $JOURNAL_STREAM} is set) each line starts with its syslog priority,
+ * {@code <3>} errors, {@code <4>} warnings, {@code <6>} info, {@code <7>} debug, which journald
+ * takes as the entry's priority ({@code journalctl -p warning}), and without a time stamp of its
+ * own (the journal has one). Meerkat's own level follows the config's {@code logLevel}; ZooKeeper,
+ * Curator and Paho are kept at warnings.
  */
 public final class Logging {
     private static final Logger MEERKAT = Logger.getLogger("dev.meerkat");
@@ -25,7 +29,7 @@ public final class Logging {
     public static void setUp(String level) {
         LogManager.getLogManager().reset();
         Logger root = Logger.getLogger("");
-        Handler h = new StreamHandler(System.err);
+        Handler h = new StreamHandler(System.err, System.getenv("JOURNAL_STREAM") != null);
         h.setLevel(Level.ALL);
         root.addHandler(h);
         root.setLevel(Level.WARNING);
@@ -64,9 +68,9 @@ public final class Logging {
     private static final class StreamHandler extends Handler {
         private final PrintStream out;
 
-        StreamHandler(PrintStream out) {
+        StreamHandler(PrintStream out, boolean journal) {
             this.out = out;
-            setFormatter(new LineFormatter());
+            setFormatter(new LineFormatter(journal));
         }
 
         @Override
@@ -94,17 +98,35 @@ public final class Logging {
         private static final DateTimeFormatter TS =
                 DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
+        private final boolean journal;
+
+        LineFormatter(boolean journal) {
+            this.journal = journal;
+        }
+
         @Override
         public String format(LogRecord r) {
             String name = r.getLoggerName() == null ? "" : r.getLoggerName();
             int dot = name.lastIndexOf('.');
-            StringBuilder sb = new StringBuilder(160)
-                    .append(TS.format(Instant.ofEpochMilli(r.getMillis()))).append(' ')
-                    .append(level(r.getLevel())).append(' ')
+            StringBuilder sb = new StringBuilder(160);
+            if (journal) {
+                sb.append('<').append(priority(r.getLevel())).append('>');
+            } else {
+                sb.append(TS.format(Instant.ofEpochMilli(r.getMillis()))).append(' ');
+            }
+            sb.append(level(r.getLevel())).append(' ')
                     .append(dot >= 0 ? name.substring(dot + 1) : name).append(": ")
                     .append(formatMessage(r));
             if (r.getThrown() != null) sb.append(" (").append(r.getThrown()).append(')');
             return sb.append(System.lineSeparator()).toString();
+        }
+
+        /** The syslog priority journald reads from a {@code <N>} prefix. */
+        static int priority(Level l) {
+            if (l.intValue() >= Level.SEVERE.intValue()) return 3;
+            if (l.intValue() >= Level.WARNING.intValue()) return 4;
+            if (l.intValue() >= Level.INFO.intValue()) return 6;
+            return 7;
         }
 
         private static String level(Level l) {

@@ -115,4 +115,18 @@ public final class Sampler implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
     }
+
+    /** The timer thread runs a task within {@code timeout}: sampling is not wedged. */
+    public boolean alive(java.time.Duration timeout) {
+        try {
+            timer.submit(() -> {}).get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+                 | java.util.concurrent.RejectedExecutionException e) {
+            return false;
+        }
+    }
 }
