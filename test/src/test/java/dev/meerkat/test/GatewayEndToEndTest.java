@@ -186,4 +186,24 @@ class GatewayEndToEndTest {
             prev = seq;
         }
     }
+
+    /** Under systemd (Type=notify, WatchdogSec=): READY=1 with a status line, pings while alive, STOPPING=1. */
+    @Test
+    void underSystemdItSaysReadyPingsWhileAliveAndStopping() throws Exception {
+        try (dev.meerkat.test.fixtures.NotifySocket systemd = new dev.meerkat.test.fixtures.NotifySocket(work.resolve("notify.sock"));
+             AgentProcess agent = AgentProcess.start(fleet.log("gw-9"),
+                     java.util.Map.of("NOTIFY_SOCKET", systemd.path().toString(), "WATCHDOG_USEC", "1000000"),
+                     "run", "--config", bootstrap("gw-9", "20s").toString())) {
+            Await.until(Duration.ofSeconds(60), "READY=1, a status saying registered, and pings after it", () -> {
+                List<String> m = systemd.messages();
+                int ready = m.indexOf(m.stream().filter(x -> x.startsWith("READY=1\nSTATUS=")).findFirst().orElse("-"));
+                return ready >= 0 && m.subList(ready, m.size()).stream().filter("WATCHDOG=1"::equals).count() >= 3
+                        && m.stream().anyMatch(x -> x.contains("registered, config ") && !x.contains("not registered"));
+            }, () -> systemd.messages() + "\n" + agent.log());
+            agent.signal("TERM");
+            assertEquals(0, agent.waitFor(Duration.ofSeconds(20)));
+            Await.until(Duration.ofSeconds(5), "STOPPING=1", () -> systemd.messages().contains("STOPPING=1"), () -> systemd.messages().toString());
+            assertFalse(agent.log().contains("restricted method"), "the launcher enables native access:\n" + agent.log());
+        }
+    }
 }

@@ -40,18 +40,19 @@ final class RunCommand implements Callable<Integer> {
             // start() may still be waiting for a server; it gives up on interrupt.
             if (!started.get()) main.interrupt();
         });
-        Optional<ServiceNotifier> systemd = Optional.empty();
+        // Under systemd (Type=notify): watchdog pings while every loop is alive, from now on; READY=1
+        // once the agent runs, then a status line when it changes.
+        Optional<ServiceNotifier> systemd = ServiceNotifier.start(System.getenv(), agent.probes(), agent::summary);
         try {
             agent.start();
             started.set(true);
-            // Under systemd (Type=notify): ready now, then status lines and watchdog pings while every loop is alive.
-            systemd = ServiceNotifier.start(System.getenv(), agent.probes(), agent::summary);
             systemd.ifPresent(ServiceNotifier::ready);
             stop.await();
         } catch (InterruptedException e) {
             // a stop signal during start(): fall through to the clean stop
         } catch (Exception e) {
             log.error("agent failed to start: {}", e.toString());
+            systemd.ifPresent(ServiceNotifier::close);
             agent.close();
             return Main.FAILED;
         }

@@ -88,11 +88,14 @@ public final class ServiceNotifier implements Closeable {
 
     /** One round: the status line if it changed, and the ping if every loop is alive. */
     void tick() {
-        if (!ready) return;
-        String s = status.get();
-        if (!s.equals(lastStatus)) {
-            lastStatus = s;
-            notify.send("STATUS=" + s);
+        // Pings from the process's start: systemd's watchdog may run before READY=1, and a start
+        // that waits for ZooKeeper is not wedged (a loop not started yet answers alive).
+        if (ready) {
+            String s = status.get();
+            if (!s.equals(lastStatus)) {
+                lastStatus = s;
+                notify.send("STATUS=" + s);
+            }
         }
         if (watchdog.isEmpty()) return;
         String wedged = null;
