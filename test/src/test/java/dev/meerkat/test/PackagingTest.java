@@ -94,8 +94,17 @@ class PackagingTest {
         Run v = run(null, root.resolve("usr/bin/meerkat").toString(), "--version");
         assertEquals(0, v.code(), v.out());
         assertTrue(v.out().contains(version), v.out());
-        Run check = run(null, root.resolve("usr/bin/meerkat").toString(), "config", "validate", "--help");
-        assertEquals(0, check.code(), check.out());
+        // doctor from the scratch root, for a gateway whose servers are not there: it checks and says so.
+        Path boot = Files.writeString(root.resolve("agent.yaml"), """
+                device: { id: gw-deb, fleet: deb }
+                zookeeper: { connect: "127.0.0.1:9" }
+                mqtt: { uri: "tcp://127.0.0.1:9" }
+                storage: { dir: %s }
+                admin: { socket: %s }
+                """.formatted(root.resolve("state"), root.resolve("state/admin.sock")));
+        Run doctor = run(null, root.resolve("usr/bin/meerkat").toString(), "doctor", "--config", boot.toString());
+        assertEquals(3, doctor.code(), "the servers do not answer: exit 3\n" + doctor.out());
+        assertTrue(doctor.out().contains("OK    java") && doctor.out().contains("OK    bootstrap config"), doctor.out());
 
         Assumptions.assumeTrue(has("systemd-analyze"), "needs systemd-analyze");
         Path unit = root.resolve("lib/systemd/system/meerkat.service");
