@@ -110,11 +110,16 @@ class BridgeDurabilityTest {
                     TreeMap<Long, Boolean> seqs = got.get(s);
                     long lost = dropped.path(s).path("maxBytes").asLong();
                     assertTrue(lost > 0, s + " dropped nothing: " + dropped);
-                    // Every seq up to the last one delivered arrived or is counted as dropped, and the drops are the oldest.
-                    assertEquals(seqs.lastKey(), seqs.size() + lost, s + ": delivered " + seqs.size() + " + dropped " + lost + " != " + seqs.lastKey());
+                    // Every seq up to the last one delivered arrived or is counted as dropped, and the missing ones are one
+                    // run, the oldest waiting. A drop may also have been delivered: the readings in flight when the broker
+                    // went away (sent, not acknowledged, then dropped by the bound) may have reached it before it stopped;
+                    // they are the ones just before the run (docs/decisions.md, the journal).
+                    long missing = seqs.lastKey() - seqs.size();
+                    assertTrue(lost >= missing, s + ": " + missing + " readings never arrived, only " + lost + " counted as dropped");
+                    assertTrue(lost - missing <= 500, s + ": " + (lost - missing) + " counted as dropped yet delivered, more than the in-flight window");
                     long gapStart = 0;
                     for (long q = 1; q <= seqs.lastKey(); q++) if (!seqs.containsKey(q)) { gapStart = q; break; }
-                    for (long q = gapStart; q < gapStart + lost; q++) assertTrue(!seqs.containsKey(q), s + ": the dropped ones are one run, the oldest waiting");
+                    for (long q = gapStart; q < gapStart + missing; q++) assertTrue(!seqs.containsKey(q), s + ": the dropped ones are one run, the oldest waiting");
                 }
                 agent.signal("CONT");
             }
