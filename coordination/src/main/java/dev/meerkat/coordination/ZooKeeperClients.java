@@ -19,7 +19,12 @@ public final class ZooKeeperClients {
      * its credentials. The znodes it creates get ZooKeeper's default ACL unless the caller says.
      */
     public static CuratorFramework create(BootstrapConfig.ZooKeeper zk) throws IOException {
-        return builder(zk, ZooKeeperSecurity.of(zk)).build();
+        return create(zk, ZooKeeperSecurity.of(zk));
+    }
+
+    /** The same, with the security already read from {@code zk}. */
+    public static CuratorFramework create(BootstrapConfig.ZooKeeper zk, ZooKeeperSecurity security) {
+        return builder(zk, security).build();
     }
 
     /**

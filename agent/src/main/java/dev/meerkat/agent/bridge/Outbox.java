@@ -122,6 +122,7 @@ public final class Outbox implements AutoCloseable {
      * connect backoff (30 s) and a connect (10 s), or one publish window.
      */
     public boolean loopAlive(java.time.Duration stale) {
+        if (sender.getState() == Thread.State.NEW) return true; // made, not started yet
         return !sender.isAlive() ? closing : System.nanoTime() - loopAt < stale.toNanos();
     }
 

@@ -42,7 +42,7 @@ final class Bootstrap {
         CuratorFramework client;
         try {
             security = ZooKeeperSecurity.of(zk);
-            client = ZooKeeperClients.create(zk);
+            client = ZooKeeperClients.create(zk, security);
         } catch (IOException e) {
             System.err.println(command + ": " + e.getMessage());
             return Optional.empty();
@@ -50,15 +50,9 @@ final class Bootstrap {
         client.start();
         if (client.blockUntilConnected(CONNECT_SECONDS, TimeUnit.SECONDS)) return Optional.of(client);
         client.close();
-        if (security.sslContext().isPresent()) {
-            for (TlsProbe.Result r : TlsProbe.probe(zk.connect(), security.sslContext().get())) {
-                if (r.tlsProblem()) {
-                    System.err.println(command + ": " + r.message());
-                    return Optional.empty();
-                }
-            }
-        }
-        System.err.println(command + ": ZooKeeper does not answer at " + zk.connect());
+        String why = security.sslContext().flatMap(ssl -> TlsProbe.problem(zk.connect(), ssl))
+                .orElse("ZooKeeper does not answer at " + zk.connect());
+        System.err.println(command + ": " + why);
         return Optional.empty();
     }
 

@@ -16,6 +16,7 @@ import dev.meerkat.config.Json;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.coordination.ZooKeeperClients;
+import dev.meerkat.coordination.security.FleetAcls;
 import dev.meerkat.coordination.security.TlsProbe;
 import dev.meerkat.coordination.security.ZooKeeperSecurity;
 import dev.meerkat.drivers.Drivers;
@@ -167,13 +168,10 @@ final class DoctorCommand implements Callable<Integer> {
         try (c) {
             c.start();
             if (!c.blockUntilConnected(10, TimeUnit.SECONDS)) {
-                if (security.sslContext().isPresent()) {
-                    for (TlsProbe.Result r : TlsProbe.probe(zk.connect(), security.sslContext().get())) {
-                        if (r.tlsProblem()) {
-                            fail("zookeeper tls", r.message(), "fix zookeeper.tls in " + config + " (or the server's certificate)");
-                            return;
-                        }
-                    }
+                Optional<String> tls = security.sslContext().flatMap(ssl -> TlsProbe.problem(zk.connect(), ssl));
+                if (tls.isPresent()) {
+                    fail("zookeeper tls", tls.get(), "fix zookeeper.tls in " + config + " (or the server's certificate)");
+                    return;
                 }
                 unreachable("zookeeper", "no answer from " + zk.connect() + " within 10 s",
                         "check the servers are up and that this gateway reaches their client port (nc -vz HOST 2181)");
@@ -225,24 +223,13 @@ final class DoctorCommand implements Callable<Integer> {
             return;
         }
         boolean writes = c.getACL().forPath(paths.status()).stream()
-                .anyMatch(a -> sameId(a.getId(), me.get()) && (a.getPerms() & org.apache.zookeeper.ZooDefs.Perms.WRITE) != 0);
+                .anyMatch(a -> FleetAcls.sameIdentity(a.getId(), me.get()) && (a.getPerms() & org.apache.zookeeper.ZooDefs.Perms.WRITE) != 0);
         if (writes) {
-            ok("zookeeper acl", "authorised as " + me.get().getScheme() + ":" + shortId(me.get()) + " to write its status");
+            ok("zookeeper acl", "authorised as " + FleetAcls.describe(me.get()) + " to write its status");
         } else {
-            fail("zookeeper acl", "the ACL of " + paths.status() + " does not let " + me.get().getScheme() + ":" + shortId(me.get()) + " write it",
+            fail("zookeeper acl", "the ACL of " + paths.status() + " does not let " + FleetAcls.describe(me.get()) + " write it",
                     "an operator runs: meerkat provision --fleet " + paths.fleet() + " --device " + paths.device());
         }
-    }
-
-    /** ZooKeeper shows a digest id's hash only to an administrator of the znode: compare digest ids by user. */
-    private static boolean sameId(org.apache.zookeeper.data.Id shown, org.apache.zookeeper.data.Id mine) {
-        if (!"digest".equals(shown.getScheme()) || !"digest".equals(mine.getScheme())) return shown.equals(mine);
-        return shortId(shown).equals(shortId(mine));
-    }
-
-    private static String shortId(org.apache.zookeeper.data.Id id) {
-        int colon = id.getId().indexOf(':');
-        return "digest".equals(id.getScheme()) && colon > 0 ? id.getId().substring(0, colon) : id.getId();
     }
 
     private void checkMqtt(BootstrapConfig boot) {

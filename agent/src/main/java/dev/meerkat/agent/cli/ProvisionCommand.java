@@ -155,8 +155,8 @@ final class ProvisionCommand implements Callable<Integer> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("fleet", fleet);
             m.put("device", device);
-            m.put("deviceIdentity", describe(deviceId));
-            m.put("fleetIdentity", describe(fleetId));
+            m.put("deviceIdentity", FleetAcls.describe(deviceId));
+            m.put("fleetIdentity", FleetAcls.describe(fleetId));
             m.put("znodes", changes);
             m.put("created", created);
             m.put("aclSet", updated);
@@ -165,7 +165,7 @@ final class ProvisionCommand implements Callable<Integer> {
             System.out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(m));
         } else {
             System.out.printf("provisioned %s in fleet %s as %s: %d znode(s) created, %d ACL(s) set, %d unchanged%n", device, fleet,
-                    describe(deviceId), created, updated, changes.size() - created - updated);
+                    FleetAcls.describe(deviceId), created, updated, changes.size() - created - updated);
             for (var e : changes.entrySet()) if (!"unchanged".equals(e.getValue())) System.out.println("  " + e.getValue() + "  " + e.getKey());
             System.out.println();
             System.out.println("On the gateway:");
@@ -238,11 +238,6 @@ final class ProvisionCommand implements Callable<Integer> {
         y.append("mqtt:\n  uri: ").append(mqttUri == null ? "\"\"   # set the broker: ssl://HOST:8883" : mqttUri).append('\n');
         y.append("storage:\n  dir: /var/lib/meerkat\n");
         return y.toString();
-    }
-
-    private static String describe(Id id) {
-        if ("digest".equals(id.getScheme())) return "digest:" + id.getId().substring(0, id.getId().indexOf(':'));
-        return id.getScheme() + ":" + id.getId();
     }
 
     private static X509Certificate certificate(Path pem) throws IOException {

@@ -28,7 +28,7 @@ public final class ServiceNotifier implements Closeable {
     private final Supplier<String> status;
     private final Thread thread;
     private volatile boolean ready;
-    private String lastStatus;
+    private volatile String lastStatus;
     private String lastWedged;
 
     private ServiceNotifier(SdNotify notify, Optional<Duration> watchdog, List<Probe> probes, Supplier<String> status) {

@@ -103,9 +103,7 @@ public final class DeviceAcls implements ACLProvider {
         List<Id> owners = new ArrayList<>();
         for (ACL a : acl) {
             Id id = a.getId();
-            // ZooKeeper shows a digest id's hash only to who may administer the znode: "user:x" is no id to grant.
-            boolean masked = "digest".equals(id.getScheme()) && id.getId().endsWith(":x");
-            if ((a.getPerms() & ZooDefs.Perms.ADMIN) != 0 && !masked && !id.equals(device) && !id.equals(fleet)) owners.add(id);
+            if ((a.getPerms() & ZooDefs.Perms.ADMIN) != 0 && !FleetAcls.masked(id) && !id.equals(device) && !id.equals(fleet)) owners.add(id);
         }
         if (owners.isEmpty()) {
             log.warn("no owner this device can name on {}: is it provisioned (meerkat provision --fleet {} --device {}), and does "

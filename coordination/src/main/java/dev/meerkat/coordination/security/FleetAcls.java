@@ -115,12 +115,27 @@ public final class FleetAcls {
         int p = acl.getPerms();
         String s = ((p & R) != 0 ? "r" : "-") + ((p & W) != 0 ? "w" : "-") + ((p & C) != 0 ? "c" : "-")
                 + ((p & D) != 0 ? "d" : "-") + ((p & A) != 0 ? "a" : "-");
-        Id id = acl.getId();
-        String who = id.getScheme() + ":" + id.getId();
-        if ("digest".equals(id.getScheme())) {
-            int colon = id.getId().indexOf(':');
-            who = "digest:" + (colon > 0 ? id.getId().substring(0, colon) : id.getId()); // the hash says nothing to a reader
-        }
-        return who + "=" + s;
+        return describe(acl.getId()) + "=" + s;
+    }
+
+    /** {@code scheme:id}, a digest id by its user only: its hash says nothing to a reader. */
+    public static String describe(Id id) {
+        if (!"digest".equals(id.getScheme())) return id.getScheme() + ":" + id.getId();
+        int colon = id.getId().indexOf(':');
+        return "digest:" + (colon > 0 ? id.getId().substring(0, colon) : id.getId());
+    }
+
+    /**
+     * ZooKeeper shows a digest id's hash only to who may administer the znode, as {@code user:x}:
+     * such an id names nobody and cannot be granted anything.
+     */
+    public static boolean masked(Id id) {
+        return "digest".equals(id.getScheme()) && id.getId().endsWith(":x");
+    }
+
+    /** {@code shown} (read from an ACL, perhaps masked) is {@code mine}: a digest id by its user, any other exactly. */
+    public static boolean sameIdentity(Id shown, Id mine) {
+        if (!"digest".equals(shown.getScheme()) || !"digest".equals(mine.getScheme())) return shown.equals(mine);
+        return describe(shown).equals(describe(mine));
     }
 }

@@ -44,6 +44,11 @@ public final class TlsProbe {
         return out;
     }
 
+    /** Why TLS with the servers of {@code connect} fails, if it does: the first server's TLS problem. */
+    public static java.util.Optional<String> problem(String connect, SSLContext context) {
+        return probe(connect, context).stream().filter(Result::tlsProblem).map(Result::message).findFirst();
+    }
+
     static Result probeOne(String server, SSLContext context) {
         int colon = server.lastIndexOf(':');
         String host = colon > 0 ? server.substring(0, colon) : server;
@@ -62,7 +67,7 @@ public final class TlsProbe {
                                 + "it does not accept this client's certificate (or its absence); check zookeeper.tls.keyStore");
                     }
                 } catch (SocketTimeoutException waiting) {
-                    return new Result(server, Outcome.ACCEPTED, server + " accepts this client's TLS");
+                    // it waits for the client to speak: accepted
                 }
                 return new Result(server, Outcome.ACCEPTED, server + " accepts this client's TLS");
             }

@@ -114,20 +114,16 @@ public final class ZooKeeperSecurity {
      * hold it, else its client certificate's subject.
      */
     public Optional<Id> deviceId(String fleet, String device) {
-        String user = FleetAcls.deviceUser(fleet, device);
-        for (ZkCredentials.Credential c : credentials) {
-            if (c.user().equals(user)) return Optional.of(FleetAcls.digest(user, c.password()));
-        }
-        return certificateId;
+        return digestId(FleetAcls.deviceUser(fleet, device)).or(() -> certificateId);
     }
 
     /** Fleet {@code fleet}'s id, if the credentials hold its line ({@code F/*}). */
     public Optional<Id> fleetId(String fleet) {
-        String user = FleetAcls.fleetUser(fleet);
-        for (ZkCredentials.Credential c : credentials) {
-            if (c.user().equals(user)) return Optional.of(FleetAcls.digest(user, c.password()));
-        }
-        return Optional.empty();
+        return digestId(FleetAcls.fleetUser(fleet));
+    }
+
+    private Optional<Id> digestId(String user) {
+        return credentials.stream().filter(c -> c.user().equals(user)).findFirst().map(c -> FleetAcls.digest(user, c.password()));
     }
 
     @Override
