@@ -17,6 +17,7 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,7 +76,11 @@ class FixturesTest {
 
     static void publish(MqttBroker broker, int n) throws Exception {
         MqttClient p = new MqttClient(broker.uri(), "pub-" + System.nanoTime(), new MemoryPersistence());
-        p.connect();
+        MqttConnectOptions options = new MqttConnectOptions();
+        // Paho marks a synchronous QoS 1 publish complete before it frees the in-flight slot, so a
+        // tight loop can hit "Too many publishes in progress" at the default limit of 10 (seen in CI).
+        options.setMaxInflight(Math.max(10, n + 1));
+        p.connect(options);
         for (int i = 0; i < n; i++) p.publish("t/x", Integer.toString(i).getBytes(StandardCharsets.UTF_8), 1, false);
         p.disconnect();
         p.close();
