@@ -214,7 +214,7 @@ public final class Fields {
         return v == null || v.isNull() ? null : v;
     }
 
-    static String describe(JsonNode v) {
+    public static String describe(JsonNode v) {
         String text = v.toString();
         if (text.length() > 40) text = text.substring(0, 37) + "...";
         String kind = v.isTextual() ? "a string" : v.isNumber() ? "a number" : v.isBoolean() ? "a boolean"

@@ -35,6 +35,31 @@ public record FleetPaths(String root, String fleet, String device) {
         return root + "/fleets/" + fleet + "/devices/" + device + "/status";
     }
 
+    public String election() {
+        return root + "/fleets/" + fleet + "/election";
+    }
+
+    public String rollouts() {
+        return root + "/fleets/" + fleet + "/rollouts";
+    }
+
+    public String rollout(String id) {
+        return rollouts() + "/" + id;
+    }
+
+    public String rolloutState(String id) {
+        return rollout(id) + "/state";
+    }
+
+    /** {@code firmware/target} of any device of the fleet (the leader writes them all). */
+    public String firmwareTarget(String device) {
+        return root + "/fleets/" + fleet + "/devices/" + device + "/firmware/target";
+    }
+
+    public String firmwareReport(String device) {
+        return root + "/fleets/" + fleet + "/devices/" + device + "/firmware/report";
+    }
+
     /** The lock of a shared hardware resource, SPEC §6: {@code lock} is the sensor's, like {@code site-7/i2c-1/0x76}. */
     public static String lock(String root, String lock) {
         return root + "/locks/" + lock;

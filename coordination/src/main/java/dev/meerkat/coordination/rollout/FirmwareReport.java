@@ -1,0 +1,34 @@
+package dev.meerkat.coordination.rollout;
+
+import java.util.List;
+
+/**
+ * {@code /fleets/F/devices/D/firmware/report} (SPEC §7): device D's progress on its target, written
+ * by the device at every state change (and while downloading, at most once a second).
+ *
+ * @param state one of {@link #STATES}
+ * @param reason why it failed or rolled back; null otherwise
+ * @param bytes bytes of the artifact downloaded so far (downloading), else null
+ * @param total the artifact's size when the server said it, else null
+ * @param running the firmware the device runs now
+ * @param history every state of this target so far, with its time
+ */
+public record FirmwareReport(String rollout, String firmware, String state, String at, String reason,
+                             Long bytes, Long total, String running, List<Step> history) {
+    public static final List<String> STATES = List.of("pending", "downloading", "verifying", "installing", "restarting",
+            "healthy", "failed", "rolled-back");
+
+    public record Step(String state, String at, String reason) {}
+
+    public boolean healthy() {
+        return "healthy".equals(state);
+    }
+
+    public boolean failed() {
+        return "failed".equals(state) || "rolled-back".equals(state);
+    }
+
+    public boolean finished() {
+        return healthy() || failed();
+    }
+}

@@ -1,0 +1,216 @@
+package dev.meerkat.coordination.rollout;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectReader;
+import dev.meerkat.config.ConfigException;
+import dev.meerkat.config.Durations;
+import dev.meerkat.config.Json;
+import dev.meerkat.config.RolloutDocument;
+import dev.meerkat.coordination.FleetPaths;
+import dev.meerkat.coordination.election.Election;
+import dev.meerkat.coordination.election.FencedWrites;
+import dev.meerkat.coordination.election.Leadership;
+import java.io.Closeable;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leader's side of rollouts (SPEC §7): while this agent leads its fleet, one platform thread
+ * steps the fleet's active rollout about once a second ({@link RolloutPlanner}) and writes what the
+ * step decided: first the state (so the devices of a new wave are recorded before any of them is
+ * targeted), then the targets that do not name the rollout yet. Every write is fenced with the
+ * leadership ({@link FencedWrites}); once leadership ends, the thread stops, and a write already on
+ * its way is refused by ZooKeeper.
+ *
+ * <p>One rollout runs at a time: the oldest one (by creation) that is not completed or aborted.
+ * Later ones wait, {@code pending}, until it ends.
+ */
+public final class RolloutCoordinator implements Election.Listener, Closeable {
+    private static final Logger log = LoggerFactory.getLogger(RolloutCoordinator.class);
+    static final ObjectReader STATE = Json.mapper().readerFor(RolloutState.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    static final ObjectReader TARGET = Json.mapper().readerFor(FirmwareTarget.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    static final ObjectReader REPORT = Json.mapper().readerFor(FirmwareReport.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private final CuratorFramework client;
+    private final FleetPaths paths;
+    private final FencedWrites writes;
+    private final Clock clock;
+    private final Supplier<Duration> defaultHealthTimeout;
+    private final Duration tick;
+    private final Object lock = new Object();
+    private Thread loop;
+    private volatile boolean closed;
+
+    public RolloutCoordinator(CuratorFramework client, FleetPaths paths, Clock clock, Supplier<Duration> defaultHealthTimeout,
+                              Duration tick) {
+        this.client = client;
+        this.paths = paths;
+        this.writes = new FencedWrites(client);
+        this.clock = clock;
+        this.defaultHealthTimeout = defaultHealthTimeout;
+        this.tick = tick;
+    }
+
+    @Override
+    public void elected(Leadership l) {
+        synchronized (lock) {
+            stopLoop();
+            if (closed) return;
+            loop = new Thread(() -> run(l), "meerkat-rollouts");
+            loop.setDaemon(true);
+            loop.start();
+        }
+    }
+
+    @Override
+    public void deposed() {
+        synchronized (lock) {
+            stopLoop();
+        }
+    }
+
+    private void stopLoop() {
+        Thread t = loop;
+        loop = null;
+        if (t != null) t.interrupt();
+    }
+
+    private void run(Leadership l) {
+        log.info("coordinating the fleet's rollouts epoch={}", l.epoch());
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                step(l);
+            } catch (FencedWrites.NotLeaderException e) {
+                log.warn("{}", e.getMessage());
+                return;
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                if (Thread.currentThread().isInterrupted()) return;
+                log.warn("rollout step failed, trying again: {}", e.toString());
+            }
+            try {
+                Thread.sleep(tick.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** One step over the fleet's rollouts. */
+    void step(Leadership l) throws Exception {
+        List<String> ids;
+        try {
+            ids = client.getChildren().forPath(paths.rollouts());
+        } catch (KeeperException.NoNodeException e) {
+            return;
+        }
+        record Candidate(String id, byte[] doc, Stat stat) {}
+        List<Candidate> candidates = new ArrayList<>();
+        for (String id : ids) {
+            Stat stat = new Stat();
+            try {
+                candidates.add(new Candidate(id, client.getData().storingStatIn(stat).forPath(paths.rollout(id)), stat));
+            } catch (KeeperException.NoNodeException e) {
+                // deleted meanwhile
+            }
+        }
+        candidates.sort(Comparator.comparingLong((Candidate c) -> c.stat().getCzxid()));
+        for (Candidate c : candidates) {
+            FencedWrites.Read stateRead = writes.read(paths.rolloutState(c.id()));
+            if (!stateRead.exists()) continue; // made by `meerkat rollout create` with the document; not yet there
+            RolloutState state = stateRead.data().length == 0 ? RolloutState.created() : STATE.readValue(stateRead.data());
+            if (state.isFinal()) continue;
+            stepOne(l, c.id(), c.doc(), c.stat().getVersion(), state, stateRead.version());
+            return; // one rollout at a time: later ones wait for this one to end
+        }
+    }
+
+    private void stepOne(Leadership l, String id, byte[] docBytes, int docVersion, RolloutState state, int stateVersion) throws Exception {
+        RolloutDocument doc;
+        try {
+            doc = RolloutDocument.parse(docBytes, paths.relative(paths.rollout(id)));
+        } catch (ConfigException e) {
+            String why = "the rollout document is invalid: " + String.join("; ", e.errors().stream().map(Object::toString).toList());
+            RolloutState rejected = new RolloutState("rejected", why, state.population(), state.waves(), state.devices(),
+                    state.failures(), state.failuresAccepted(), state.pausedAtDocVersion(), l.leader(), l.epoch(), clock.instant().toString());
+            if (!RolloutPlanner.same(rejected, state)) writes.set(l, paths.rolloutState(id), Json.write(rejected), stateVersion);
+            return;
+        }
+        List<String> members;
+        try {
+            members = client.getChildren().forPath(paths.members());
+        } catch (KeeperException.NoNodeException e) {
+            members = List.of();
+        }
+        Map<String, FirmwareReport> reports = new HashMap<>();
+        for (var e : state.devices().entrySet()) {
+            if (e.getValue().finished()) continue;
+            FencedWrites.Read r = writes.read(paths.firmwareReport(e.getKey()));
+            if (r.exists() && r.data().length > 0) {
+                try {
+                    reports.put(e.getKey(), REPORT.readValue(r.data()));
+                } catch (java.io.IOException bad) {
+                    log.debug("unreadable report of {}: {}", e.getKey(), bad.toString());
+                }
+            }
+        }
+        var plan = RolloutPlanner.step(new RolloutPlanner.Input(id, doc, docVersion, state, members, reports, clock.instant(),
+                defaultHealthTimeout.get(), l.leader(), l.epoch()));
+        if (!RolloutPlanner.same(plan.next(), state)) {
+            writes.set(l, paths.rolloutState(id), Json.write(plan.next()), stateVersion);
+            if (!plan.next().status().equals(state.status()) || plan.next().waves().size() != state.waves().size()) {
+                log.info("rollout {} {} wave {}/{} failures {}{}", id, plan.next().status(), plan.next().waves().size(),
+                        doc.waves().size(), plan.next().failures(), plan.next().reason() == null ? "" : ": " + plan.next().reason());
+            }
+        }
+        for (String device : plan.targets()) target(l, id, doc, device);
+    }
+
+    /** Writes the device's target, unless it names this rollout already (so a new leader never sends one twice). */
+    private void target(Leadership l, String id, RolloutDocument doc, String device) throws Exception {
+        String path = paths.firmwareTarget(device);
+        FencedWrites.Read current = writes.read(path);
+        if (current.exists() && current.data().length > 0) {
+            try {
+                if (TARGET.<FirmwareTarget>readValue(current.data()).names(id, doc.firmware())) return;
+            } catch (java.io.IOException unreadable) {
+                // overwritten below
+            }
+        }
+        Duration timeout = doc.healthTimeout().orElse(defaultHealthTimeout.get());
+        byte[] data = Json.write(new FirmwareTarget(id, doc.firmware(), doc.artifact(), doc.installer(), Durations.format(timeout),
+                l.leader(), l.epoch(), clock.instant().toString()));
+        if (current.exists()) {
+            writes.set(l, path, data, current.version());
+        } else {
+            // The device's firmware znode, if provisioning did not make it (an open ensemble): plain, empty parents.
+            try {
+                client.create().creatingParentsIfNeeded().forPath(path.substring(0, path.lastIndexOf('/')));
+            } catch (KeeperException.NodeExistsException e) {
+                // there already
+            }
+            writes.create(l, path, data);
+        }
+        log.info("rollout {}: target {} for {}", id, doc.firmware(), device);
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            stopLoop();
+        }
+    }
+}
