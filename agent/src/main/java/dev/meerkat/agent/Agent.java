@@ -25,6 +25,9 @@ import dev.meerkat.agent.systemd.ServiceNotifier;
 import dev.meerkat.coordination.security.TlsDiagnosis;
 import dev.meerkat.coordination.security.ZooKeeperSecurity;
 import dev.meerkat.coordination.configwatch.ConfigWatch;
+import dev.meerkat.coordination.election.Election;
+import dev.meerkat.coordination.rollout.RolloutCoordinator;
+import dev.meerkat.agent.firmware.FirmwareUpdater;
 import dev.meerkat.coordination.registration.MemberInfo;
 import dev.meerkat.coordination.registration.Registration;
 import dev.meerkat.coordination.session.Session;
@@ -65,6 +68,7 @@ public final class Agent implements AutoCloseable {
     private final CountDownLatch firstApply = new CountDownLatch(1);
     private CuratorFramework zk;
     private TlsDiagnosis tlsDiagnosis;
+    private static final Duration ROLLOUT_TICK = Duration.ofSeconds(1);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration MQTT_LOOP_STALE = Duration.ofSeconds(120);
     private Session session;
@@ -78,6 +82,11 @@ public final class Agent implements AutoCloseable {
     private Sampler sampler;
     private ConfigWatch watch;
     private StatusReporter status;
+    private RolloutCoordinator rollouts;
+    private Election election;
+    private FirmwareUpdater firmware;
+    private final String runningFirmware = FirmwareUpdater.running(AgentVersion.get());
+    private volatile Runnable restartRequest = () -> log.error("a restart was asked for, and nothing listens");
     private boolean closed;
 
     public Agent(BootstrapConfig boot, Drivers drivers, Clock clock) {
@@ -136,6 +145,17 @@ public final class Agent implements AutoCloseable {
         locks = new HardwareLocks(zk, session, boot.zookeeper().root());
         registration = new Registration(zk, paths.member(), memberInfo(), Optional.of(boot.storageDir().resolve("session")));
         registration.start(session);
+        // The fleet's election; while this agent leads, it drives the fleet's rollouts.
+        rollouts = new RolloutCoordinator(zk, paths, clock, this::healthTimeout, ROLLOUT_TICK);
+        election = new Election(zk, paths.election(), boot.device().id(), rollouts);
+        try {
+            election.start();
+        } catch (Exception e) {
+            throw new IOException("cannot join the fleet's election: " + e, e);
+        }
+        firmware = new FirmwareUpdater(zk, paths, boot.firmware(), boot.storageDir(), FirmwareUpdater.versionsDir(), runningFirmware,
+                clock, this::healthProblem, () -> restartRequest.run());
+        firmware.start(session);
 
         Optional<LastGoodConfig.Saved> saved = loadLastGood();
         saved.ifPresent(s -> {
@@ -160,6 +180,34 @@ public final class Agent implements AutoCloseable {
             log.error("the last good config {} cannot be read, waiting for ZooKeeper instead: {}", lastGood.file(), e.toString());
             return Optional.empty();
         }
+    }
+
+    /** What to do when a firmware installer needs the agent restarted (exit code 75; {@code meerkat run} sets it). */
+    public void onRestart(Runnable request) {
+        this.restartRequest = request;
+    }
+
+    private Duration healthTimeout() {
+        EffectiveConfig c = reconfigurer.running();
+        return (c == null ? dev.meerkat.config.AgentSettings.DEFAULTS : c.agent()).rollout().healthTimeout();
+    }
+
+    /**
+     * What keeps this agent from being healthy, for the check after a firmware update: registered,
+     * a config applied, MQTT connected, and every sensor has read (and is not failing).
+     */
+    public Optional<String> healthProblem() {
+        if (!registered()) return Optional.of("not registered in ZooKeeper");
+        if (reconfigurer.running() == null) return Optional.of("no config applied");
+        if (!mqttConnected()) return Optional.of("MQTT not connected");
+        for (var e : sensors().entrySet()) {
+            SensorRunner r = e.getValue();
+            if (r.state() == SensorRunner.State.FAILING || r.state() == SensorRunner.State.FAILED) {
+                return Optional.of("sensor " + e.getKey() + " is " + r.state().json());
+            }
+            if (r.last() == null) return Optional.of("sensor " + e.getKey() + " has not read yet");
+        }
+        return Optional.empty();
     }
 
     /** Applies a built config (on the config watch's thread, or at start), then saves and reports. */
@@ -222,7 +270,7 @@ public final class Agent implements AutoCloseable {
         sensors().forEach((id, r) -> sensors.put(id, new StatusReport.Sensor(r.state().json(),
                 r.last() == null ? null : r.last().ts(), r.errors(), r.lockSkips(), r.lastError())));
         return new StatusReport(config, reconfigurer.appliedAt(), reconfigurer.errors(), sensors,
-                mqttConnected(), delivery(), AgentVersion.get());
+                mqttConnected(), delivery(), runningFirmware);
     }
 
     /** {@code meerkat status}: everything the agent knows about itself, from memory. */
@@ -240,7 +288,12 @@ public final class Agent implements AutoCloseable {
         long conflict = registration == null ? 0 : registration.conflictWith();
         zkState.put("memberHeldBy", conflict == 0 ? null : "0x" + Long.toHexString(conflict));
         m.put("zookeeper", zkState);
-        m.put("leader", null); // leader election is not in this version
+        Map<String, Object> leader = new LinkedHashMap<>();
+        var leadership = election == null ? Optional.<dev.meerkat.coordination.election.Leadership>empty() : election.leadership();
+        leader.put("leading", leadership.isPresent());
+        leader.put("leader", election == null ? null : election.leader(2000).orElse(null));
+        leader.put("epoch", leadership.map(l -> (Object) l.epoch()).orElse(null));
+        m.put("leader", leader);
         Map<String, Object> lockState = new LinkedHashMap<>();
         if (locks != null) {
             lockState.put("held", locks.held());
@@ -256,7 +309,7 @@ public final class Agent implements AutoCloseable {
             m.put("config", r.get("config"));
             m.put("sensors", r.get("sensors"));
             m.put("mqtt", r.get("mqtt"));
-            m.put("firmware", r.get("firmware"));
+            m.put("firmware", firmware == null ? r.get("firmware") : firmware.status());
         } else {
             m.put("config", null);
         }
@@ -332,8 +385,7 @@ public final class Agent implements AutoCloseable {
     }
 
     private MemberInfo memberInfo() {
-        String version = AgentVersion.get();
-        return new MemberInfo(boot.device().id(), boot.device().fleet(), version, version, HostFacts.hostName(),
+        return new MemberInfo(boot.device().id(), boot.device().fleet(), AgentVersion.get(), runningFirmware, HostFacts.hostName(),
                 HostFacts.addresses(), clock.instant().toString(), HostFacts.capabilities());
     }
 
@@ -408,6 +460,16 @@ public final class Agent implements AutoCloseable {
             closed = true;
         }
         if (watch != null) watch.close();
+        if (firmware != null) firmware.close();
+        // Stop coordinating, then leave the election: its znode goes now, and the next agent leads at once.
+        if (rollouts != null) rollouts.close();
+        if (election != null) {
+            try {
+                election.close();
+            } catch (IOException e) {
+                log.warn("leaving the election: {}", e.toString());
+            }
+        }
         if (sampler != null) sampler.close();
         if (outbox != null) {
             try {

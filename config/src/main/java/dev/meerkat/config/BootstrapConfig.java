@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * The bootstrap config (SPEC §2): who this gateway is and where its servers are. The only local
  * file an installer writes; everything else comes from ZooKeeper.
  */
-public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Path storageDir, Path adminSocket) {
+public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Path storageDir, Path adminSocket, Firmware firmware) {
 
     public static final Path DEFAULT_PATH = Path.of("/etc/meerkat/agent.yaml");
     /** Device and fleet names: {@code [a-z0-9][a-z0-9._-]{0,62}}. */
@@ -34,6 +34,20 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
     public record Auth(String scheme, Path credentialsFile) {}
 
     public record ZooKeeper(String connect, String root, Duration sessionTimeout, Optional<Tls> tls, Optional<Auth> auth) {}
+
+    /**
+     * Firmware updates (SPEC §7): the fleet's Ed25519 public key (PEM) every artifact must be signed
+     * with, and for the {@code command} installer the updater to run, as an argument list in which
+     * {@code {file}}, {@code {firmware}} and {@code {rollout}} are replaced.
+     */
+    public record Firmware(Optional<Path> publicKey, List<String> command) {
+        public static final Firmware NONE = new Firmware(Optional.empty(), List.of());
+    }
+
+    /** The configuration as before firmware settings existed (tools and the sandbox). */
+    public BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Path storageDir, Path adminSocket) {
+        this(device, zookeeper, mqtt, storageDir, adminSocket, Firmware.NONE);
+    }
 
     public record Mqtt(URI uri, String clientId, Optional<Path> usernameFile, Optional<Path> passwordFile, Optional<Tls> tls) {}
 
@@ -133,12 +147,33 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
         Fields admin = root.object("admin");
         Path socket = Optional.ofNullable(file(admin, "socket", base, false)).orElse(Path.of("/run/meerkat/admin.sock"));
         admin.done();
+        Fields fw = root.object("firmware");
+        Optional<Path> publicKey = Optional.ofNullable(file(fw, "publicKey", base, false));
+        List<String> command = new ArrayList<>();
+        JsonNode cmd = fw.raw("command");
+        if (cmd != null) {
+            if (!cmd.isArray() || cmd.isEmpty()) {
+                fw.error("command", "must be a non-empty list: the program and its arguments, like [\"/usr/bin/rauc\", \"install\", \"{file}\"]");
+            } else {
+                for (int i = 0; i < cmd.size(); i++) {
+                    if (!cmd.get(i).isTextual() || cmd.get(i).asText().isEmpty()) {
+                        errors.add(new ConfigError(source, fw.pathOf("command") + "[" + i + "]", "must be a non-empty string"));
+                    } else {
+                        command.add(cmd.get(i).asText());
+                    }
+                }
+                if (!command.isEmpty() && !Path.of(command.get(0)).isAbsolute()) {
+                    errors.add(new ConfigError(source, fw.pathOf("command") + "[0]", "must be an absolute path, got \"" + command.get(0) + "\""));
+                }
+            }
+        }
+        fw.done();
         root.done();
 
         if (!errors.isEmpty()) throw new ConfigException(errors);
         return new BootstrapConfig(new Device(id, fleet),
                 zookeeper,
-                new Mqtt(uri, clientId, userFile, passFile, mqTls), dir, socket);
+                new Mqtt(uri, clientId, userFile, passFile, mqTls), dir, socket, new Firmware(publicKey, List.copyOf(command)));
     }
 
     private static ZooKeeper zookeeper(Fields zk, Path base) {

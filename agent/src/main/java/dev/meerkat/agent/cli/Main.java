@@ -8,9 +8,11 @@ import picocli.CommandLine.Command;
 /** The {@code meerkat} command (SPEC §9). Exit codes: 0 ok, 1 failed, 2 usage, 3 unreachable. */
 @Command(name = "meerkat", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An agent for IoT gateways, coordinated through Apache ZooKeeper.",
-        subcommands = {RunCommand.class, StatusCommand.class, DoctorCommand.class, SensorsCommand.class, ConfigCommand.class, FleetCommand.class, ProvisionCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, StatusCommand.class, DoctorCommand.class, SensorsCommand.class, ConfigCommand.class, FleetCommand.class, RolloutCommand.class, ProvisionCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     public static final int OK = 0, FAILED = 1, USAGE = 2, UNREACHABLE = 3;
+    /** {@code meerkat run} stopped to be started again (a firmware update): the unit's RestartForceExitStatus. */
+    public static final int RESTART = 75;
 
     public static void main(String[] args) {
         dev.meerkat.agent.logging.Logging.setUpForCommand(); // `run` and `sandbox` set up their own

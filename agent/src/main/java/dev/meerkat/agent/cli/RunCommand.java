@@ -16,7 +16,10 @@ import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code meerkat run}: the daemon. SIGTERM or SIGINT stop it cleanly, with exit code 0. */
+/**
+ * {@code meerkat run}: the daemon. SIGTERM or SIGINT stop it cleanly, with exit code 0; a restart
+ * asked for by the firmware installer stops it cleanly with exit code 75.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the agent (the systemd service runs this).")
 final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
@@ -34,6 +37,13 @@ final class RunCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         Thread main = Thread.currentThread();
         AtomicBoolean started = new AtomicBoolean();
+        // A firmware installer asks for a restart: a clean stop, then exit 75, which systemd restarts.
+        AtomicBoolean restart = new AtomicBoolean();
+        agent.onRestart(() -> {
+            log.info("stopping to restart (exit code {})", Main.RESTART);
+            restart.set(true);
+            stop.countDown();
+        });
         StopSignals.handle(signal -> {
             log.info("received {}, stopping", signal);
             stop.countDown();
@@ -60,6 +70,6 @@ final class RunCommand implements Callable<Integer> {
         Thread.interrupted();
         systemd.ifPresent(ServiceNotifier::close); // STOPPING=1
         agent.close();
-        return Main.OK;
+        return restart.get() ? Main.RESTART : Main.OK;
     }
 }

@@ -1,0 +1,430 @@
+package dev.meerkat.agent.firmware;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectReader;
+import dev.meerkat.config.BootstrapConfig;
+import dev.meerkat.config.Durations;
+import dev.meerkat.config.Json;
+import dev.meerkat.coordination.FleetPaths;
+import dev.meerkat.coordination.rollout.FirmwareReport;
+import dev.meerkat.coordination.rollout.FirmwareTarget;
+import dev.meerkat.coordination.session.Session;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorWatcher;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The device's side of a rollout (SPEC §7). It watches {@code firmware/target}; for a target it has
+ * not handled yet it downloads the artifact, verifies its SHA-256 and Ed25519 signature, installs
+ * it, checks its own health and reports each state in {@code firmware/report}, with a time and, on
+ * failure, the reason.
+ *
+ * <p>Installers: {@code package} unpacks the artifact (a distribution zip) as a new version beside
+ * the running one ({@link Versions}), makes it current, and asks for a restart: the agent exits with
+ * code 75 and systemd starts it again ({@code RestartForceExitStatus=75}). The new version checks
+ * its health (registered, config applied, MQTT connected, each sensor reading) within half the
+ * rollout's health timeout (at most 5 minutes) and reports {@code healthy}; if the check fails it
+ * goes back to the previous version, restarts, and the previous version reports
+ * {@code rolled-back}. A version that crashes before it can check itself is rolled back by the
+ * launcher after 3 starts. {@code command} runs the bootstrap config's {@code firmware.command}
+ * with the verified artifact: exit 0 is success (then the same health check), anything else a
+ * failure with the exit status and the updater's last line of output.
+ *
+ * <p>All of it runs on one platform thread of its own; ZooKeeper's event thread only schedules.
+ */
+public final class FirmwareUpdater implements Session.Listener, Closeable {
+    private static final Logger log = LoggerFactory.getLogger(FirmwareUpdater.class);
+    static final ObjectReader TARGET = Json.mapper().readerFor(FirmwareTarget.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    static final ObjectReader REPORT = Json.mapper().readerFor(FirmwareReport.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectReader MARK = Json.mapper().readerFor(Mark.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final Duration CHECK_MAX = Duration.ofMinutes(5);
+    private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(30);
+    static final Duration RECHECK = Duration.ofSeconds(30);
+
+    /** What this device did with a target (handled.json), or what is pending or rolled back (versions/). */
+    record Mark(String rollout, String firmware, String state, String healthTimeout) {}
+
+    private final CuratorFramework client;
+    private final FleetPaths paths;
+    private final BootstrapConfig.Firmware config;
+    private final Path dir;
+    private final Optional<Versions> versions;
+    private final String running;
+    private final Clock clock;
+    private final Supplier<Optional<String>> healthProblem;
+    private final Runnable restart;
+    private final ScheduledExecutorService worker;
+    private final CuratorWatcher watcher = event -> {
+        if (event.getType() != Watcher.Event.EventType.None) submit(this::checkTarget);
+    };
+    private volatile FirmwareReport last;
+    private volatile boolean unsent;
+    private volatile boolean busy;
+    private volatile boolean closed;
+
+    /**
+     * @param versionsDir the launcher's versions directory ({@code -Dmeerkat.versions}); without it
+     *     the {@code package} installer refuses
+     * @param running the firmware this process runs
+     * @param healthProblem what keeps this agent from being healthy now, empty when it is
+     * @param restart asks the agent to stop and exit with code 75
+     */
+    public FirmwareUpdater(CuratorFramework client, FleetPaths paths, BootstrapConfig.Firmware config, Path storageDir,
+                           Optional<Path> versionsDir, String running, Clock clock, Supplier<Optional<String>> healthProblem,
+                           Runnable restart) {
+        this.client = client;
+        this.paths = paths;
+        this.config = config;
+        this.dir = storageDir.resolve("firmware");
+        this.versions = versionsDir.map(Versions::new);
+        this.running = running;
+        this.clock = clock;
+        this.healthProblem = healthProblem;
+        this.restart = restart;
+        this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "meerkat-firmware");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The firmware the launcher runs: the current version's name, else the package's own ({@code fallback}). */
+    public static String running(String fallback) {
+        String f = System.getProperty("meerkat.firmware");
+        return f == null || f.isBlank() ? fallback : f;
+    }
+
+    public static Optional<Path> versionsDir() {
+        String v = System.getProperty("meerkat.versions");
+        return v == null || v.isBlank() ? Optional.empty() : Optional.of(Path.of(v));
+    }
+
+    public void start(Session session) {
+        session.listen(this);
+        submit(this::afterStart);
+        worker.scheduleWithFixedDelay(() -> {
+            if (!busy) checkTarget();
+        }, RECHECK.toMillis(), RECHECK.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void connected(long sessionId, boolean newSession) {
+        submit(() -> {
+            if (unsent && last != null) write(last);
+            checkTarget();
+        });
+    }
+
+    /** A version given up before this start, or one waiting for its check. */
+    private void afterStart() {
+        if (versions.isEmpty()) return;
+        Versions v = versions.get();
+        try {
+            if (Files.exists(v.rolledBack())) {
+                Mark m = MARK.readValue(Files.readAllBytes(v.rolledBack()));
+                String why = Files.exists(v.rolledBackReason()) ? Versions.read(v.rolledBackReason()) : "rolled back";
+                log.warn("firmware {} was rolled back: {}", m.firmware(), why);
+                resumeHistory(m.rollout(), m.firmware());
+                report(m.rollout(), m.firmware(), "rolled-back", why, null, null);
+                handled(new Mark(m.rollout(), m.firmware(), "rolled-back", m.healthTimeout()));
+                v.forgetRollBack();
+            }
+            if (Files.exists(v.pending())) {
+                Mark m = MARK.readValue(Files.readAllBytes(v.pending()));
+                resumeHistory(m.rollout(), m.firmware());
+                busy = true;
+                boolean ok = checkHealth(m, "the new version");
+                if (ok) {
+                    v.confirm();
+                    report(m.rollout(), m.firmware(), "healthy", null, null, null);
+                    handled(new Mark(m.rollout(), m.firmware(), "healthy", m.healthTimeout()));
+                    log.info("firmware {} is healthy", m.firmware());
+                } else {
+                    restart.run();
+                }
+                busy = false;
+            }
+        } catch (IOException e) {
+            log.error("cannot read the firmware state in {}: {}", v.dir, e.toString());
+        }
+    }
+
+    /** Waits for this agent to be healthy; on failure rolls back (package) and returns false. */
+    private boolean checkHealth(Mark m, String what) throws IOException {
+        Duration limit = Durations.parse(m.healthTimeout() == null ? "2m" : m.healthTimeout()).dividedBy(2);
+        if (limit.compareTo(CHECK_MAX) > 0) limit = CHECK_MAX;
+        long deadline = System.nanoTime() + limit.toNanos();
+        Optional<String> problem = healthProblem.get();
+        while (problem.isPresent() && System.nanoTime() < deadline && !closed) {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            problem = healthProblem.get();
+        }
+        if (problem.isEmpty()) return true;
+        String why = "health check failed after " + Durations.format(limit) + ": " + problem.get();
+        log.error("{} {}: {}", what, m.firmware(), why);
+        if (versions.isPresent() && Files.exists(versions.get().pending())) {
+            versions.get().rollBack(why);
+        } else {
+            report(m.rollout(), m.firmware(), "failed", why, null, null);
+            handled(new Mark(m.rollout(), m.firmware(), "failed", m.healthTimeout()));
+        }
+        return false;
+    }
+
+    private void checkTarget() {
+        if (closed || busy) return;
+        FirmwareTarget t;
+        try {
+            byte[] data = client.getData().usingWatcher(watcher).forPath(paths.firmwareTarget(paths.device()));
+            if (data == null || data.length == 0) return;
+            t = TARGET.readValue(data);
+        } catch (KeeperException.NoNodeException e) {
+            try {
+                client.checkExists().usingWatcher(watcher).forPath(paths.firmwareTarget(paths.device()));
+            } catch (Exception ignored) {
+                // the periodic check will look again
+            }
+            return;
+        } catch (Exception e) {
+            log.debug("cannot read the firmware target: {}", e.toString());
+            return;
+        }
+        if (t.rollout() == null || t.firmware() == null) return;
+        Optional<Mark> done = handled();
+        if (done.isPresent() && t.names(done.get().rollout(), done.get().firmware())) return;
+        if (versions.isPresent() && Files.exists(versions.get().pending())) return; // checking itself first
+        busy = true;
+        try {
+            apply(t);
+        } finally {
+            busy = false;
+        }
+    }
+
+    private void apply(FirmwareTarget t) {
+        String r = t.rollout(), fw = t.firmware();
+        resumeHistory(r, fw);
+        if (fw.equals(running)) {
+            report(r, fw, "healthy", null, null, null);
+            handled(new Mark(r, fw, "healthy", t.healthTimeout()));
+            return;
+        }
+        log.info("firmware target {} (rollout {}, installer {})", fw, r, t.installer());
+        report(r, fw, "pending", null, null, null);
+        Path artifact = dir.resolve("downloads").resolve(r + "-" + fw + ".artifact");
+        try {
+            report(r, fw, "downloading", null, 0L, null);
+            Download.fetch(t.artifact().url(), artifact, (bytes, total) -> report(r, fw, "downloading", null, bytes, total < 0 ? null : total));
+        } catch (IOException e) {
+            fail(t, "download failed: " + e.getMessage());
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        report(r, fw, "verifying", null, null, null);
+        try {
+            if (config.publicKey().isEmpty()) {
+                fail(t, "no firmware.publicKey in the bootstrap config: nothing can be verified, so nothing is installed");
+                return;
+            }
+            String problem = Verifier.load(config.publicKey().get()).problem(artifact, t.artifact().sha256(), t.artifact().signature());
+            if (problem != null) {
+                Files.deleteIfExists(artifact); // a corrected artifact is fetched afresh
+                fail(t, problem);
+                return;
+            }
+        } catch (IOException e) {
+            fail(t, "cannot verify: " + e.getMessage());
+            return;
+        }
+        report(r, fw, "installing", null, null, null);
+        try {
+            if ("package".equals(t.installer())) {
+                installPackage(t, artifact);
+            } else if ("command".equals(t.installer())) {
+                installCommand(t, artifact);
+            } else {
+                fail(t, "unknown installer \"" + t.installer() + "\"");
+            }
+        } catch (IOException e) {
+            fail(t, "install failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            try {
+                Files.deleteIfExists(artifact);
+            } catch (IOException ignored) {
+                // a leftover download; the next one replaces it
+            }
+        }
+    }
+
+    private void installPackage(FirmwareTarget t, Path artifact) throws IOException {
+        if (versions.isEmpty()) {
+            fail(t, "the package installer needs the launcher's versions directory (systemd's StateDirectory, or MEERKAT_VERSIONS_DIR)");
+            return;
+        }
+        Versions v = versions.get();
+        v.unpack(artifact, t.firmware());
+        v.switchTo(t.firmware(), Json.write(new Mark(t.rollout(), t.firmware(), "pending", t.healthTimeout())));
+        report(t.rollout(), t.firmware(), "restarting", null, null, null);
+        log.info("firmware {} installed beside {}; restarting into it", t.firmware(), running);
+        restart.run();
+    }
+
+    private void installCommand(FirmwareTarget t, Path artifact) throws IOException, InterruptedException {
+        if (config.command().isEmpty()) {
+            fail(t, "the command installer needs firmware.command in the bootstrap config");
+            return;
+        }
+        List<String> argv = config.command().stream().map(a -> a.replace("{file}", artifact.toString())
+                .replace("{firmware}", t.firmware()).replace("{rollout}", t.rollout())).toList();
+        Path out = dir.resolve("installer.log");
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!p.waitFor(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            fail(t, "the installer " + argv.get(0) + " did not finish within " + Durations.format(COMMAND_TIMEOUT));
+            return;
+        }
+        if (p.exitValue() != 0) {
+            List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
+            String lastLine = lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1).strip();
+            fail(t, "the installer " + argv.get(0) + " exited " + p.exitValue() + lastLine);
+            return;
+        }
+        Mark m = new Mark(t.rollout(), t.firmware(), "installing", t.healthTimeout());
+        if (checkHealth(m, "after the installer")) {
+            report(t.rollout(), t.firmware(), "healthy", null, null, null);
+            handled(new Mark(t.rollout(), t.firmware(), "healthy", t.healthTimeout()));
+        }
+    }
+
+    private void fail(FirmwareTarget t, String reason) {
+        log.error("firmware {} (rollout {}) failed: {}", t.firmware(), t.rollout(), reason);
+        report(t.rollout(), t.firmware(), "failed", reason, null, null);
+        handled(new Mark(t.rollout(), t.firmware(), "failed", t.healthTimeout()));
+    }
+
+    private void resumeHistory(String rollout, String firmware) {
+        if (last != null && rollout.equals(last.rollout()) && firmware.equals(last.firmware())) return;
+        last = null;
+        try {
+            byte[] data = client.getData().forPath(paths.firmwareReport(paths.device()));
+            if (data != null && data.length > 0) {
+                FirmwareReport r = REPORT.readValue(data);
+                if (rollout.equals(r.rollout()) && firmware.equals(r.firmware())) last = r;
+            }
+        } catch (Exception e) {
+            // no report yet, or unreadable: a new history
+        }
+    }
+
+    private void report(String rollout, String firmware, String state, String reason, Long bytes, Long total) {
+        List<FirmwareReport.Step> history = new ArrayList<>();
+        FirmwareReport before = last;
+        if (before != null && rollout.equals(before.rollout()) && firmware.equals(before.firmware()) && before.history() != null) {
+            history.addAll(before.history());
+        }
+        String at = clock.instant().toString();
+        if (history.isEmpty() || !history.get(history.size() - 1).state().equals(state)) {
+            history.add(new FirmwareReport.Step(state, at, reason));
+        }
+        FirmwareReport r = new FirmwareReport(rollout, firmware, state, at, reason, bytes, total,
+                running, List.copyOf(history));
+        last = r;
+        write(r);
+    }
+
+    private void write(FirmwareReport r) {
+        String path = paths.firmwareReport(paths.device());
+        try {
+            try {
+                client.setData().forPath(path, Json.write(r));
+            } catch (KeeperException.NoNodeException e) {
+                client.create().creatingParentsIfNeeded().forPath(path, Json.write(r));
+            }
+            unsent = false;
+        } catch (Exception e) {
+            unsent = true;
+            log.warn("cannot write the firmware report ({}), again on reconnect: {}", r.state(), e.toString());
+        }
+    }
+
+    private Optional<Mark> handled() {
+        try {
+            Path f = dir.resolve("handled.json");
+            return Files.exists(f) ? Optional.of(MARK.readValue(Files.readAllBytes(f))) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void handled(Mark m) {
+        try {
+            Files.createDirectories(dir);
+            Path tmp = dir.resolve("handled.json.tmp");
+            Files.write(tmp, Json.write(m));
+            Files.move(tmp, dir.resolve("handled.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            log.error("cannot record the firmware outcome in {}: {}", dir, e.toString());
+        }
+    }
+
+    /** For {@code meerkat status}: the firmware this agent runs and its last report. */
+    public Map<String, Object> status() {
+        FirmwareReport r = last;
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("running", running);
+        m.put("rollout", r == null ? null : r.rollout());
+        m.put("target", r == null ? null : r.firmware());
+        m.put("state", r == null ? null : r.state());
+        m.put("reason", r == null ? null : r.reason());
+        return m;
+    }
+
+    private void submit(Runnable r) {
+        if (closed) return;
+        try {
+            worker.execute(r);
+        } catch (RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        worker.shutdownNow();
+        try {
+            worker.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
