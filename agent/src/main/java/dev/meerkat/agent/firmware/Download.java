@@ -4,15 +4,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.HttpURLConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.OptionalLong;
 
 /**
  * Fetches an artifact to a file: {@code http://}, {@code https://} (the JDK's client, the system's
@@ -34,10 +31,15 @@ final class Download {
     private Download() {}
 
     static void fetch(String url, Path dest, Progress progress) throws IOException, InterruptedException {
+        fetch(url, dest, progress, ATTEMPTS, Duration.ofSeconds(1));
+    }
+
+    /** The same, with {@code attempts} tries and pauses from {@code firstPause} doubling (at most 30 s). */
+    static void fetch(String url, Path dest, Progress progress, int attempts, Duration firstPause) throws IOException, InterruptedException {
         Path part = dest.resolveSibling(dest.getFileName() + ".part");
         Files.createDirectories(dest.getParent());
         IOException last = null;
-        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        for (int attempt = 1; attempt <= attempts; attempt++) {
             try {
                 if (url.startsWith("file:")) {
                     copyFile(Path.of(URI.create(url)), part, progress);
@@ -48,10 +50,10 @@ final class Download {
                 return;
             } catch (IOException e) {
                 last = e;
-                if (attempt < ATTEMPTS) Thread.sleep(Math.min(30_000, 1000L << (attempt - 1)));
+                if (attempt < attempts) Thread.sleep(Math.min(30_000, firstPause.toMillis() << (attempt - 1)));
             }
         }
-        throw new IOException("download failed after " + ATTEMPTS + " attempts: " + last.getMessage(), last);
+        throw new IOException("download failed after " + attempts + " attempts: " + last.getMessage(), last);
     }
 
     private static void copyFile(Path source, Path part, Progress progress) throws IOException {
@@ -64,20 +66,27 @@ final class Download {
         }
     }
 
-    private static void http(String url, Path part, Progress progress) throws IOException, InterruptedException {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).followRedirects(HttpClient.Redirect.NORMAL).build();
+    private static void http(String url, Path part, Progress progress) throws IOException {
+        // HttpURLConnection, not the JDK's HttpClient: it has a read timeout, so a stalled server
+        // cannot hold the firmware thread forever.
         long have = Files.exists(part) ? Files.size(part) : 0;
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(url)).timeout(READ_TIMEOUT).GET();
-        if (have > 0) req.header("Range", "bytes=" + have + "-");
-        HttpResponse<InputStream> resp = client.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = resp.body()) {
-            int code = resp.statusCode();
-            OptionalLong length = resp.headers().firstValueAsLong("Content-Length");
+        HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
+        c.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+        c.setReadTimeout((int) READ_TIMEOUT.toMillis());
+        c.setInstanceFollowRedirects(true);
+        if (have > 0) c.setRequestProperty("Range", "bytes=" + have + "-");
+        try {
+            int code = c.getResponseCode();
+            long length = c.getContentLengthLong();
             if (code == 206) {
-                copy(in, part, have, length.isPresent() ? have + length.getAsLong() : -1, progress);
+                try (InputStream in = c.getInputStream()) {
+                    copy(in, part, have, length >= 0 ? have + length : -1, progress);
+                }
             } else if (code == 200) {
                 // No resume from this server (or nothing to resume): from the start.
-                copy(in, part, 0, length.orElse(-1), progress);
+                try (InputStream in = c.getInputStream()) {
+                    copy(in, part, 0, length, progress);
+                }
             } else if (code == 416 && have > 0) {
                 // The part is already whole, or the file changed: start over next attempt.
                 Files.delete(part);
@@ -85,6 +94,8 @@ final class Download {
             } else {
                 throw new IOException("HTTP " + code + " from " + url);
             }
+        } finally {
+            c.disconnect();
         }
     }
 

@@ -119,8 +119,9 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
     }
 
     public void start(Session session) {
-        session.listen(this);
+        // What the last start left (a roll-back to report, a version to check) comes before any target.
         submit(this::afterStart);
+        session.listen(this);
         worker.scheduleWithFixedDelay(() -> {
             if (!busy) checkTarget();
         }, RECHECK.toMillis(), RECHECK.toMillis(), TimeUnit.MILLISECONDS);
@@ -151,17 +152,28 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
             if (Files.exists(v.pending())) {
                 Mark m = MARK.readValue(Files.readAllBytes(v.pending()));
                 resumeHistory(m.rollout(), m.firmware());
-                busy = true;
-                boolean ok = checkHealth(m, "the new version");
-                if (ok) {
+                if (!m.firmware().equals(running)) {
+                    // The launcher did not start the pending version (its link was switched back): never call that healthy.
+                    String why = "the pending version " + m.firmware() + " is not the one running (" + running + ")";
+                    log.warn("firmware {}: {}", m.firmware(), why);
                     v.confirm();
-                    report(m.rollout(), m.firmware(), "healthy", null, null, null);
-                    handled(new Mark(m.rollout(), m.firmware(), "healthy", m.healthTimeout()));
-                    log.info("firmware {} is healthy", m.firmware());
-                } else {
-                    restart.run();
+                    report(m.rollout(), m.firmware(), "rolled-back", why, null, null);
+                    handled(new Mark(m.rollout(), m.firmware(), "rolled-back", m.healthTimeout()));
+                    return;
                 }
-                busy = false;
+                busy = true;
+                try {
+                    if (checkHealth(m, "the new version")) {
+                        v.confirm();
+                        report(m.rollout(), m.firmware(), "healthy", null, null, null);
+                        handled(new Mark(m.rollout(), m.firmware(), "healthy", m.healthTimeout()));
+                        log.info("firmware {} is healthy", m.firmware());
+                    } else if (!closed) {
+                        restart.run(); // rolled back: restart into the previous version, which reports it
+                    }
+                } finally {
+                    busy = false;
+                }
             }
         } catch (IOException e) {
             log.error("cannot read the firmware state in {}: {}", v.dir, e.toString());
@@ -184,6 +196,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
             problem = healthProblem.get();
         }
         if (problem.isEmpty()) return true;
+        if (closed || Thread.currentThread().isInterrupted()) return false; // stopping: the next start checks again
         String why = "health check failed after " + Durations.format(limit) + ": " + problem.get();
         log.error("{} {}: {}", what, m.firmware(), why);
         if (versions.isPresent() && Files.exists(versions.get().pending())) {

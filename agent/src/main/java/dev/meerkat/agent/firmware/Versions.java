@@ -112,10 +112,24 @@ final class Versions {
         link("current", version);
     }
 
-    /** The pending version passed its check: it stays. */
+    /** The pending version passed its check (or was given up): it stays, and versions other than current and previous go. */
     void confirm() throws IOException {
         Files.deleteIfExists(pending());
         Files.deleteIfExists(dir.resolve("attempts"));
+        prune();
+    }
+
+    /** Removes installed versions that are neither current nor previous (flash is small). */
+    void prune() throws IOException {
+        java.util.Set<String> keep = new java.util.HashSet<>();
+        current().ifPresent(keep::add);
+        Path prev = dir.resolve("previous");
+        if (Files.isSymbolicLink(prev)) keep.add(Files.readSymbolicLink(prev).getFileName().toString());
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+            for (Path p : s) {
+                if (!keep.contains(p.getFileName().toString())) deleteTree(p);
+            }
+        }
     }
 
     /** The pending version failed its check: back to the previous one, and say why for the next start to report. */
@@ -132,6 +146,7 @@ final class Versions {
     void forgetRollBack() throws IOException {
         Files.deleteIfExists(rolledBack());
         Files.deleteIfExists(rolledBackReason());
+        prune();
     }
 
     private void link(String name, String version) throws IOException {
