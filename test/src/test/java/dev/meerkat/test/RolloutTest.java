@@ -57,6 +57,7 @@ class RolloutTest {
     static KeyPair fleetKey;
     static final Map<String, SupervisedAgent> agents = new LinkedHashMap<>();
     static Path operatorConfig;
+    static final Map<String, Path> boots = new LinkedHashMap<>();
 
     @BeforeAll
     static void fleetOfFour() throws Exception {
@@ -73,6 +74,7 @@ class RolloutTest {
             Path boot = fleet.bootstrap(d, servers.zk().connectString(), "6s", servers.mqtt().uri(), "",
                     "firmware:\n  publicKey: " + pub + "\n");
             if (operatorConfig == null) operatorConfig = boot;
+            boots.put(d, boot);
             agents.put(d, new SupervisedAgent(fleet.log(d), Map.of("MEERKAT_VERSIONS_DIR", versions(d).toString()),
                     Duration.ofSeconds(1), "run", "--config", boot.toString()));
         }
@@ -131,6 +133,21 @@ class RolloutTest {
             assertEquals(1, count(agents.get(d).log(), "firmware 1.5.0 installed beside"), d + " installed more than once");
         }
         assertTrue(agents.get(leader).exits().contains(137), "the leader was killed: " + agents.get(leader).exits());
+
+        // meerkat status on each gateway: one leads, all name it, each runs 1.5.0.
+        List<String> leading = new ArrayList<>();
+        List<String> named = new ArrayList<>();
+        for (String d : DEVICES) {
+            Path out = work.resolve(d + "-status.json");
+            Files.deleteIfExists(out);
+            AgentProcess.run(out, Duration.ofSeconds(60), "status", "--json", "--config", boots.get(d).toString());
+            JsonNode st = Json.mapper().readTree(Files.readString(out));
+            if (st.path("leader").path("leading").asBoolean()) leading.add(d);
+            named.add(st.path("leader").path("leader").asText());
+            assertEquals("1.5.0", st.path("firmware").path("running").asText(), st.toString());
+        }
+        assertEquals(1, leading.size(), "one leader: " + leading);
+        assertEquals(java.util.Collections.nCopies(DEVICES.size(), leading.get(0)), named);
     }
 
     @Test

@@ -80,7 +80,18 @@ final class StatusCommand implements Callable<Integer> {
                     mqtt.path("oldestBufferedAt").isTextual() ? " (oldest " + mqtt.path("oldestBufferedAt").asText() + ")" : "",
                     mqtt.path("enqueued").asLong(), mqtt.path("sent").asLong(), mqtt.path("acknowledged").asLong());
         }
-        System.out.println("leader     - (leader election is not in this version)");
+        JsonNode leader = s.path("leader");
+        if (leader.path("leading").asBoolean()) {
+            System.out.printf("leader     this agent leads its fleet (epoch %s)%n", leader.path("epoch").asText());
+        } else {
+            System.out.printf("leader     %s%n", leader.path("leader").isTextual() ? leader.path("leader").asText() + " leads the fleet" : "- (none known now)");
+        }
+        JsonNode fw = s.path("firmware");
+        if (fw.isObject()) {
+            System.out.printf("firmware   running %s%s%n", fw.path("running").asText("-"), fw.path("rollout").isTextual()
+                    ? "; rollout " + fw.path("rollout").asText() + ": " + fw.path("target").asText() + " " + fw.path("state").asText()
+                    + (fw.path("reason").isTextual() ? " (" + fw.path("reason").asText() + ")" : "") : "");
+        }
         JsonNode locks = s.path("locks");
         if (locks.isObject()) {
             List<String> held = new ArrayList<>();
