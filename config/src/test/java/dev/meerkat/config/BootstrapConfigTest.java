@@ -42,6 +42,30 @@ class BootstrapConfigTest {
     }
 
     @Test
+    void firmwareNamesTheKeyAndAnAbsoluteUpdater() throws Exception {
+        String base = """
+                device: {id: a, fleet: b}
+                zookeeper: {connect: "h:1"}
+                mqtt: {uri: "tcp://h:1883"}
+                """;
+        BootstrapConfig c = BootstrapConfig.load(file("a.yaml", base + """
+                firmware:
+                  publicKey: keys/fleet.pub
+                  command: [/usr/bin/rauc, install, "{file}"]
+                """));
+        assertEquals(dir.resolve("keys/fleet.pub"), c.firmware().publicKey().orElseThrow());
+        assertEquals(List.of("/usr/bin/rauc", "install", "{file}"), c.firmware().command());
+        assertTrue(BootstrapConfig.load(file("b.yaml", base)).firmware().publicKey().isEmpty());
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapConfig.load(file("c.yaml", base + """
+                firmware:
+                  command: [rauc, 7]
+                  signer: x
+                """)));
+        List<String> paths = e.errors().stream().map(ConfigError::path).toList();
+        assertEquals(List.of("$.firmware.command[1]", "$.firmware.command[0]", "$.firmware.signer"), paths, e.getMessage());
+    }
+
+    @Test
     void readsJsonToo() throws Exception {
         BootstrapConfig c = BootstrapConfig.load(file("agent.json",
                 "{\"device\":{\"id\":\"a\",\"fleet\":\"b\"},\"zookeeper\":{\"connect\":\"h:1\",\"root\":\"/x/y\"},"
