@@ -70,9 +70,18 @@ class RolloutTest {
         Files.writeString(pub, "-----BEGIN PUBLIC KEY-----\n"
                 + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(fleetKey.getPublic().getEncoded())
                 + "\n-----END PUBLIC KEY-----\n");
+        // The command installer's updater: records what it was given, fails for a firmware named "*-bad".
+        Path updater = work.resolve("updater.sh");
+        Files.writeString(updater, """
+                #!/bin/sh
+                echo "$1 $2" >> "$0.calls"
+                case "$2" in *-bad) echo "no space left on the other slot"; exit 3 ;; esac
+                echo "installed $2"
+                """);
+        updater.toFile().setExecutable(true);
         for (String d : DEVICES) {
             Path boot = fleet.bootstrap(d, servers.zk().connectString(), "6s", servers.mqtt().uri(), "",
-                    "firmware:\n  publicKey: " + pub + "\n");
+                    "firmware:\n  publicKey: " + pub + "\n  command: [" + updater + ", \"{file}\", \"{firmware}\"]\n");
             if (operatorConfig == null) operatorConfig = boot;
             boots.put(d, boot);
             agents.put(d, new SupervisedAgent(fleet.log(d), Map.of("MEERKAT_VERSIONS_DIR", versions(d).toString()),
@@ -238,16 +247,45 @@ class RolloutTest {
         assertEquals(0, operator("abort", "r5"));
     }
 
+    @Test
+    @Order(5)
+    void theCommandInstallerHandsOverTheVerifiedArtifactAndMapsItsExitStatus() throws Exception {
+        Path artifact = distributionZip("1.5.0", false);
+        String sig = signature(artifact, fleetKey.getPrivate()), sha = sha256(artifact);
+        createWith("r6", "os-2.0", artifact, sig, sha, "[1]", "\"100%\"", "2m", "command");
+        JsonNode r6 = awaitFinal("r6");
+        String ok = r6.path("waves").get(0).path("devices").get(0).asText();
+        assertEquals("healthy", r6.path("devices").path(ok).path("state").asText(), r6.toString());
+        assertEquals(List.of("pending", "downloading", "verifying", "installing", "healthy"), states(report(ok)));
+
+        createWith("r7", "os-2.1-bad", artifact, sig, sha, "[1]", "\"100%\"", "2m", "command");
+        JsonNode r7 = awaitFinal("r7");
+        String bad = r7.path("waves").get(0).path("devices").get(0).asText();
+        String reason = r7.path("devices").path(bad).path("reason").asText();
+        assertTrue(reason.contains("exited 3") && reason.contains("no space left on the other slot"), r7.toString());
+
+        // The updater got the verified artifact (in the agent's download directory) and the firmware name, once each.
+        List<String> calls = Files.readAllLines(work.resolve("updater.sh.calls"));
+        assertEquals(2, calls.size(), calls.toString());
+        assertTrue(calls.get(0).matches(".*/firmware/downloads/r6-os-2\\.0\\.artifact os-2\\.0"), calls.toString());
+        assertTrue(calls.get(1).endsWith(" os-2.1-bad"), calls.toString());
+    }
+
     // --- helpers
 
     static void create(String id, String firmware, Path artifact, String signature, String sha, String waves, String maxFailures,
                        String healthTimeout) throws Exception {
+        createWith(id, firmware, artifact, signature, sha, waves, maxFailures, healthTimeout, "package");
+    }
+
+    static void createWith(String id, String firmware, Path artifact, String signature, String sha, String waves, String maxFailures,
+                           String healthTimeout, String installer) throws Exception {
         Path doc = work.resolve(id + ".json");
         Files.writeString(doc, """
                 {"firmware": "%s",
                  "artifact": {"url": "%s", "sha256": "%s", "signature": "%s"},
-                 "installer": "package", "waves": %s, "maxFailures": %s, "healthTimeout": "%s"}
-                """.formatted(firmware, artifact.toUri(), sha, signature, waves, maxFailures, healthTimeout));
+                 "installer": "%s", "waves": %s, "maxFailures": %s, "healthTimeout": "%s"}
+                """.formatted(firmware, artifact.toUri(), sha, signature, installer, waves, maxFailures, healthTimeout));
         Path out = work.resolve(id + "-create.log");
         assertEquals(0, AgentProcess.run(out, Duration.ofSeconds(60), "rollout", "create", "--config", operatorConfig.toString(), id,
                 doc.toString()), Files.readString(out));
