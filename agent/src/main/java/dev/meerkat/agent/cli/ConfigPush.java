@@ -117,7 +117,8 @@ final class ConfigPush implements Callable<Integer> {
         }
     }
 
-    private static List<org.apache.zookeeper.data.ACL> inheritedAcl(CuratorFramework zk, String path) throws Exception {
+    /** The ACL of the nearest existing znode above {@code path}: what a new document (and its parents) gets. */
+    static List<org.apache.zookeeper.data.ACL> inheritedAcl(CuratorFramework zk, String path) throws Exception {
         String p = path;
         while (p.lastIndexOf('/') > 0) {
             p = p.substring(0, p.lastIndexOf('/'));

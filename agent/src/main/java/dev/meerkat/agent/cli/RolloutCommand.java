@@ -1,6 +1,5 @@
 package dev.meerkat.agent.cli;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.meerkat.config.BootstrapConfig;
@@ -154,7 +153,7 @@ final class RolloutCommand {
             String rollouts = s.paths().rollouts();
             if (s.zk().checkExists().forPath(rollouts) == null) {
                 try {
-                    s.zk().create().creatingParentsIfNeeded().withACL(inheritedAcl(s.zk(), rollouts), true).forPath(rollouts);
+                    s.zk().create().creatingParentsIfNeeded().withACL(ConfigPush.inheritedAcl(s.zk(), rollouts), true).forPath(rollouts);
                 } catch (KeeperException.NodeExistsException e) {
                     // made meanwhile
                 }
@@ -188,15 +187,6 @@ final class RolloutCommand {
                 out.add(new ACL(perms, a.getId()));
             }
             return out;
-        }
-
-        private static List<ACL> inheritedAcl(CuratorFramework zk, String path) throws Exception {
-            String p = path;
-            while (p.lastIndexOf('/') > 0) {
-                p = p.substring(0, p.lastIndexOf('/'));
-                if (zk.checkExists().forPath(p) != null) return zk.getACL().forPath(p);
-            }
-            return ZooDefs.Ids.OPEN_ACL_UNSAFE;
         }
     }
 
@@ -278,7 +268,7 @@ final class RolloutCommand {
                 doc = Json.mapper().readTree(s.zk().getData().forPath(s.paths().rollout(r)));
                 byte[] st = s.zk().getData().forPath(s.paths().rolloutState(r));
                 state = st.length == 0 ? RolloutState.created()
-                        : Json.mapper().readerFor(RolloutState.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(st);
+                        : RolloutState.read(st);
             } catch (KeeperException.NoNodeException e) {
                 return Optional.empty();
             }
@@ -348,7 +338,7 @@ final class RolloutCommand {
                 }
                 byte[] st = s.zk().getData().forPath(s.paths().rolloutState(id));
                 RolloutState state = st.length == 0 ? RolloutState.created()
-                        : Json.mapper().readerFor(RolloutState.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(st);
+                        : RolloutState.read(st);
                 if (state.isFinal()) {
                     System.err.println(cmd + ": rollout " + id + " is " + state.status() + " already; nothing to " + name());
                     return Main.FAILED;

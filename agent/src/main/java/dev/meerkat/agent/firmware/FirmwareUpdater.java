@@ -53,8 +53,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class FirmwareUpdater implements Session.Listener, Closeable {
     private static final Logger log = LoggerFactory.getLogger(FirmwareUpdater.class);
-    static final ObjectReader TARGET = Json.mapper().readerFor(FirmwareTarget.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    static final ObjectReader REPORT = Json.mapper().readerFor(FirmwareReport.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private static final ObjectReader MARK = Json.mapper().readerFor(Mark.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private static final Duration CHECK_MAX = Duration.ofMinutes(5);
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(30);
@@ -214,7 +212,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         try {
             byte[] data = client.getData().usingWatcher(watcher).forPath(paths.firmwareTarget(paths.device()));
             if (data == null || data.length == 0) return;
-            t = TARGET.readValue(data);
+            t = FirmwareTarget.read(data);
         } catch (KeeperException.NoNodeException e) {
             try {
                 client.checkExists().usingWatcher(watcher).forPath(paths.firmwareTarget(paths.device()));
@@ -349,7 +347,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         try {
             byte[] data = client.getData().forPath(paths.firmwareReport(paths.device()));
             if (data != null && data.length > 0) {
-                FirmwareReport r = REPORT.readValue(data);
+                FirmwareReport r = FirmwareReport.read(data);
                 if (rollout.equals(r.rollout()) && firmware.equals(r.firmware())) last = r;
             }
         } catch (Exception e) {

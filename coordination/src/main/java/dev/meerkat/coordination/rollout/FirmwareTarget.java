@@ -14,4 +14,10 @@ public record FirmwareTarget(String rollout, String firmware, RolloutDocument.Ar
     public boolean names(String rolloutId, String version) {
         return rolloutId.equals(rollout) && version.equals(firmware);
     }
+
+    /** Reads one as written by this or a later version (unknown keys are ignored). */
+    public static FirmwareTarget read(byte[] json) throws java.io.IOException {
+        return dev.meerkat.config.Json.mapper().readerFor(FirmwareTarget.class)
+                .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(json);
+    }
 }

@@ -1,7 +1,5 @@
 package dev.meerkat.coordination.rollout;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectReader;
 import dev.meerkat.config.ConfigException;
 import dev.meerkat.config.Durations;
 import dev.meerkat.config.Json;
@@ -38,9 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RolloutCoordinator implements Election.Listener, Closeable {
     private static final Logger log = LoggerFactory.getLogger(RolloutCoordinator.class);
-    static final ObjectReader STATE = Json.mapper().readerFor(RolloutState.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    static final ObjectReader TARGET = Json.mapper().readerFor(FirmwareTarget.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    static final ObjectReader REPORT = Json.mapper().readerFor(FirmwareReport.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private final CuratorFramework client;
     private final FleetPaths paths;
@@ -130,7 +125,7 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
         for (Candidate c : candidates) {
             FencedWrites.Read stateRead = writes.read(paths.rolloutState(c.id()));
             if (!stateRead.exists()) continue; // made by `meerkat rollout create` with the document; not yet there
-            RolloutState state = stateRead.data().length == 0 ? RolloutState.created() : STATE.readValue(stateRead.data());
+            RolloutState state = stateRead.data().length == 0 ? RolloutState.created() : RolloutState.read(stateRead.data());
             if (state.isFinal()) continue;
             stepOne(l, c.id(), c.doc(), c.stat().getVersion(), state, stateRead.version());
             return; // one rollout at a time: later ones wait for this one to end
@@ -160,7 +155,7 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
             FencedWrites.Read r = writes.read(paths.firmwareReport(e.getKey()));
             if (r.exists() && r.data().length > 0) {
                 try {
-                    reports.put(e.getKey(), REPORT.readValue(r.data()));
+                    reports.put(e.getKey(), FirmwareReport.read(r.data()));
                 } catch (java.io.IOException bad) {
                     log.debug("unreadable report of {}: {}", e.getKey(), bad.toString());
                 }
@@ -184,7 +179,7 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
         FencedWrites.Read current = writes.read(path);
         if (current.exists() && current.data().length > 0) {
             try {
-                if (TARGET.<FirmwareTarget>readValue(current.data()).names(id, doc.firmware())) return;
+                if (FirmwareTarget.read(current.data()).names(id, doc.firmware())) return;
             } catch (java.io.IOException unreadable) {
                 // overwritten below
             }

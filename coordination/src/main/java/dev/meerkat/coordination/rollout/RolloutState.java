@@ -53,4 +53,10 @@ public record RolloutState(String status, String reason, int population, List<Wa
     public boolean isFinal() {
         return FINAL.contains(status);
     }
+
+    /** Reads one as written by this or a later version (unknown keys are ignored). */
+    public static RolloutState read(byte[] json) throws java.io.IOException {
+        return dev.meerkat.config.Json.mapper().readerFor(RolloutState.class)
+                .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(json);
+    }
 }
