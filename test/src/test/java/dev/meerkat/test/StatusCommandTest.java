@@ -120,6 +120,9 @@ class StatusCommandTest {
                 assertEquals("ok", check(d, "zookeeper znodes").path("result").asText(), r.out());
                 assertEquals("ok", check(d, "mqtt").path("result").asText(), r.out());
                 assertEquals("ok", check(d, "config on disk").path("result").asText(), r.out());
+                // No fleet key in this bootstrap config: rollouts would fail at verifying; a warning that says so.
+                assertEquals("warn", check(d, "firmware key").path("result").asText(), r.out());
+                assertTrue(check(d, "firmware key").path("hint").asText().contains("firmware.publicKey"), r.out());
                 // The agent answers; its bme280 has no bus here, so it is not healthy: a warning, not a failure.
                 assertEquals("warn", check(d, "agent").path("result").asText(), r.out());
                 assertTrue(check(d, "agent").path("detail").asText().contains("sensor climate"), r.out());

@@ -1,6 +1,7 @@
 package dev.meerkat.agent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.meerkat.agent.firmware.FirmwareUpdater;
 import dev.meerkat.agent.admin.AdminClient;
 import dev.meerkat.agent.mqtt.MqttSecurity;
 import dev.meerkat.agent.mqtt.PahoTransport;
@@ -107,6 +108,7 @@ final class DoctorCommand implements Callable<Integer> {
             checkMqtt(boot);
             effective.ifPresent(c -> checkBuses(c));
             checkDisk(boot, effective);
+            checkFirmwareKey(boot);
             checkAgent(boot);
         }
         return report();
@@ -283,6 +285,19 @@ final class DoctorCommand implements Callable<Integer> {
             else fail("bus w1", w1 + " is missing", "add dtoverlay=w1-gpio to /boot/firmware/config.txt and reboot");
         }
         if (nodes.isEmpty() && !oneWire) ok("buses", "no sensor of the config on disk uses a bus");
+    }
+
+    /** Rollouts verify every artifact with the fleet's key: without a usable one, each would fail at verifying. */
+    private void checkFirmwareKey(BootstrapConfig boot) {
+        var key = boot.firmware().publicKey();
+        if (key.isEmpty()) {
+            warn("firmware key", "no firmware.publicKey: every rollout to this gateway will fail at verifying",
+                    "add firmware.publicKey (the fleet's Ed25519 public key, PEM) to " + config + " (docs/rollouts.md)");
+            return;
+        }
+        var problem = FirmwareUpdater.keyProblem(key.get());
+        if (problem.isPresent()) fail("firmware key", problem.get(), "fix firmware.publicKey in " + config);
+        else ok("firmware key", "Ed25519 public key " + key.get());
     }
 
     private void checkDisk(BootstrapConfig boot, Optional<EffectiveConfig> config) {

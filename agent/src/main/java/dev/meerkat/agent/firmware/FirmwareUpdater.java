@@ -111,6 +111,16 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         return f == null || f.isBlank() ? fallback : f;
     }
 
+    /** For {@code meerkat doctor}: why the fleet's public key cannot be used, empty when it can. */
+    public static Optional<String> keyProblem(Path publicKey) {
+        try {
+            Verifier.load(publicKey);
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
     public static Optional<Path> versionsDir() {
         String v = System.getProperty("meerkat.versions");
         return v == null || v.isBlank() ? Optional.empty() : Optional.of(Path.of(v));
