@@ -1,11 +1,9 @@
 package dev.meerkat.agent.cli;
 
 import dev.meerkat.config.BootstrapConfig;
-import dev.meerkat.config.ConfigException;
 import dev.meerkat.config.Json;
 import dev.meerkat.coordination.fleet.FleetView;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -16,7 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code meerkat fleet list [--fleet F] [--json]}: every gateway of a fleet that has a member or a
@@ -30,34 +28,15 @@ import picocli.CommandLine.Option;
 final class FleetList implements Callable<Integer> {
     private static final long READ_TIMEOUT_MS = 30_000;
 
-    @Option(names = "--config", paramLabel = "FILE",
-            description = "Bootstrap config; its zookeeper section is used, and its device.fleet when --fleet is not given (default: ${DEFAULT-VALUE}).")
-    Path config = BootstrapConfig.DEFAULT_PATH;
-
-    @Option(names = "--fleet", paramLabel = "F", description = "The fleet (default: the bootstrap config's device.fleet).")
-    String fleet;
-
-    @Option(names = "--json", description = "Print JSON.")
-    boolean json;
+    @Mixin
+    FleetOptions options;
 
     @Override
     public Integer call() throws Exception {
-        BootstrapConfig.ZooKeeper zkConfig;
-        try {
-            zkConfig = BootstrapConfig.loadZooKeeper(config);
-            if (fleet == null) fleet = BootstrapConfig.fleetOf(config).orElse(null);
-        } catch (ConfigException e) {
-            System.err.println("meerkat fleet list: " + e.getMessage());
-            return Main.FAILED;
-        }
-        if (fleet == null) {
-            System.err.println("meerkat fleet list: which fleet? Give --fleet F (" + config + " names no device.fleet)");
-            return Main.USAGE;
-        }
-        if (!BootstrapConfig.NAME.matcher(fleet).matches()) {
-            System.err.println("meerkat fleet list: \"" + fleet + "\" is not a valid fleet name");
-            return Main.USAGE;
-        }
+        FleetOptions.Resolved resolved = options.resolve("meerkat fleet list");
+        if (resolved.zookeeper() == null) return resolved.exitCode();
+        BootstrapConfig.ZooKeeper zkConfig = resolved.zookeeper();
+        String fleet = options.fleet;
         FleetView.Fleet view;
         var connected = Bootstrap.connect(zkConfig, "meerkat fleet list");
         if (connected.isEmpty()) return Main.UNREACHABLE;
@@ -72,7 +51,7 @@ final class FleetList implements Callable<Integer> {
                 return Main.UNREACHABLE;
             }
         }
-        if (json) {
+        if (options.json) {
             System.out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson(view)));
         } else {
             print(view, System.out, Instant.now());

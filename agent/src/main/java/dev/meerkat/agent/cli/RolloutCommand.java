@@ -25,7 +25,6 @@ import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -39,19 +38,6 @@ import picocli.CommandLine.Parameters;
         subcommands = {RolloutCommand.Create.class, RolloutCommand.Status.class, RolloutCommand.Pause.class,
                 RolloutCommand.Resume.class, RolloutCommand.Abort.class})
 final class RolloutCommand {
-    /** The options every subcommand takes. */
-    static final class Common {
-        @Option(names = "--config", paramLabel = "FILE",
-                description = "Bootstrap config; its zookeeper section is used, and its device.fleet when --fleet is not given (default: ${DEFAULT-VALUE}).")
-        Path config = BootstrapConfig.DEFAULT_PATH;
-
-        @Option(names = "--fleet", paramLabel = "F", description = "The fleet (default: the bootstrap config's device.fleet).")
-        String fleet;
-
-        @Option(names = "--json", description = "Print JSON.")
-        boolean json;
-    }
-
     /** A connected operator client and the fleet's paths, or an exit code. */
     private record Session(CuratorFramework zk, FleetPaths paths) implements AutoCloseable {
         @Override
@@ -62,7 +48,7 @@ final class RolloutCommand {
 
     private abstract static class Sub implements Callable<Integer> {
         @Mixin
-        Common common;
+        FleetOptions common;
 
         abstract String name();
 
@@ -76,16 +62,9 @@ final class RolloutCommand {
         @Override
         public Integer call() throws Exception {
             String cmd = "meerkat rollout " + name();
-            BootstrapConfig.ZooKeeper zkConfig;
-            try {
-                zkConfig = BootstrapConfig.loadZooKeeper(common.config);
-                if (common.fleet == null) common.fleet = BootstrapConfig.fleetOf(common.config).orElse(null);
-            } catch (ConfigException e) {
-                System.err.println(cmd + ": " + e.getMessage());
-                return Main.FAILED;
-            }
-            if (common.fleet == null) return usage(cmd, "which fleet? Give --fleet F (" + common.config + " names no device.fleet)");
-            if (!BootstrapConfig.NAME.matcher(common.fleet).matches()) return usage(cmd, "\"" + common.fleet + "\" is not a valid fleet name");
+            FleetOptions.Resolved resolved = common.resolve(cmd);
+            if (resolved.zookeeper() == null) return resolved.exitCode();
+            BootstrapConfig.ZooKeeper zkConfig = resolved.zookeeper();
             String bad = checkArguments();
             if (bad != null) return usage(cmd, bad);
             var connected = Bootstrap.connect(zkConfig, cmd);
@@ -267,8 +246,7 @@ final class RolloutCommand {
             try {
                 doc = Json.mapper().readTree(s.zk().getData().forPath(s.paths().rollout(r)));
                 byte[] st = s.zk().getData().forPath(s.paths().rolloutState(r));
-                state = st.length == 0 ? RolloutState.created()
-                        : RolloutState.read(st);
+                state = RolloutState.read(st);
             } catch (KeeperException.NoNodeException e) {
                 return Optional.empty();
             }
@@ -337,8 +315,7 @@ final class RolloutCommand {
                     return Main.FAILED;
                 }
                 byte[] st = s.zk().getData().forPath(s.paths().rolloutState(id));
-                RolloutState state = st.length == 0 ? RolloutState.created()
-                        : RolloutState.read(st);
+                RolloutState state = RolloutState.read(st);
                 if (state.isFinal()) {
                     System.err.println(cmd + ": rollout " + id + " is " + state.status() + " already; nothing to " + name());
                     return Main.FAILED;

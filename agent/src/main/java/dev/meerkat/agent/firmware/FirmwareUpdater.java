@@ -76,7 +76,6 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
     };
     private volatile FirmwareReport last;
     private volatile boolean unsent;
-    private volatile boolean busy;
     private volatile boolean closed;
 
     /**
@@ -130,9 +129,8 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         // What the last start left (a roll-back to report, a version to check) comes before any target.
         submit(this::afterStart);
         session.listen(this);
-        worker.scheduleWithFixedDelay(() -> {
-            if (!busy) checkTarget();
-        }, RECHECK.toMillis(), RECHECK.toMillis(), TimeUnit.MILLISECONDS);
+        // One thread does all of it, so a periodic check never runs in the middle of an update.
+        worker.scheduleWithFixedDelay(this::checkTarget, RECHECK.toMillis(), RECHECK.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -169,18 +167,13 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
                     handled(new Mark(m.rollout(), m.firmware(), "rolled-back", m.healthTimeout()));
                     return;
                 }
-                busy = true;
-                try {
-                    if (checkHealth(m, "the new version")) {
-                        v.confirm();
-                        report(m.rollout(), m.firmware(), "healthy", null, null, null);
-                        handled(new Mark(m.rollout(), m.firmware(), "healthy", m.healthTimeout()));
-                        log.info("firmware {} is healthy", m.firmware());
-                    } else if (!closed) {
-                        restart.run(); // rolled back: restart into the previous version, which reports it
-                    }
-                } finally {
-                    busy = false;
+                if (checkHealth(m, "the new version")) {
+                    v.confirm();
+                    report(m.rollout(), m.firmware(), "healthy", null, null, null);
+                    handled(new Mark(m.rollout(), m.firmware(), "healthy", m.healthTimeout()));
+                    log.info("firmware {} is healthy", m.firmware());
+                } else if (!closed) {
+                    restart.run(); // rolled back: restart into the previous version, which reports it
                 }
             }
         } catch (IOException e) {
@@ -217,7 +210,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
     }
 
     private void checkTarget() {
-        if (closed || busy) return;
+        if (closed) return;
         FirmwareTarget t;
         try {
             byte[] data = client.getData().usingWatcher(watcher).forPath(paths.firmwareTarget(paths.device()));
@@ -238,12 +231,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         Optional<Mark> done = handled();
         if (done.isPresent() && t.names(done.get().rollout(), done.get().firmware())) return;
         if (versions.isPresent() && Files.exists(versions.get().pending())) return; // checking itself first
-        busy = true;
-        try {
-            apply(t);
-        } finally {
-            busy = false;
-        }
+        apply(t);
     }
 
     private void apply(FirmwareTarget t) {

@@ -44,6 +44,8 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
     private final Supplier<Duration> defaultHealthTimeout;
     private final Duration tick;
     private final Object lock = new Object();
+    /** Creation zxids of rollouts seen completed or aborted. */
+    private final java.util.Set<Long> ended = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Thread loop;
     private volatile boolean closed;
 
@@ -103,7 +105,11 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
         }
     }
 
-    /** One step over the fleet's rollouts. */
+    /**
+     * One step over the fleet's rollouts. Completed and aborted ones never change again: they are
+     * remembered (by their document's creation, so a rollout deleted and made again under the same
+     * id counts as new) and cost a stat per step, not two reads.
+     */
     void step(Leadership l) throws Exception {
         List<String> ids;
         try {
@@ -111,23 +117,29 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
         } catch (KeeperException.NoNodeException e) {
             return;
         }
-        record Candidate(String id, byte[] doc, Stat stat) {}
+        record Candidate(String id, long created) {}
         List<Candidate> candidates = new ArrayList<>();
         for (String id : ids) {
-            Stat stat = new Stat();
-            try {
-                candidates.add(new Candidate(id, client.getData().storingStatIn(stat).forPath(paths.rollout(id)), stat));
-            } catch (KeeperException.NoNodeException e) {
-                // deleted meanwhile
-            }
+            Stat stat = client.checkExists().forPath(paths.rollout(id));
+            if (stat != null && !ended.contains(stat.getCzxid())) candidates.add(new Candidate(id, stat.getCzxid()));
         }
-        candidates.sort(Comparator.comparingLong((Candidate c) -> c.stat().getCzxid()));
+        candidates.sort(Comparator.comparingLong(Candidate::created));
         for (Candidate c : candidates) {
             FencedWrites.Read stateRead = writes.read(paths.rolloutState(c.id()));
             if (!stateRead.exists()) continue; // made by `meerkat rollout create` with the document; not yet there
-            RolloutState state = stateRead.data().length == 0 ? RolloutState.created() : RolloutState.read(stateRead.data());
-            if (state.isFinal()) continue;
-            stepOne(l, c.id(), c.doc(), c.stat().getVersion(), state, stateRead.version());
+            RolloutState state = RolloutState.read(stateRead.data());
+            if (state.isFinal()) {
+                ended.add(c.created());
+                continue;
+            }
+            Stat stat = new Stat();
+            byte[] doc;
+            try {
+                doc = client.getData().storingStatIn(stat).forPath(paths.rollout(c.id()));
+            } catch (KeeperException.NoNodeException e) {
+                continue; // deleted meanwhile
+            }
+            stepOne(l, c.id(), doc, stat.getVersion(), state, stateRead.version());
             return; // one rollout at a time: later ones wait for this one to end
         }
     }
