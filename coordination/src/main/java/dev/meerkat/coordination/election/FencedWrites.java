@@ -3,6 +3,7 @@ package dev.meerkat.coordination.election;
 import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.data.Stat;
@@ -29,8 +30,7 @@ public final class FencedWrites {
 
     /** Sets {@code path}'s data if its version is still {@code version}; returns the new version. */
     public int set(Leadership l, String path, byte[] data, int version) throws Exception {
-        List<?> r = commit(l, client.transactionOp().setData().withVersion(version).forPath(path, data));
-        return ((org.apache.curator.framework.api.transaction.CuratorTransactionResult) r.get(1)).getResultStat().getVersion();
+        return commit(l, client.transactionOp().setData().withVersion(version).forPath(path, data)).get(1).getResultStat().getVersion();
     }
 
     /** Creates {@code path} (its parent must exist) with the client's ACL provider's ACL. */
@@ -55,7 +55,7 @@ public final class FencedWrites {
         }
     }
 
-    private List<?> commit(Leadership l, CuratorOp write) throws Exception {
+    private List<CuratorTransactionResult> commit(Leadership l, CuratorOp write) throws Exception {
         try {
             return client.transaction().forOperations(client.transactionOp().check().forPath(l.token()), write);
         } catch (KeeperException e) {
