@@ -87,6 +87,7 @@ public final class Agent implements AutoCloseable {
     private FirmwareUpdater firmware;
     private final String runningFirmware = FirmwareUpdater.running(AgentVersion.get());
     private volatile Runnable restartRequest = () -> log.error("a restart was asked for, and nothing listens");
+    private volatile java.util.function.Consumer<EffectiveConfig> appliedListener = c -> {};
     private boolean closed;
 
     public Agent(BootstrapConfig boot, Drivers drivers, Clock clock) {
@@ -187,6 +188,14 @@ public final class Agent implements AutoCloseable {
         this.restartRequest = request;
     }
 
+    /**
+     * Told of each config from ZooKeeper once it is applied, on the applying thread (keep it short):
+     * for programs that embed agents, such as the fleet benchmark.
+     */
+    public void onApplied(java.util.function.Consumer<EffectiveConfig> listener) {
+        this.appliedListener = listener;
+    }
+
     private Duration healthTimeout() {
         EffectiveConfig c = reconfigurer.running();
         return (c == null ? dev.meerkat.config.AgentSettings.DEFAULTS : c.agent()).rollout().healthTimeout();
@@ -223,6 +232,7 @@ public final class Agent implements AutoCloseable {
         }
         if (fromZooKeeper) status.update();
         firstApply.countDown();
+        if (fromZooKeeper && reconfigurer.running() != null) appliedListener.accept(reconfigurer.running());
     }
 
     /** The first config: the MQTT link and the sampler come up with it. */
@@ -377,7 +387,8 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    private StatusReport.Delivery delivery() {
+    /** The delivery accounting of the status (SPEC §5): buffered, enqueued, sent, acknowledged, dropped. */
+    public StatusReport.Delivery delivery() {
         if (journal == null) return StatusReport.Delivery.NONE;
         Journal.Counters c = journal.counters();
         return new StatusReport.Delivery(journal.depth(), journal.oldestUnacknowledged(), c.appended(),
@@ -400,6 +411,21 @@ public final class Agent implements AutoCloseable {
 
     public boolean registered() {
         return registration != null && registration.isRegistered();
+    }
+
+    /** Connected to a ZooKeeper server now, as far as the client knows (no round trip). */
+    public boolean zooKeeperConnected() {
+        return session != null && session.connected();
+    }
+
+    /** This agent leads its fleet now. */
+    public boolean leading() {
+        return election != null && election.leading();
+    }
+
+    /** The agent's ZooKeeper client, for fault injection in tests (ending its session); null before {@link #start()}. */
+    public CuratorFramework zooKeeperClient() {
+        return zk;
     }
 
     public boolean mqttConnected() {

@@ -17,12 +17,35 @@ import java.util.Map;
  * {@code results.json}. Later issues add Meerkat's own figures beside these baselines, as ratios.
  */
 public final class Benchmarks {
+    /** How big a run: all (the figures in the docs), quick (a few minutes), smoke (the test suite's run, to keep the harness working). */
+    enum Mode {
+        ALL, QUICK, SMOKE;
+
+        static Mode of(String s) {
+            return switch (s) {
+                case "all" -> ALL;
+                case "quick" -> QUICK;
+                case "smoke" -> SMOKE;
+                default -> throw new IllegalArgumentException("unknown benchmark mode \"" + s + "\" (all, quick, smoke)");
+            };
+        }
+
+        <T> T pick(T all, T quick, T smoke) {
+            return this == ALL ? all : this == QUICK ? quick : smoke;
+        }
+    }
+
     public static void main(String[] args) throws Exception {
+        Path out = Path.of(args.length > 0 ? args[0] : "target/bench");
+        Mode mode = Mode.of(args.length > 1 ? args[1] : "all");
+        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, locks, paho, bridge, fleet, footprint); default all.
+        run(out, mode, java.util.Set.of(System.getProperty("bench.only", "all").split(",")));
+    }
+
+    /** Runs the sections in {@code only} ("all" for every one) and writes results.md and results.json to {@code out}. */
+    static Map<String, Object> run(Path outDir, Mode mode, java.util.Set<String> only) throws Exception {
         dev.meerkat.agent.logging.Logging.setUp("warn");
-        Path out = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "target/bench"));
-        boolean quick = args.length > 1 && args[1].equals("quick");
-        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, locks, paho, bridge); default all.
-        java.util.Set<String> only = java.util.Set.of(System.getProperty("bench.only", "all").split(","));
+        Path out = Files.createDirectories(outDir);
         java.util.function.Predicate<String> runs = s -> only.contains("all") || only.contains(s);
         Path mosquitto = MosquittoBroker.find().orElseThrow(() ->
                 new IllegalStateException("the benchmarks need the mosquitto binary: apt-get install -y mosquitto"));
@@ -30,7 +53,7 @@ public final class Benchmarks {
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("when", Instant.now().toString());
         results.put("machine", machine());
-        results.put("mode", quick ? "quick" : "all");
+        results.put("mode", mode.name().toLowerCase(java.util.Locale.ROOT));
         StringBuilder md = new StringBuilder();
         md.append("# Benchmark results\n\n").append("Machine: ").append(machine()).append("  \nRun: ")
                 .append(results.get("when")).append(" (").append(results.get("mode")).append(")\n\n");
@@ -43,7 +66,7 @@ public final class Benchmarks {
             if (runs.test("crud")) {
             log("raw ZooKeeper create/get/set ...");
             zkb.crud(200); // warm-up
-            Map<String, Object> crud = zkb.crud(quick ? 500 : 2000);
+            Map<String, Object> crud = zkb.crud(mode.pick(2000, 500, 50));
             results.put("zookeeper_crud", crud);
             md.append("## Raw ZooKeeper client, one session, synchronous (µs)\n\n")
                     .append("| op | count | p50 | p99 | max | mean |\n|---|---|---|---|---|---|\n");
@@ -60,9 +83,9 @@ public final class Benchmarks {
             md.append("## Raw ZooKeeper watch notification, write to each session's callback (µs)\n\n")
                     .append("| sessions | rounds | notifications | p50 | p99 | max | sessions connected in (s) |\n|---|---|---|---|---|---|---|\n");
             Map<String, Object> watches = new LinkedHashMap<>();
-            for (int n : quick ? new int[] {10, 100} : new int[] {10, 100, 1000}) {
+            for (int n : mode.pick(new int[] {10, 100, 1000}, new int[] {10, 100}, new int[] {10})) {
                 log("raw ZooKeeper watch fan-out, " + n + " sessions ...");
-                Map<String, Object> w = zkb.watchFanOut(n, n >= 1000 ? 20 : 50);
+                Map<String, Object> w = zkb.watchFanOut(n, mode == Mode.SMOKE ? 5 : n >= 1000 ? 20 : 50);
                 watches.put(Integer.toString(n), w);
                 md.append("| ").append(n).append(" | ").append(w.get("rounds")).append(" | ").append(w.get("count"))
                         .append(" | ").append(w.get("p50_us")).append(" | ").append(w.get("p99_us"))
@@ -76,9 +99,9 @@ public final class Benchmarks {
                     .append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             Map<String, Object> fanOut = new LinkedHashMap<>();
             ConfigFanOutBenchmark fan = new ConfigFanOutBenchmark(zk.connectString());
-            for (int n : quick ? new int[] {100} : new int[] {100, 1000}) {
+            for (int n : mode.pick(new int[] {100, 1000}, new int[] {100}, new int[] {10})) {
                 log("config fan-out, " + n + " agents ...");
-                Map<String, Object> f = fan.run(n, n >= 1000 ? 10 : 20);
+                Map<String, Object> f = fan.run(n, mode == Mode.SMOKE ? 3 : n >= 1000 ? 10 : 20);
                 fanOut.put(Integer.toString(n), f);
                 @SuppressWarnings("unchecked") Map<String, Object> raw = (Map<String, Object>) f.get("raw_notified");
                 @SuppressWarnings("unchecked") Map<String, Object> rr = (Map<String, Object>) f.get("raw_notified_and_read");
@@ -99,10 +122,10 @@ public final class Benchmarks {
                     .append("|---|---|---|---|---|---|---|---|---|\n");
             Map<String, Object> regs = new LinkedHashMap<>();
             RegistrationBenchmark reg = new RegistrationBenchmark(zk.connectString());
-            for (int n : quick ? new int[] {100} : new int[] {1000}) {
+            for (int n : mode.pick(new int[] {1000}, new int[] {100}, new int[] {10})) {
                 log("registration, " + n + " agents ...");
-                reg.run(n, 1, 10); // warm-up: both sides, the same way
-                Map<String, Object> r = reg.run(n, quick ? 3 : 5, quick ? 100 : 500);
+                reg.run(n, 1, Math.min(n, 10)); // warm-up: both sides, the same way
+                Map<String, Object> r = reg.run(n, mode.pick(5, 3, 1), mode.pick(500, 100, 5));
                 regs.put(Integer.toString(n), r);
                 log("registration " + r);
                 @SuppressWarnings("unchecked") Map<String, Object> ex = (Map<String, Object>) r.get("expiry_to_registered");
@@ -117,7 +140,7 @@ public final class Benchmarks {
             if (runs.test("locks")) {
                 LockBenchmark lb = new LockBenchmark(zk.connectString());
                 log("locks: uncontended cycle, raw / Curator / Meerkat in turn ...");
-                Map<String, Object> u = lb.uncontended(quick ? 200 : 1000, quick ? 3 : 5);
+                Map<String, Object> u = lb.uncontended(mode.pick(1000, 200, 20), mode.pick(5, 3, 1));
                 Map<String, Object> locks = new LinkedHashMap<>();
                 locks.put("uncontended", u);
                 md.append("\n## Lock cycle on shared hardware: acquire, 1 ms of work, release (µs)\n\n")
@@ -132,9 +155,9 @@ public final class Benchmarks {
                         .append(u.get("ratio_meerkat_to_curator")).append(".\n\n")
                         .append("| contending agents | seconds | holds/s | waits that ran out |\n|---|---|---|---|\n");
                 List<Object> contended = new java.util.ArrayList<>();
-                for (int n : new int[] {2, 4, 8}) {
+                for (int n : mode.pick(new int[] {2, 4, 8}, new int[] {2, 4, 8}, new int[] {2})) {
                     log("locks: " + n + " agents contending ...");
-                    Map<String, Object> c = lb.contended(n, quick ? 5 : 15);
+                    Map<String, Object> c = lb.contended(n, mode.pick(15, 5, 1));
                     contended.add(c);
                     md.append("| ").append(n).append(" | ").append(c.get("seconds")).append(" | ").append(c.get("holds_per_s"))
                             .append(" | ").append(c.get("waits_timed_out")).append(" |\n");
@@ -145,11 +168,11 @@ public final class Benchmarks {
             if (runs.test("paho")) {
             PahoBaseline paho = new PahoBaseline(broker.uri());
             log("raw Paho QoS 1 ...");
-            paho.throughput(2000, 100); // warm-up
-            int messages = quick ? 20_000 : 100_000;
+            paho.throughput(mode.pick(2000, 2000, 200), 100); // warm-up
+            int messages = mode.pick(100_000, 20_000, 2_000);
             Map<String, Object> windowed = paho.throughput(messages, 1000);
             Map<String, Object> windowed100 = paho.throughput(messages, 100);
-            Map<String, Object> oneByOne = paho.latency(quick ? 1000 : 5000);
+            Map<String, Object> oneByOne = paho.latency(mode.pick(5000, 1000, 100));
             results.put("paho_qos1_throughput_window1000", windowed);
             results.put("paho_qos1_throughput_window100", windowed100);
             results.put("paho_qos1_latency_one_at_a_time", oneByOne);
@@ -164,10 +187,10 @@ public final class Benchmarks {
             if (runs.test("bridge")) {
                 PahoBaseline paho = new PahoBaseline(broker.uri());
                 BridgeBenchmark bridge = new BridgeBenchmark(broker.uri(), out);
-                int messages = quick ? 20_000 : 100_000;
+                int messages = mode.pick(100_000, 20_000, 2_000);
                 log("bridge: warm-up ...");
-                paho.throughput(20_000, 500);
-                bridge.throughput(20_000);
+                paho.throughput(mode.pick(20_000, 20_000, 1_000), 500);
+                bridge.throughput(mode.pick(20_000, 20_000, 1_000));
                 log("bridge: raw Paho and the bridge, in turn, three times ...");
                 List<Map<String, Object>> raws = new java.util.ArrayList<>(), bridges = new java.util.ArrayList<>();
                 for (int i = 0; i < 3; i++) {
@@ -180,7 +203,7 @@ public final class Benchmarks {
                 Map<String, Object> b1 = bridges.get(0);
                 Map<String, Object> batched = bridge.throughput(messages, 10);
                 log("bridge: latency at 1000 readings/s ...");
-                Map<String, Object> lat = bridge.latency(1000, quick ? 5 : 15);
+                Map<String, Object> lat = bridge.latency(1000, mode.pick(15, 5, 1));
                 Map<String, Object> br = new LinkedHashMap<>();
                 br.put("raw_paho", raws);
                 br.put("bridge", bridges);
@@ -203,12 +226,37 @@ public final class Benchmarks {
                         .append("| sample to PUBACK at 1,000/s, max | ").append(lat.get("max_us")).append(" µs |\n")
                         .append("| fsyncs/s at 1,000/s | ").append(lat.get("fsyncs_per_s")).append(" |\n");
             }
+            if (runs.test("fleet")) {
+                FleetBenchmark fleet = new FleetBenchmark(zk, broker, out);
+                Map<String, Object> fleets = new LinkedHashMap<>();
+                String sizes = System.getProperty("bench.fleet.agents", mode.pick("1000", "100", "5"));
+                for (String size : sizes.split(",")) {
+                    int n = Integer.parseInt(size.trim());
+                    log("fleet of " + n + " agents ...");
+                    FleetBenchmark.Settings settings = mode.pick(
+                            new FleetBenchmark.Settings(n, 10, Math.min(n, 100), java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(15)),
+                            new FleetBenchmark.Settings(n, 5, Math.min(n, 20), java.time.Duration.ofSeconds(3), java.time.Duration.ofSeconds(5)),
+                            new FleetBenchmark.Settings(n, 2, Math.min(n, 2), java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(3)));
+                    Map<String, Object> f = fleet.run(settings);
+                    fleets.put(Integer.toString(n), f);
+                    FleetReport.markdown(md, n, f);
+                }
+                results.put("fleet", fleets);
+            }
+            if (runs.test("footprint")) {
+                log("footprint of one agent process ...");
+                Map<String, Object> fp = new FootprintBenchmark(zk, broker, out).run(mode.pick(
+                        java.time.Duration.ofMinutes(5), java.time.Duration.ofMinutes(1), java.time.Duration.ofSeconds(10)));
+                results.put("footprint", fp);
+                FleetReport.footprint(md, fp);
+            }
         }
         Files.writeString(out.resolve("results.json"), new String(Json.write(results)));
         Files.writeString(out.resolve("results.md"), md.toString());
         System.out.println();
         System.out.println(md);
         System.out.println("Written: " + out.resolve("results.md") + " and results.json");
+        return results;
     }
 
     static String machine() {

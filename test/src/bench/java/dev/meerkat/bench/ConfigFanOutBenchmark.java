@@ -25,12 +25,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 
@@ -113,8 +110,8 @@ final class ConfigFanOutBenchmark {
         ZooKeeper operator = ZooKeeperBaseline.connect(connect);
         Drivers drivers = Drivers.load();
         List<FanAgent> agents = new ArrayList<>();
-        List<ZooKeeper> raw = new ArrayList<>();
-        Stats applied = new Stats(), written = new Stats(), rawNotified = new Stats(), rawRead = new Stats();
+        RawWatchers raw = null;
+        Stats applied = new Stats(), written = new Stats();
         AtomicReference<long[]> round = new AtomicReference<>();
         CountDownLatch[] done = {new CountDownLatch(0)};
         try {
@@ -127,29 +124,11 @@ final class ConfigFanOutBenchmark {
             Benchmarks.log(n + " agents started in " + Stats.round((System.nanoTime() - t0) / 1e9) + " s; waiting for their first apply");
             waitFor(() -> agents.stream().allMatch(a -> a.appliedVersion == 0), Duration.ofMinutes(5), "first apply of " + n + " agents");
 
-            AtomicLong rawStart = new AtomicLong();
-            CountDownLatch[] rawDone = {new CountDownLatch(0)};
-            for (int i = 0; i < n; i++) {
-                ZooKeeper z = ZooKeeperBaseline.connect(connect);
-                raw.add(z);
-                // What an agent must do at the least: be notified, then read the changed document.
-                z.addWatch(root + "/raw/fleets/fan/config", e -> {
-                    if (e.getType() == Watcher.Event.EventType.NodeDataChanged) {
-                        rawNotified.add(System.nanoTime() - rawStart.get());
-                        z.getData(e.getPath(), false, (rc, path, ctx, data, stat) -> {
-                            rawRead.add(System.nanoTime() - rawStart.get());
-                            rawDone[0].countDown();
-                        }, null);
-                    }
-                }, AddWatchMode.PERSISTENT_RECURSIVE);
-            }
+            raw = new RawWatchers(connect, root + "/raw/fleets/fan/config", n);
 
             for (int r = 1; r <= rounds; r++) {
                 // Raw: the same kind of write, notifying N recursive watches.
-                rawDone[0] = new CountDownLatch(n);
-                rawStart.set(System.nanoTime());
-                operator.setData(root + "/raw/fleets/fan/config/sensors/s1", sensor(r), -1);
-                if (!rawDone[0].await(2, TimeUnit.MINUTES)) throw new IllegalStateException("raw round " + r + " incomplete");
+                raw.round(operator, root + "/raw/fleets/fan/config/sensors/s1", sensor(r));
                 Thread.sleep(100);
 
                 // The agents.
@@ -164,16 +143,14 @@ final class ConfigFanOutBenchmark {
         } finally {
             try (ExecutorService pool = Executors.newFixedThreadPool(32)) {
                 for (FanAgent a : agents) pool.submit(a::close);
-                for (ZooKeeper z : raw) pool.submit(() -> {
-                    z.close(1000);
-                    return null;
-                });
             }
+            if (raw != null) raw.close();
             operator.close();
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("agents", n);
         m.put("rounds", rounds);
+        Stats rawNotified = raw.notified, rawRead = raw.read;
         m.put("raw_notified", rawNotified.summary());
         m.put("raw_notified_and_read", rawRead.summary());
         m.put("agent_applied", applied.summary());
@@ -188,7 +165,7 @@ final class ConfigFanOutBenchmark {
         return ("{\"driver\":\"simulated\",\"interval\":\"" + (1000 + r) + "ms\"}").getBytes(StandardCharsets.UTF_8);
     }
 
-    private static void createAll(ZooKeeper zk, String path, byte[] data) throws Exception {
+    static void createAll(ZooKeeper zk, String path, byte[] data) throws Exception {
         StringBuilder p = new StringBuilder();
         String[] parts = path.substring(1).split("/");
         for (int i = 0; i < parts.length; i++) {

@@ -58,6 +58,16 @@ final class Stats {
         return m;
     }
 
+    /** The same in milliseconds, for times of seconds. */
+    Map<String, Object> summaryMillis() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("count", count());
+        m.put("p50_ms", round(percentileMicros(50) / 1000));
+        m.put("p99_ms", round(percentileMicros(99) / 1000));
+        m.put("max_ms", round(maxMicros() / 1000));
+        return m;
+    }
+
     static double round(double d) {
         return Math.round(d * 10) / 10.0;
     }

@@ -27,8 +27,12 @@ final class ZooKeeperBaseline {
     }
 
     static ZooKeeper connect(String connect) throws Exception {
+        return connect(connect, 30_000);
+    }
+
+    static ZooKeeper connect(String connect, int sessionTimeoutMs) throws Exception {
         CountDownLatch up = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(connect, 30_000, e -> {
+        ZooKeeper zk = new ZooKeeper(connect, sessionTimeoutMs, e -> {
             if (e.getState() == Watcher.Event.KeeperState.SyncConnected) up.countDown();
         });
         if (!up.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("no session with " + connect);

@@ -1,0 +1,76 @@
+package dev.meerkat.bench;
+
+import java.util.List;
+import java.util.Map;
+
+/** The fleet's and the footprint's tables in results.md. */
+final class FleetReport {
+    private FleetReport() {}
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        return v == null ? Map.of() : (Map<String, Object>) v;
+    }
+
+    static void markdown(StringBuilder md, int n, Map<String, Object> f) {
+        Map<String, Object> reg = map(f, "registration"), fan = map(f, "config_fan_out"), ho = map(f, "leader_handover"),
+                rd = map(f, "readings"), faults = map(f, "faults"), checks = map(f, "checks");
+        Map<String, Object> applied = map(fan, "agents_applied"), notified = map(fan, "raw_notified"), read = map(fan, "raw_notified_and_read");
+        md.append("\n## Fleet of ").append(n).append(" agents in one JVM (each its own session, MQTT connection, journal and sensor)\n\n")
+                .append("| measure | Meerkat | raw baseline | ratio |\n|---|---|---|---|\n")
+                .append("| registration of all, ms (raw: connect + ephemeral create) | ").append(reg.get("agents_all_registered_ms"))
+                .append(" | ").append(reg.get("raw_all_created_ms")).append(" | ").append(reg.get("ratio_to_raw")).append(" |\n")
+                .append("| config fan-out to applied, p50 / p99 / max ms (raw: notified; notified + read) | ")
+                .append(applied.get("p50_ms")).append(" / ").append(applied.get("p99_ms")).append(" / ").append(applied.get("max_ms"))
+                .append(" | ").append(notified.get("p50_ms")).append(" / ").append(notified.get("p99_ms")).append(" / ").append(notified.get("max_ms"))
+                .append("; ").append(read.get("p50_ms")).append(" / ").append(read.get("p99_ms")).append(" / ").append(read.get("max_ms"))
+                .append(" | p99 ").append(fan.get("p99_ratio_to_raw_notified")).append("; ").append(fan.get("p99_ratio_to_raw_read")).append(" |\n")
+                .append("| leader handover, clean stop, ms | ").append(ho.get("clean_ms")).append(" | ").append(ho.get("raw_clean_ms"))
+                .append(" | ").append(ho.get("clean_ratio_to_raw")).append(" |\n")
+                .append("| leader handover, kill -9, ms (session timeout ").append(ho.get("session_timeout_ms")).append(" ms) | ")
+                .append(ho.getOrDefault("crash_ms", "not measured")).append(" | ").append(ho.get("raw_crash_ms")).append(" | ")
+                .append(ho.getOrDefault("crash_ratio_to_raw", "")).append(" |\n")
+                .append("| readings delivered/s (").append(rd.get("sensors")).append(" sensors at 1 Hz) | ").append(rd.get("delivered_per_s"))
+                .append(" | ").append(rd.get("expected_per_s")).append(" sampled | |\n")
+                .append("| sample to subscriber, p50 / p99 / max ms | ").append(map(rd, "sample_to_subscriber").get("p50_ms")).append(" / ")
+                .append(map(rd, "sample_to_subscriber").get("p99_ms")).append(" / ").append(map(rd, "sample_to_subscriber").get("max_ms"))
+                .append(" | | |\n\n")
+                .append("Threads per agent: ").append(reg.get("threads_per_agent")).append("; heap per agent: ")
+                .append(reg.get("heap_per_agent_kib")).append(" KiB; all ").append(n).append(" started in ")
+                .append(reg.get("agents_all_started_ms")).append(" ms.\n\n")
+                .append("| fault | recovered in | details |\n|---|---|---|\n");
+        for (String k : List.of("zookeeper_follower_killed", "zookeeper_leader_killed", "zookeeper_ensemble_restarted")) {
+            Map<String, Object> x = map(faults, k);
+            md.append("| ").append(k.replace('_', ' ')).append(" | ").append(x.get("recovered_ms")).append(" ms from the kill | killed ")
+                    .append(x.get("killed")).append(", agents disconnected ").append(x.get("agents_disconnected")).append(", members after ")
+                    .append(x.get("members")).append(" |\n");
+        }
+        Map<String, Object> b = map(faults, "broker_restarted"), e = map(faults, "session_expiry_burst");
+        md.append("| broker restarted | ").append(b.get("drained_after_broker_back_ms")).append(" ms from the broker's return to every backlog sent | down ")
+                .append(b.get("outage_ms")).append(" ms, ").append(b.get("buffered_during_outage")).append(" readings buffered |\n")
+                .append("| burst of session expiries | ").append(e.get("recovered_ms")).append(" ms to the last registered again | ")
+                .append(e.get("sessions_expired")).append(" sessions (agents and lock holders); registered again p50/p99 ")
+                .append(map(e, "registered_again").get("p50_ms")).append(" / ").append(map(e, "registered_again").get("p99_ms")).append(" ms |\n\n")
+                .append("Checks: ").append(checks.get("readings_sent")).append(" readings sent, every seq received: ")
+                .append(Integer.valueOf(0).equals(checks.get("streams_with_gaps")) ? "yes" : "NO (" + checks.get("streams_with_gaps") + " streams with gaps)")
+                .append("; duplicates ").append(checks.get("duplicates")).append("; dropped ").append(checks.get("dropped"))
+                .append("; members ").append(checks.get("members")).append("; lock holds ").append(checks.get("lock_holds"))
+                .append(", overlapping ").append(checks.get("overlapping_holds")).append(". Failures: ").append(f.get("failures")).append("\n");
+    }
+
+    static void footprint(StringBuilder md, Map<String, Object> fp) {
+        md.append("\n## Footprint of one agent process (launcher, shipped JVM options, ").append(fp.get("sensors"))
+                .append(" simulated sensors at 1 Hz)\n\n")
+                .append("| run | start to registered (ms) | start to first reading (ms) | RSS after ").append(fp.get("settle_s"))
+                .append(" s (MiB) | peak RSS (MiB) | CPU, % of a core |\n|---|---|---|---|---|---|\n");
+        for (String k : List.of("without_archive", "making_archive", "with_archive")) {
+            Map<String, Object> r = map(fp, k);
+            md.append("| ").append(k.replace('_', ' ')).append(" | ").append(r.get("start_to_registered_ms")).append(" | ")
+                    .append(r.get("start_to_first_reading_ms")).append(" | ").append(r.get("rss_mib")).append(" | ")
+                    .append(r.get("rss_peak_mib")).append(" | ").append(r.get("cpu_percent_of_a_core")).append(" |\n");
+        }
+        md.append("\nJVM options: ").append(fp.get("jvm_options")).append(". Jar set: ").append(fp.get("jars")).append(" jars, ").append(fp.get("jar_set_mib")).append(" MiB. Archive: ")
+                .append(fp.get("archive_files")).append(".\n");
+    }
+}
