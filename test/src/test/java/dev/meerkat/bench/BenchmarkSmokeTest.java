@@ -1,0 +1,52 @@
+package dev.meerkat.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The benchmark harness, every section, at its smallest (a fleet of 5 agents, a footprint run of
+ * 10 s): so that it keeps working as the code changes. Figures are not checked here (benchmarks
+ * measure, tests do not time); the fleet's own checks (nothing lost, every member back, no
+ * overlapping holds) are.
+ */
+class BenchmarkSmokeTest {
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void everySectionRunsAndTheFleetLosesNothing() throws Exception {
+        Path out = Path.of(System.getProperty("meerkat.work", "target/work")).resolve("bench-smoke");
+        Map<String, Object> results = Benchmarks.run(out, Benchmarks.Mode.SMOKE, Set.of("all"));
+
+        for (String section : List.of("zookeeper_crud", "zookeeper_watch", "config_fan_out", "registration", "locks",
+                "paho_qos1_throughput_window1000", "bridge", "fleet", "footprint")) {
+            assertTrue(results.containsKey(section), "section " + section + " missing from " + results.keySet());
+        }
+        Map<String, Object> fleet = (Map<String, Object>) ((Map<String, Object>) results.get("fleet")).get("5");
+        assertEquals(List.of(), fleet.get("failures"), "the fleet's checks");
+        Map<String, Object> checks = (Map<String, Object>) fleet.get("checks");
+        assertEquals(0, checks.get("streams_with_gaps"));
+        assertEquals(0L, checks.get("dropped"));
+        assertEquals(0, checks.get("overlapping_holds"));
+        assertTrue(((Number) checks.get("readings_sent")).longValue() > 0, "readings were sent: " + checks);
+        assertTrue(((Number) checks.get("lock_holds")).longValue() > 0, "locks were held: " + checks);
+        Map<String, Object> faults = (Map<String, Object>) fleet.get("faults");
+        assertEquals(Set.of("zookeeper_follower_killed", "zookeeper_leader_killed", "zookeeper_ensemble_restarted",
+                "broker_restarted", "session_expiry_burst"), faults.keySet());
+
+        Map<String, Object> footprint = (Map<String, Object>) results.get("footprint");
+        for (String run : List.of("without_archive", "making_archive", "with_archive")) {
+            Map<String, Object> r = (Map<String, Object>) footprint.get(run);
+            assertEquals(0, r.get("exit"), run + " stopped cleanly: " + r);
+            assertTrue(((Number) r.get("rss_mib")).doubleValue() > 0, run + ": " + r);
+        }
+        assertTrue(Files.readString(out.resolve("results.md")).contains("## Fleet of 5 agents"));
+        assertTrue(Files.exists(out.resolve("results.json")));
+    }
+}
