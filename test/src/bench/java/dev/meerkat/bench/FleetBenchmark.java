@@ -61,8 +61,14 @@ final class FleetBenchmark {
      */
     record Settings(int agents, int fanOutRounds, int expiries, Duration outage, Duration steady) {}
 
-    /** Agents, raw sessions and the external leader ask for this session timeout (the servers' tick is 500 ms). */
-    static final Duration SESSION = Duration.ofSeconds(5);
+    /**
+     * Agents, raw sessions and the external leader ask for this session timeout: the most the
+     * servers allow with their tick of 500 ms. Shorter ones expire when a thousand agents start
+     * at once on two cores.
+     */
+    static final Duration SESSION = Duration.ofSeconds(10);
+    /** Agents started at a time. */
+    private static final int STARTERS = 4;
     private static final Duration INTERVAL = Duration.ofSeconds(1);
     private static final byte[] AGENT_DOC = "{\"logLevel\":\"warn\"}".getBytes(StandardCharsets.UTF_8);
     private static final AtomicInteger RUNS = new AtomicInteger();
@@ -78,7 +84,28 @@ final class FleetBenchmark {
         this.dir = dir;
     }
 
+    /**
+     * About 15 threads an agent and 2 a raw session: the kernel's limits on processes (threads count)
+     * and memory mappings (two a thread stack) must leave room, or the run fails half-way.
+     */
+    static void checkLimits(int agents) throws java.io.IOException {
+        long threads = agents * 17L + 2000;
+        List<String> low = new ArrayList<>();
+        for (String[] k : new String[][] {{"kernel/pid_max", "1"}, {"kernel/threads-max", "1"}, {"vm/max_map_count", "2"}}) {
+            Path f = Path.of("/proc/sys/" + k[0]);
+            if (!Files.exists(f)) continue;
+            // Files.readString trusts the size /proc reports (0) and reads a byte; read lines instead.
+            long have = Long.parseLong(Files.readAllLines(f).get(0).trim()), need = threads * Long.parseLong(k[1]);
+            if (have < need) low.add(k[0].replace('/', '.') + "=" + need + " (now " + have + ")");
+        }
+        if (!low.isEmpty()) {
+            throw new IllegalStateException("a fleet of " + agents + " agents needs about " + threads + " threads, more than this machine's limits allow: "
+                    + "sudo sysctl " + String.join(" ", low));
+        }
+    }
+
     Map<String, Object> run(Settings s) throws Exception {
+        checkLimits(s.agents());
         int run = RUNS.incrementAndGet();
         String fleet = "fleet" + run;
         String root = "/fleetbench-" + System.nanoTime();
@@ -98,7 +125,7 @@ final class FleetBenchmark {
             ConfigFanOutBenchmark.createAll(operator, fp.fleetConfig() + "/sensors/s1", sensor(0));
             ConfigFanOutBenchmark.createAll(operator, fp.members(), new byte[0]);
 
-            // Registration, raw: N plain sessions connect and create an ephemeral znode each, 16 at a time.
+            // Registration, raw: N plain sessions connect and create an ephemeral znode each, STARTERS at a time.
             Benchmarks.log("fleet: raw registration of " + s.agents() + " sessions ...");
             double rawRegMs = rawRegistration(connect, root + "/raw-members", s.agents(), operator);
 
@@ -107,7 +134,7 @@ final class FleetBenchmark {
             awaitTrue(Duration.ofSeconds(60), "the external agent registered", () -> exists(operator, new FleetPaths(root, fleet, "gw-ext").member()));
             awaitTrue(Duration.ofSeconds(30), "the external agent in the election", () -> children(operator, fp.election()) >= 1);
 
-            // Registration, agents: N whole agents start, 16 at a time, until every member znode is there.
+            // Registration, agents: N whole agents start, STARTERS at a time, until every member znode is there.
             Benchmarks.log("fleet: starting " + s.agents() + " agents ...");
             int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
             long heapBefore = usedHeap();
@@ -127,7 +154,7 @@ final class FleetBenchmark {
                 }
             });
             Drivers drivers = Drivers.load();
-            try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
+            try (ExecutorService pool = Executors.newFixedThreadPool(STARTERS)) {
                 List<Future<?>> started = new ArrayList<>();
                 for (int i = 0; i < s.agents(); i++) {
                     int n = i;
@@ -169,15 +196,21 @@ final class FleetBenchmark {
             // Readings through the fleet's bridges: a steady window.
             Thread.sleep(3000);
             long r0 = rec.received.get();
+            var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            long cpu0 = os.getProcessCpuTime(), w0 = System.nanoTime();
             rec.timing = true;
             Thread.sleep(s.steady().toMillis());
             rec.timing = false;
+            double cores = (os.getProcessCpuTime() - cpu0) / (double) (System.nanoTime() - w0);
             Map<String, Object> readings = new LinkedHashMap<>();
             readings.put("sensors", s.agents() + 1); // the external agent's too
             readings.put("interval_ms", INTERVAL.toMillis());
             readings.put("delivered_per_s", Stats.round((rec.received.get() - r0) / (s.steady().toMillis() / 1000.0)));
             readings.put("expected_per_s", Stats.round((s.agents() + 1) * 1000.0 / INTERVAL.toMillis()));
             readings.put("sample_to_subscriber", rec.latency.summaryMillis());
+            // What the agents cost at rest (this JVM holds them, the subscriber and little else).
+            readings.put("jvm_cpu_cores", Math.round(cores * 100) / 100.0);
+            readings.put("cpu_percent_of_a_core_per_agent", Math.round(cores * 100 / s.agents() * 1000) / 1000.0);
             m.put("readings", readings);
             Benchmarks.log("fleet: readings " + readings);
 
@@ -307,7 +340,7 @@ final class FleetBenchmark {
         ConfigFanOutBenchmark.createAll(operator, parent, new byte[0]);
         List<ZooKeeper> sessions = new CopyOnWriteArrayList<>();
         long t0 = System.nanoTime();
-        try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
+        try (ExecutorService pool = Executors.newFixedThreadPool(STARTERS)) {
             List<Future<?>> done = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 int k = i;

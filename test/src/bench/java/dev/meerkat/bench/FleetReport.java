@@ -36,6 +36,8 @@ final class FleetReport {
                 .append("| sample to subscriber, p50 / p99 / max ms | ").append(map(rd, "sample_to_subscriber").get("p50_ms")).append(" / ")
                 .append(map(rd, "sample_to_subscriber").get("p99_ms")).append(" / ").append(map(rd, "sample_to_subscriber").get("max_ms"))
                 .append(" | | |\n\n")
+                .append("The agents' JVM at rest: ").append(rd.get("jvm_cpu_cores")).append(" cores, ")
+                .append(rd.get("cpu_percent_of_a_core_per_agent")).append("% of a core per agent. ")
                 .append("Threads per agent: ").append(reg.get("threads_per_agent")).append("; heap per agent: ")
                 .append(reg.get("heap_per_agent_kib")).append(" KiB; all ").append(n).append(" started in ")
                 .append(reg.get("agents_all_started_ms")).append(" ms.\n\n")
