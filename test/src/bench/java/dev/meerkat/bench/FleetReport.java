@@ -26,7 +26,7 @@ final class FleetReport {
                 .append(" | ").append(notified.get("p50_ms")).append(" / ").append(notified.get("p99_ms")).append(" / ").append(notified.get("max_ms"))
                 .append("; ").append(read.get("p50_ms")).append(" / ").append(read.get("p99_ms")).append(" / ").append(read.get("max_ms"))
                 .append(" | p99 ").append(fan.get("p99_ratio_to_raw_notified")).append("; ").append(fan.get("p99_ratio_to_raw_read")).append(" |\n")
-                .append("| leader handover, clean stop, ms | ").append(ho.get("clean_ms")).append(" | ").append(ho.get("raw_clean_ms"))
+                .append("| leader handover, clean stop, median of three, ms | ").append(ho.get("clean_ms")).append(" | ").append(ho.get("raw_clean_ms"))
                 .append(" | ").append(ho.get("clean_ratio_to_raw")).append(" |\n")
                 .append("| leader handover, kill -9, ms (session timeout ").append(ho.get("session_timeout_ms")).append(" ms) | ")
                 .append(ho.getOrDefault("crash_ms", "not measured")).append(" | ").append(ho.get("raw_crash_ms")).append(" | ")
@@ -46,7 +46,7 @@ final class FleetReport {
             Map<String, Object> x = map(faults, k);
             md.append("| ").append(k.replace('_', ' ')).append(" | ").append(x.get("recovered_ms")).append(" ms from the kill | killed ")
                     .append(x.get("killed")).append(", agents disconnected ").append(x.get("agents_disconnected")).append(", members after ")
-                    .append(x.get("members")).append(" |\n");
+                    .append(x.get("members")).append(x.containsKey("servers_serving_ms") ? ", all servers serving again after " + x.get("servers_serving_ms") + " ms" : "").append(" |\n");
         }
         Map<String, Object> b = map(faults, "broker_restarted"), e = map(faults, "session_expiry_burst");
         md.append("| broker restarted | ").append(b.get("drained_after_broker_back_ms")).append(" ms from the broker's return to every backlog sent | down ")
