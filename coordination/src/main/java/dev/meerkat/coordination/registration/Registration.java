@@ -261,7 +261,8 @@ public final class Registration implements Session.Listener, Closeable {
      * moment within {@link #WATCH_SPREAD_MS} after the create, and then (for a new registration,
      * {@code how} not null) logs it and records the session: when a whole fleet registers at once
      * (after an ensemble restart), these reads and thread wake-ups then do not queue with the
-     * creates. The read also checks the znode, so a change in between is not missed.
+     * creates. The read also checks the znode (owner and content), so a change in between is not
+     * missed.
      */
     private void watchSoon(long session, String how) {
         try {
@@ -269,8 +270,12 @@ public final class Registration implements Session.Listener, Closeable {
                 if (closed.get() || ownedBy != session) return;
                 if (how != null) announce(session, how);
                 try {
-                    Stat stat = client.checkExists().usingWatcher(watcher).forPath(path);
-                    if (stat == null || stat.getEphemeralOwner() != session) schedule(0);
+                    // The content too: a change made before this watch was set sends no event.
+                    Stat stat = new Stat();
+                    byte[] current = client.getData().storingStatIn(stat).usingWatcher(watcher).forPath(path);
+                    if (stat.getEphemeralOwner() != session || !Arrays.equals(current, data)) schedule(0);
+                } catch (KeeperException.NoNodeException gone) {
+                    schedule(0); // deleted before the watch was set
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } catch (Exception e) {
