@@ -14,6 +14,7 @@ import dev.meerkat.coordination.session.Session;
 import dev.meerkat.coordination.status.StatusWriter;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.drivers.Drivers;
+import dev.meerkat.test.fixtures.Await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -122,7 +123,7 @@ final class ConfigFanOutBenchmark {
                 agents.add(new FanAgent(connect, root, "gw-" + i, drivers, applied, written, round, done));
             }
             Benchmarks.log(n + " agents started in " + Stats.round((System.nanoTime() - t0) / 1e9) + " s; waiting for their first apply");
-            waitFor(() -> agents.stream().allMatch(a -> a.appliedVersion == 0), Duration.ofMinutes(5), "first apply of " + n + " agents");
+            Await.until(Duration.ofMinutes(5), "first apply of " + n + " agents", () -> agents.stream().allMatch(a -> a.appliedVersion == 0));
 
             raw = new RawWatchers(connect, root + "/raw/fleets/fan/config", n);
 
@@ -175,14 +176,6 @@ final class ConfigFanOutBenchmark {
             } catch (org.apache.zookeeper.KeeperException.NodeExistsException e) {
                 // made already
             }
-        }
-    }
-
-    private static void waitFor(java.util.function.BooleanSupplier c, Duration timeout, String what) throws InterruptedException {
-        long end = System.nanoTime() + timeout.toNanos();
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() > end) throw new IllegalStateException("timed out: " + what);
-            Thread.sleep(50);
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.drivers.Drivers;
 import dev.meerkat.test.fixtures.AccessLog;
 import dev.meerkat.test.fixtures.AgentProcess;
+import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.LockContender;
 import dev.meerkat.test.fixtures.MosquittoBroker;
 import dev.meerkat.test.fixtures.ProcessEnsemble;
@@ -131,8 +132,8 @@ final class FleetBenchmark {
 
             // The first leader: a real agent process, so that its crash is a kill -9.
             external = startExternal(work, connect, root, fleet);
-            awaitTrue(Duration.ofSeconds(60), "the external agent registered", () -> exists(operator, new FleetPaths(root, fleet, "gw-ext").member()));
-            awaitTrue(Duration.ofSeconds(30), "the external agent in the election", () -> children(operator, fp.election()) >= 1);
+            Await.until(Duration.ofSeconds(60), "the external agent registered", () -> exists(operator, new FleetPaths(root, fleet, "gw-ext").member()));
+            Await.until(Duration.ofSeconds(30), "the external agent in the election", () -> children(operator, fp.election()) >= 1);
 
             // Registration, agents: N whole agents start, STARTERS at a time, until every member znode is there.
             Benchmarks.log("fleet: starting " + s.agents() + " agents ...");
@@ -269,8 +270,8 @@ final class FleetBenchmark {
             }
             handover.put("clean_stops", clean.stream().map(Stats::round).toList());
             handover.put("raw_clean_stops", rawClean.stream().map(Stats::round).toList());
-            handover.put("clean_ms", Stats.round(median(clean)));
-            handover.put("raw_clean_ms", Stats.round(median(rawClean)));
+            handover.put("clean_ms", Stats.round(Stats.median(clean)));
+            handover.put("raw_clean_ms", Stats.round(Stats.median(rawClean)));
             handover.put("raw_crash_ms", Stats.round(rawHandover(connect, root + "/raw-election", operator, work, true)));
             handover.put("session_timeout_ms", SESSION.toMillis());
             if (handover.containsKey("crash_ms")) {
@@ -304,8 +305,8 @@ final class FleetBenchmark {
             contenders.clear();
             List<String> overlaps = AccessLog.violations(AccessLog.windows(accessLog));
             operator.delete(fp.fleetConfig() + "/sensors/s1", -1);
-            awaitTrue(Duration.ofMinutes(2), "every agent stopped its sensor", () -> running.stream().allMatch(a -> a.sensors().isEmpty()));
-            awaitTrue(Duration.ofMinutes(2), "every journal drained", () -> running.stream().allMatch(a -> a.delivery().buffered() == 0));
+            Await.until(Duration.ofMinutes(2), "every agent stopped its sensor", () -> running.stream().allMatch(a -> a.sensors().isEmpty()));
+            Await.until(Duration.ofMinutes(2), "every journal drained", () -> running.stream().allMatch(a -> a.delivery().buffered() == 0));
             m.put("checks", lossCheck(all, rec, operator, fp, running, holds, overlaps));
         } finally {
             for (LockContender c : contenders) c.close();
@@ -387,7 +388,7 @@ final class FleetBenchmark {
                 Path log = work.resolve("raw-holder.log");
                 holderProcess = AgentProcess.java(log, RawEphemeralHolder.class.getName(), connect, parent, Long.toString(SESSION.toMillis()));
                 AgentProcess p = holderProcess;
-                awaitTrue(Duration.ofSeconds(30), "the raw holder's znode", () -> p.log().contains("holding "));
+                Await.until(Duration.ofSeconds(30), "the raw holder's znode", () -> p.log().contains("holding "));
                 held = p.log().lines().filter(l -> l.startsWith("holding ")).findFirst().orElseThrow().substring("holding ".length()).trim();
             } else {
                 holder = ZooKeeperBaseline.connect(connect, (int) SESSION.toMillis());
@@ -589,6 +590,7 @@ final class FleetBenchmark {
         c.put("readings_sent", enqueued);
         c.put("readings_received", rec.received.get());
         c.put("duplicates", rec.duplicates.get());
+        c.put("unreadable_messages", rec.unreadable.get());
         c.put("streams_with_gaps", streamsWithGaps);
         c.put("dropped", dropped);
         c.put("members", members);
@@ -597,22 +599,29 @@ final class FleetBenchmark {
         return c;
     }
 
-    private static int members(ZooKeeper zk, FleetPaths fp) throws Exception {
+    private static int members(ZooKeeper zk, FleetPaths fp) {
         return children(zk, fp.members());
     }
 
-    private static int children(ZooKeeper zk, String path) throws Exception {
+    /** Unchecked, for {@link Await#until}: a failure there is retried until the deadline. */
+    private static int children(ZooKeeper zk, String path) {
         try {
             return zk.getChildren(path, false).size();
         } catch (KeeperException.NoNodeException e) {
             return 0;
         } catch (KeeperException.ConnectionLossException e) {
             return -1;
+        } catch (KeeperException | InterruptedException e) {
+            throw new IllegalStateException(e);
         }
     }
 
-    private static boolean exists(ZooKeeper zk, String path) throws Exception {
-        return zk.exists(path, false) != null;
+    private static boolean exists(ZooKeeper zk, String path) {
+        try {
+            return zk.exists(path, false) != null;
+        } catch (KeeperException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static long usedHeap() {
@@ -621,24 +630,8 @@ final class FleetBenchmark {
         return r.totalMemory() - r.freeMemory();
     }
 
-    private static double median(List<Double> values) {
-        List<Double> sorted = values.stream().sorted().toList();
-        return sorted.get(sorted.size() / 2);
-    }
-
     static double ratio(double a, double b) {
         return Math.round(a / b * 100) / 100.0;
     }
 
-    interface Check {
-        boolean test() throws Exception;
-    }
-
-    static void awaitTrue(Duration timeout, String what, Check c) throws Exception {
-        long end = System.nanoTime() + timeout.toNanos();
-        while (!c.test()) {
-            if (System.nanoTime() > end) throw new IllegalStateException("timed out: " + what);
-            Thread.sleep(20);
-        }
-    }
 }

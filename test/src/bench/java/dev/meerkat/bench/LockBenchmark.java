@@ -104,17 +104,11 @@ final class LockBenchmark {
         m.put("raw", rawStats.summary());
         m.put("curator_plain", plainStats.summary());
         m.put("meerkat", agentStats.summary());
-        double rawMean = median(rawMeans), plainMean = median(plainMeans), agentMean = median(agentMeans);
+        double rawMean = Stats.median(rawMeans), plainMean = Stats.median(plainMeans), agentMean = Stats.median(agentMeans);
         m.put("ratio_meerkat_to_raw", Math.round(agentMean / rawMean * 100) / 100.0);
         m.put("ratio_curator_to_raw", Math.round(plainMean / rawMean * 100) / 100.0);
         m.put("ratio_meerkat_to_curator", Math.round(agentMean / plainMean * 100) / 100.0);
         return m;
-    }
-
-    private static double median(List<Double> v) {
-        List<Double> s = new ArrayList<>(v);
-        Collections.sort(s);
-        return s.get(s.size() / 2);
     }
 
     /** {@code agents} gateways, each its own session, taking one lock for {@code seconds}: holds per second, all together. */

@@ -113,7 +113,7 @@ final class RegistrationBenchmark {
             m.put("rounds", rounds);
             m.put("raw_all_created_ms", rawMs.stream().map(Stats::round).toList());
             m.put("agents_all_registered_ms", agentMs.stream().map(Stats::round).toList());
-            double rawMedian = median(rawMs), agentMedian = median(agentMs);
+            double rawMedian = Stats.median(rawMs), agentMedian = Stats.median(agentMs);
             m.put("raw_median_ms", Stats.round(rawMedian));
             m.put("agents_median_ms", Stats.round(agentMedian));
             m.put("ratio_to_raw", Math.round(agentMedian / rawMedian * 100) / 100.0);
@@ -167,11 +167,5 @@ final class RegistrationBenchmark {
         zk.sync(path, (rc, p, ctx) -> synced.countDown(), null);
         if (!synced.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("sync timed out");
         return zk.getChildren(path, false).size();
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = values.stream().sorted().toList();
-        int k = sorted.size();
-        return k % 2 == 1 ? sorted.get(k / 2) : (sorted.get(k / 2 - 1) + sorted.get(k / 2)) / 2;
     }
 }

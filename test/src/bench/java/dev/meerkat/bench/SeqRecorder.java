@@ -96,15 +96,6 @@ final class SeqRecorder implements AutoCloseable {
         return gaps;
     }
 
-    /** The lowest seq received of the stream, or -1. */
-    int first(String stream) {
-        BitSet b = seen.get(stream);
-        if (b == null) return -1;
-        synchronized (b) {
-            return b.nextSetBit(0);
-        }
-    }
-
     @Override
     public void close() {
         try {

@@ -68,6 +68,13 @@ final class Stats {
         return m;
     }
 
+    /** The median (the mean of the middle two for an even count). */
+    static double median(java.util.List<Double> values) {
+        java.util.List<Double> sorted = values.stream().sorted().toList();
+        int k = sorted.size();
+        return k % 2 == 1 ? sorted.get(k / 2) : (sorted.get(k / 2 - 1) + sorted.get(k / 2)) / 2;
+    }
+
     static double round(double d) {
         return Math.round(d * 10) / 10.0;
     }
