@@ -99,7 +99,7 @@ public final class Benchmarks {
                     .append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             Map<String, Object> fanOut = new LinkedHashMap<>();
             ConfigFanOutBenchmark fan = new ConfigFanOutBenchmark(zk.connectString());
-            for (int n : mode.pick(new int[] {100, 1000}, new int[] {100}, new int[] {10})) {
+            for (int n : sizes("bench.fanout.agents", mode.pick(new int[] {100, 1000}, new int[] {100}, new int[] {10}))) {
                 log("config fan-out, " + n + " agents ...");
                 Map<String, Object> f = fan.run(n, mode == Mode.SMOKE ? 3 : n >= 1000 ? 10 : 20);
                 fanOut.put(Integer.toString(n), f);
@@ -229,11 +229,8 @@ public final class Benchmarks {
             if (runs.test("fleet")) {
                 FleetBenchmark fleet = new FleetBenchmark(zk, broker, out);
                 Map<String, Object> fleets = new LinkedHashMap<>();
-                String sizes = System.getProperty("bench.fleet.agents", "");
                 // 500 in a full run: on 2 cores beside the ensemble and the broker, 1,000 overload the machine (docs/benchmarks.md).
-                if (sizes.isBlank()) sizes = mode.pick("500", "100", "5");
-                for (String size : sizes.split(",")) {
-                    int n = Integer.parseInt(size.trim());
+                for (int n : sizes("bench.fleet.agents", mode.pick(new int[] {500}, new int[] {100}, new int[] {5}))) {
                     log("fleet of " + n + " agents ...");
                     FleetBenchmark.Settings settings = mode.pick(
                             new FleetBenchmark.Settings(n, 10, Math.min(n, 100), java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(15)),
@@ -264,6 +261,13 @@ public final class Benchmarks {
     static String machine() {
         return Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " "
                 + System.getProperty("os.arch") + ", Java " + Runtime.version();
+    }
+
+    /** The sizes a section runs: those of {@code property} (comma-separated) where given, else the mode's. */
+    static int[] sizes(String property, int[] byMode) {
+        String given = System.getProperty(property, "");
+        if (given.isBlank()) return byMode;
+        return java.util.Arrays.stream(given.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
     }
 
     static void log(String s) {

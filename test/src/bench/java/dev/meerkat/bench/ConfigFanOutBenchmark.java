@@ -61,10 +61,12 @@ final class ConfigFanOutBenchmark {
         volatile int appliedVersion = -1;
         final Stats applied, written;
         final AtomicReference<long[]> round;
+        final AtomicReference<Stats> roundApplied;
 
         FanAgent(String connect, String root, String device, Drivers drivers, Stats applied, Stats written,
-                 AtomicReference<long[]> round, CountDownLatch[] done) {
+                 AtomicReference<long[]> round, AtomicReference<Stats> roundApplied, CountDownLatch[] done) {
             this.applied = applied;
+            this.roundApplied = roundApplied;
             this.written = written;
             this.round = round;
             BootstrapConfig.ZooKeeper zk = new BootstrapConfig.ZooKeeper(connect, root, Duration.ofSeconds(30), Optional.empty(), Optional.empty());
@@ -88,7 +90,11 @@ final class ConfigFanOutBenchmark {
                 if (v == appliedVersion) return;
                 appliedVersion = v;
                 long[] r = round.get();
-                if (r != null && r[0] == v) applied.add(System.nanoTime() - r[1]);
+                if (r != null && r[0] == v) {
+                    long t = System.nanoTime() - r[1];
+                    applied.add(t);
+                    roundApplied.get().add(t);
+                }
                 running = result.config();
                 status.update();
             });
@@ -114,13 +120,14 @@ final class ConfigFanOutBenchmark {
         RawWatchers raw = null;
         Stats applied = new Stats(), written = new Stats();
         AtomicReference<long[]> round = new AtomicReference<>();
+        AtomicReference<Stats> roundApplied = new AtomicReference<>(new Stats());
         CountDownLatch[] done = {new CountDownLatch(0)};
         try {
             createAll(operator, doc, sensor(0));
             createAll(operator, root + "/raw/fleets/fan/config/sensors/s1", sensor(0));
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
-                agents.add(new FanAgent(connect, root, "gw-" + i, drivers, applied, written, round, done));
+                agents.add(new FanAgent(connect, root, "gw-" + i, drivers, applied, written, round, roundApplied, done));
             }
             Benchmarks.log(n + " agents started in " + Stats.round((System.nanoTime() - t0) / 1e9) + " s; waiting for their first apply");
             Await.until(Duration.ofMinutes(5), "first apply of " + n + " agents", () -> agents.stream().allMatch(a -> a.appliedVersion == 0));
@@ -129,16 +136,21 @@ final class ConfigFanOutBenchmark {
 
             for (int r = 1; r <= rounds; r++) {
                 // Raw: the same kind of write, notifying N recursive watches.
-                raw.round(operator, root + "/raw/fleets/fan/config/sensors/s1", sensor(r));
+                double rawP99 = raw.round(operator, root + "/raw/fleets/fan/config/sensors/s1", sensor(r));
                 Thread.sleep(100);
 
                 // The agents.
                 done[0] = new CountDownLatch(n);
+                roundApplied.set(new Stats());
                 round.set(new long[] {r, System.nanoTime()});
                 operator.setData(doc, sensor(r), -1);
                 if (!done[0].await(2, TimeUnit.MINUTES)) {
                     throw new IllegalStateException("round " + r + ": " + done[0].getCount() + " of " + n + " agents did not apply");
                 }
+                Stats ra = roundApplied.get();
+                Benchmarks.log("  round " + r + ": raw notified p99 " + Stats.round(rawP99 / 1000) + " ms; agents applied p50 "
+                        + Stats.round(ra.percentileMicros(50) / 1000) + " / p99 " + Stats.round(ra.percentileMicros(99) / 1000)
+                        + " / max " + Stats.round(ra.maxMicros() / 1000) + " ms");
                 Thread.sleep(100);
             }
         } finally {

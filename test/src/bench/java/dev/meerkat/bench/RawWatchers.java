@@ -21,6 +21,7 @@ final class RawWatchers implements AutoCloseable {
     private final List<ZooKeeper> sessions = new ArrayList<>();
     private final AtomicLong start = new AtomicLong();
     private volatile CountDownLatch done = new CountDownLatch(0);
+    private volatile Stats roundNotified = new Stats();
 
     RawWatchers(String connect, String subtree, int n) throws Exception {
         try {
@@ -29,7 +30,9 @@ final class RawWatchers implements AutoCloseable {
                 sessions.add(z);
                 z.addWatch(subtree, e -> {
                     if (e.getType() == Watcher.Event.EventType.NodeDataChanged) {
-                        notified.add(System.nanoTime() - start.get());
+                        long t = System.nanoTime() - start.get();
+                        notified.add(t);
+                        roundNotified.add(t);
                         z.getData(e.getPath(), false, (rc, path, ctx, data, stat) -> {
                             read.add(System.nanoTime() - start.get());
                             done.countDown();
@@ -43,14 +46,20 @@ final class RawWatchers implements AutoCloseable {
         }
     }
 
-    /** One round: {@code operator} sets {@code path} (in the watched subtree); returns once every session has read it. */
-    void round(ZooKeeper operator, String path, byte[] data) throws Exception {
+    /**
+     * One round: {@code operator} sets {@code path} (in the watched subtree); returns once every
+     * session has read it, with this round's p99 notification time in µs.
+     */
+    double round(ZooKeeper operator, String path, byte[] data) throws Exception {
+        Stats thisRound = new Stats();
+        roundNotified = thisRound;
         done = new CountDownLatch(sessions.size());
         start.set(System.nanoTime());
         operator.setData(path, data, -1);
         if (!done.await(2, TimeUnit.MINUTES)) {
             throw new IllegalStateException("raw round incomplete: " + done.getCount() + " of " + sessions.size() + " sessions not notified");
         }
+        return thisRound.percentileMicros(99);
     }
 
     @Override
