@@ -270,7 +270,9 @@ public final class Benchmarks {
         return java.util.Arrays.stream(given.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
     }
 
+    /** A progress line, stamped with the JVM's uptime as gc.log stamps its pauses. */
     static void log(String s) {
-        System.out.println("[bench] " + s);
+        double uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0;
+        System.out.println("[bench " + String.format(java.util.Locale.ROOT, "%.3fs", uptime) + "] " + s);
     }
 }

@@ -220,7 +220,7 @@ final class FleetBenchmark {
             ConfigFanOutBenchmark.createAll(operator, root + "/raw/config/sensors/s1", sensor(0));
             try (RawWatchers raw = new RawWatchers(connect, root + "/raw/config", s.agents())) {
                 for (int r = 1; r <= s.fanOutRounds(); r++) {
-                    raw.round(operator, root + "/raw/config/sensors/s1", sensor(r));
+                    raw.round(operator, root + "/raw/config/sensors/s1", sensor(r), true);
                     Thread.sleep(200);
                     appliedAll[0] = new CountDownLatch(running.size());
                     round.set(new long[] {r, System.nanoTime()});

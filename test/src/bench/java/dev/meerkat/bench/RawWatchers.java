@@ -22,6 +22,8 @@ final class RawWatchers implements AutoCloseable {
     private final AtomicLong start = new AtomicLong();
     private volatile CountDownLatch done = new CountDownLatch(0);
     private volatile Stats roundNotified = new Stats();
+    /** Whether this round's times go into {@link #notified} and {@link #read} (not in a warm-up). */
+    private volatile boolean counted = true;
 
     RawWatchers(String connect, String subtree, int n) throws Exception {
         try {
@@ -31,10 +33,10 @@ final class RawWatchers implements AutoCloseable {
                 z.addWatch(subtree, e -> {
                     if (e.getType() == Watcher.Event.EventType.NodeDataChanged) {
                         long t = System.nanoTime() - start.get();
-                        notified.add(t);
+                        if (counted) notified.add(t);
                         roundNotified.add(t);
                         z.getData(e.getPath(), false, (rc, path, ctx, data, stat) -> {
-                            read.add(System.nanoTime() - start.get());
+                            if (counted) read.add(System.nanoTime() - start.get());
                             done.countDown();
                         }, null);
                     }
@@ -48,9 +50,11 @@ final class RawWatchers implements AutoCloseable {
 
     /**
      * One round: {@code operator} sets {@code path} (in the watched subtree); returns once every
-     * session has read it, with this round's p99 notification time in µs.
+     * session has read it, with this round's p99 notification time in µs. A round not
+     * {@code counted} warms up: its times are left out of the totals.
      */
-    double round(ZooKeeper operator, String path, byte[] data) throws Exception {
+    double round(ZooKeeper operator, String path, byte[] data, boolean counted) throws Exception {
+        this.counted = counted;
         Stats thisRound = new Stats();
         roundNotified = thisRound;
         done = new CountDownLatch(sessions.size());
