@@ -60,6 +60,14 @@ public final class Json {
         }
     }
 
+    /**
+     * Reads a document the project wrote, in this version or a later one: keys it does not know
+     * (added later) are ignored rather than refused.
+     */
+    public static <T> T readTolerant(byte[] json, Class<T> type) throws IOException {
+        return JSON.readerFor(type).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(json);
+    }
+
     /** Compact JSON for a value the project writes (znodes, MQTT payloads). */
     public static byte[] write(Object value) {
         try {

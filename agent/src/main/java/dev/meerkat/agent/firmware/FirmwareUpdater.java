@@ -1,7 +1,5 @@
 package dev.meerkat.agent.firmware;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectReader;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.Durations;
 import dev.meerkat.config.Json;
@@ -53,7 +51,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class FirmwareUpdater implements Session.Listener, Closeable {
     private static final Logger log = LoggerFactory.getLogger(FirmwareUpdater.class);
-    private static final ObjectReader MARK = Json.mapper().readerFor(Mark.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private static final Duration CHECK_MAX = Duration.ofMinutes(5);
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(30);
     static final Duration RECHECK = Duration.ofSeconds(30);
@@ -147,7 +144,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         Versions v = versions.get();
         try {
             if (Files.exists(v.rolledBack())) {
-                Mark m = MARK.readValue(Files.readAllBytes(v.rolledBack()));
+                Mark m = Json.readTolerant(Files.readAllBytes(v.rolledBack()), Mark.class);
                 String why = Files.exists(v.rolledBackReason()) ? Versions.read(v.rolledBackReason()) : "rolled back";
                 log.warn("firmware {} was rolled back: {}", m.firmware(), why);
                 resumeHistory(m.rollout(), m.firmware());
@@ -156,7 +153,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
                 v.forgetRollBack();
             }
             if (Files.exists(v.pending())) {
-                Mark m = MARK.readValue(Files.readAllBytes(v.pending()));
+                Mark m = Json.readTolerant(Files.readAllBytes(v.pending()), Mark.class);
                 resumeHistory(m.rollout(), m.firmware());
                 if (!m.firmware().equals(running)) {
                     // The launcher did not start the pending version (its link was switched back): never call that healthy.
@@ -387,7 +384,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
     private Optional<Mark> handled() {
         try {
             Path f = dir.resolve("handled.json");
-            return Files.exists(f) ? Optional.of(MARK.readValue(Files.readAllBytes(f))) : Optional.empty();
+            return Files.exists(f) ? Optional.of(Json.readTolerant(Files.readAllBytes(f), Mark.class)) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
         }

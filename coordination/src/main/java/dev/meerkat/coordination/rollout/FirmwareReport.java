@@ -34,7 +34,6 @@ public record FirmwareReport(String rollout, String firmware, String state, Stri
 
     /** Reads one as written by this or a later version (unknown keys are ignored). */
     public static FirmwareReport read(byte[] json) throws java.io.IOException {
-        return dev.meerkat.config.Json.mapper().readerFor(FirmwareReport.class)
-                .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(json);
+        return dev.meerkat.config.Json.readTolerant(json, FirmwareReport.class);
     }
 }

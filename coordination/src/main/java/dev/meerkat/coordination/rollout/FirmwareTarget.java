@@ -17,7 +17,6 @@ public record FirmwareTarget(String rollout, String firmware, RolloutDocument.Ar
 
     /** Reads one as written by this or a later version (unknown keys are ignored). */
     public static FirmwareTarget read(byte[] json) throws java.io.IOException {
-        return dev.meerkat.config.Json.mapper().readerFor(FirmwareTarget.class)
-                .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(json);
+        return dev.meerkat.config.Json.readTolerant(json, FirmwareTarget.class);
     }
 }

@@ -57,7 +57,6 @@ public record RolloutState(String status, String reason, int population, List<Wa
     /** Reads one as written by this or a later version (unknown keys are ignored); empty data is a state just created. */
     public static RolloutState read(byte[] json) throws java.io.IOException {
         if (json == null || json.length == 0) return created();
-        return dev.meerkat.config.Json.mapper().readerFor(RolloutState.class)
-                .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(json);
+        return dev.meerkat.config.Json.readTolerant(json, RolloutState.class);
     }
 }
