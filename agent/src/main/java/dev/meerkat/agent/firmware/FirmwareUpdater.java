@@ -148,8 +148,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
                 String why = Files.exists(v.rolledBackReason()) ? Versions.read(v.rolledBackReason()) : "rolled back";
                 log.warn("firmware {} was rolled back: {}", m.firmware(), why);
                 resumeHistory(m.rollout(), m.firmware());
-                report(m.rollout(), m.firmware(), "rolled-back", why, null, null);
-                handled(new Mark(m.rollout(), m.firmware(), "rolled-back", m.healthTimeout()));
+                conclude(m.rollout(), m.firmware(), "rolled-back", why, m.healthTimeout());
                 v.forgetRollBack();
             }
             if (Files.exists(v.pending())) {
@@ -160,14 +159,12 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
                     String why = "the pending version " + m.firmware() + " is not the one running (" + running + ")";
                     log.warn("firmware {}: {}", m.firmware(), why);
                     v.confirm();
-                    report(m.rollout(), m.firmware(), "rolled-back", why, null, null);
-                    handled(new Mark(m.rollout(), m.firmware(), "rolled-back", m.healthTimeout()));
+                    conclude(m.rollout(), m.firmware(), "rolled-back", why, m.healthTimeout());
                     return;
                 }
                 if (checkHealth(m, "the new version")) {
                     v.confirm();
-                    report(m.rollout(), m.firmware(), "healthy", null, null, null);
-                    handled(new Mark(m.rollout(), m.firmware(), "healthy", m.healthTimeout()));
+                    conclude(m.rollout(), m.firmware(), "healthy", null, m.healthTimeout());
                     log.info("firmware {} is healthy", m.firmware());
                 } else if (!closed) {
                     restart.run(); // rolled back: restart into the previous version, which reports it
@@ -200,8 +197,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         if (versions.isPresent() && Files.exists(versions.get().pending())) {
             versions.get().rollBack(why);
         } else {
-            report(m.rollout(), m.firmware(), "failed", why, null, null);
-            handled(new Mark(m.rollout(), m.firmware(), "failed", m.healthTimeout()));
+            conclude(m.rollout(), m.firmware(), "failed", why, m.healthTimeout());
         }
         return false;
     }
@@ -235,8 +231,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         String r = t.rollout(), fw = t.firmware();
         resumeHistory(r, fw);
         if (fw.equals(running)) {
-            report(r, fw, "healthy", null, null, null);
-            handled(new Mark(r, fw, "healthy", t.healthTimeout()));
+            conclude(r, fw, "healthy", null, t.healthTimeout());
             return;
         }
         log.info("firmware target {} (rollout {}, installer {})", fw, r, t.installer());
@@ -324,16 +319,18 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
             return;
         }
         Mark m = new Mark(t.rollout(), t.firmware(), "installing", t.healthTimeout());
-        if (checkHealth(m, "after the installer")) {
-            report(t.rollout(), t.firmware(), "healthy", null, null, null);
-            handled(new Mark(t.rollout(), t.firmware(), "healthy", t.healthTimeout()));
-        }
+        if (checkHealth(m, "after the installer")) conclude(t.rollout(), t.firmware(), "healthy", null, t.healthTimeout());
     }
 
     private void fail(FirmwareTarget t, String reason) {
         log.error("firmware {} (rollout {}) failed: {}", t.firmware(), t.rollout(), reason);
-        report(t.rollout(), t.firmware(), "failed", reason, null, null);
-        handled(new Mark(t.rollout(), t.firmware(), "failed", t.healthTimeout()));
+        conclude(t.rollout(), t.firmware(), "failed", reason, t.healthTimeout());
+    }
+
+    /** A target's outcome: reported, and recorded on disk so that it is not handled again. */
+    private void conclude(String rollout, String firmware, String state, String reason, String healthTimeout) {
+        report(rollout, firmware, state, reason, null, null);
+        handled(new Mark(rollout, firmware, state, healthTimeout));
     }
 
     private void resumeHistory(String rollout, String firmware) {
@@ -393,10 +390,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
     private void handled(Mark m) {
         try {
             Files.createDirectories(dir);
-            Path tmp = dir.resolve("handled.json.tmp");
-            Files.write(tmp, Json.write(m));
-            Files.move(tmp, dir.resolve("handled.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Versions.write(dir.resolve("handled.json"), Json.write(m));
         } catch (IOException e) {
             log.error("cannot record the firmware outcome in {}: {}", dir, e.toString());
         }

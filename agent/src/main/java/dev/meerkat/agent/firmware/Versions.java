@@ -98,7 +98,12 @@ final class Versions {
 
     /** The version the launcher runs now, by name; empty when it runs the package's own. */
     Optional<String> current() throws IOException {
-        Path link = dir.resolve("current");
+        return linked("current");
+    }
+
+    /** The version link {@code name} points to, by name; empty when there is no such link. */
+    private Optional<String> linked(String name) throws IOException {
+        Path link = dir.resolve(name);
         return Files.isSymbolicLink(link) ? Optional.of(Files.readSymbolicLink(link).getFileName().toString()) : Optional.empty();
     }
 
@@ -123,8 +128,7 @@ final class Versions {
     void prune() throws IOException {
         java.util.Set<String> keep = new java.util.HashSet<>();
         current().ifPresent(keep::add);
-        Path prev = dir.resolve("previous");
-        if (Files.isSymbolicLink(prev)) keep.add(Files.readSymbolicLink(prev).getFileName().toString());
+        linked("previous").ifPresent(keep::add);
         try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
             for (Path p : s) {
                 if (!keep.contains(p.getFileName().toString())) deleteTree(p);
@@ -134,8 +138,8 @@ final class Versions {
 
     /** The pending version failed its check: back to the previous one, and say why for the next start to report. */
     void rollBack(String reason) throws IOException {
-        Path prev = dir.resolve("previous");
-        if (Files.isSymbolicLink(prev)) link("current", Files.readSymbolicLink(prev).getFileName().toString());
+        Optional<String> previous = linked("previous");
+        if (previous.isPresent()) link("current", previous.get());
         else Files.deleteIfExists(dir.resolve("current"));
         write(rolledBackReason(), (reason + "\n").getBytes(StandardCharsets.UTF_8));
         Files.move(pending(), rolledBack(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -156,7 +160,8 @@ final class Versions {
         Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static void write(Path file, byte[] data) throws IOException {
+    /** Replaces {@code file} whole, or not at all: a temporary file, synced, renamed over it. */
+    static void write(Path file, byte[] data) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.write(tmp, data);
         try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
