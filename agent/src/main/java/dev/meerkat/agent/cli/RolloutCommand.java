@@ -50,7 +50,10 @@ final class RolloutCommand {
         @Mixin
         FleetOptions common;
 
-        abstract String name();
+        /** The subcommand's name, as its {@code @Command} gives it. */
+        final String name() {
+            return getClass().getAnnotation(Command.class).name();
+        }
 
         abstract int run(Session s) throws Exception;
 
@@ -100,11 +103,6 @@ final class RolloutCommand {
 
         @Parameters(index = "1", paramLabel = "FILE", description = "The rollout document (JSON, SPEC §7).")
         Path file;
-
-        @Override
-        String name() {
-            return "create";
-        }
 
         @Override
         String checkArguments() {
@@ -174,11 +172,6 @@ final class RolloutCommand {
     static final class Status extends Sub {
         @Parameters(index = "0", arity = "0..1", paramLabel = "R", description = "A rollout id.")
         String id;
-
-        @Override
-        String name() {
-            return "status";
-        }
 
         @Override
         String checkArguments() {
@@ -294,7 +287,13 @@ final class RolloutCommand {
         @Parameters(index = "0", paramLabel = "R", description = "The rollout id.")
         String id;
 
-        abstract String control();
+        /** The {@code control} the document gets, and what is printed once it has it ({@code %1$s}: the rollout id). */
+        private final String control, done;
+
+        Control(String control, String done) {
+            this.control = control;
+            this.done = done;
+        }
 
         @Override
         String checkArguments() {
@@ -321,16 +320,16 @@ final class RolloutCommand {
                     return Main.FAILED;
                 }
                 ObjectNode doc = (ObjectNode) Json.mapper().readTree(data);
-                doc.put("control", control());
+                doc.put("control", control);
                 try {
                     s.zk().setData().withVersion(stat.getVersion()).forPath(path, Json.write(doc));
                 } catch (KeeperException.BadVersionException e) {
                     continue; // changed meanwhile: read again
                 }
                 if (common.json) {
-                    System.out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(Map.of("rollout", id, "control", control())));
+                    System.out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(Map.of("rollout", id, "control", control)));
                 } else {
-                    System.out.println(done());
+                    System.out.println(String.format(done, id));
                 }
                 return Main.OK;
             }
@@ -338,54 +337,29 @@ final class RolloutCommand {
             return Main.FAILED;
         }
 
-        abstract String done();
     }
 
     @Command(name = "pause", mixinStandardHelpOptions = true,
             description = "Hold a rollout: no new wave starts; devices already updating finish.")
     static final class Pause extends Control {
-        String name() {
-            return "pause";
-        }
-
-        String control() {
-            return "pause";
-        }
-
-        String done() {
-            return "rollout " + id + " pauses: no new wave starts (meerkat rollout status " + id + " shows it)";
+        Pause() {
+            super("pause", "rollout %1$s pauses: no new wave starts (meerkat rollout status %1$s shows it)");
         }
     }
 
     @Command(name = "resume", mixinStandardHelpOptions = true,
             description = "Go on with a paused rollout (paused by you, or by maxFailures: the failures so far are then accepted).")
     static final class Resume extends Control {
-        String name() {
-            return "resume";
-        }
-
-        String control() {
-            return "run";
-        }
-
-        String done() {
-            return "rollout " + id + " resumes";
+        Resume() {
+            super("run", "rollout %1$s resumes");
         }
     }
 
     @Command(name = "abort", mixinStandardHelpOptions = true,
             description = "End a rollout: no more targets are written; devices already updating finish.")
     static final class Abort extends Control {
-        String name() {
-            return "abort";
-        }
-
-        String control() {
-            return "abort";
-        }
-
-        String done() {
-            return "rollout " + id + " is aborted: no more devices get it";
+        Abort() {
+            super("abort", "rollout %1$s is aborted: no more devices get it");
         }
     }
 }
