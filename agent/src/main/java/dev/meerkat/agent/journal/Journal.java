@@ -36,8 +36,11 @@ import org.slf4j.LoggerFactory;
  *       nothing has seen yet.
  *   <li><b>Order.</b> Ids grow by one across the journal, in append order; a sensor's readings are
  *       appended in {@code seq} order, so reading by id sends each sensor's readings in seq order.
- *   <li><b>Removed only when acknowledged or dropped.</b> {@link #acknowledged} moves a watermark
- *       (every id at or below it is acknowledged); a segment is deleted once all its records are
+ *   <li><b>Removed only when acknowledged or dropped.</b> Every sensor's unacknowledged ids are
+ *       kept in memory (4 bytes a reading). {@link #acknowledged(String, long)} acknowledges a
+ *       sensor's readings up to an id, so one sensor's readings can be acknowledged ahead of
+ *       another's (fair replay); the watermark {@link #ackedId()} is one below the oldest
+ *       unacknowledged reading of any sensor, and a segment is deleted once all its records are
  *       at or below it. The bounds ({@code maxBytes}, {@code maxAge}) drop whole segments, oldest
  *       first, and every unacknowledged reading dropped is counted per sensor and reason. A write
  *       that fails (a full disk) drops its batch, counted the same way; the journal goes on.
@@ -49,8 +52,9 @@ import org.slf4j.LoggerFactory;
  *       sensor's numbering with no gap and no reuse even when every reading was delivered.
  * </ol>
  *
- * The acknowledged watermark is also written to {@code acked} about once a second (and at a clean
- * stop), so that after a crash only the last second's acknowledged readings are sent again.
+ * The acknowledged watermark and each sensor's mark above it are also written to {@code acked}
+ * about once a second (and at a clean stop), so that after a crash only the last second's
+ * acknowledged readings are sent again.
  */
 public final class Journal implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(Journal.class);
@@ -97,6 +101,10 @@ public final class Journal implements Closeable {
     private final Object lock = new Object();
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
     private final Map<String, Long> lastSeq = new HashMap<>();
+    /** Every sensor's unacknowledged ids, and its newest id (guarded by lock). */
+    private final TreeMap<String, IdQueue> unacked = new TreeMap<>();
+    private final Map<String, Long> lastIdOf = new HashMap<>();
+    private long unackedCount;
     private final Map<String, Map<String, Long>> dropped = new TreeMap<>();
     private final Thread committer;
     private Recovery recovery;
@@ -107,7 +115,7 @@ public final class Journal implements Closeable {
     private long nextId;
     private long committedId;
     private long ackedId;
-    private long savedAckedId = -1;
+    private long marksVersion, savedMarksVersion = -1; // a change of an acknowledged mark, and the one saved
     private long appended, committed, fsyncs, bytesWritten, payloadBytes;
     private int ackWaiters;
     private String lastError;
@@ -143,7 +151,8 @@ public final class Journal implements Closeable {
 
     private void recover() throws IOException {
         Files.createDirectories(options.dir());
-        ackedId = readAcked();
+        Acked saved = readAcked();
+        ackedId = saved.watermark();
         List<Path> files;
         try (Stream<Path> s = Files.list(options.dir())) {
             files = s.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().toList();
@@ -171,7 +180,12 @@ public final class Journal implements Closeable {
                         lastIdSeen = r.id();
                         seg.lastId = r.id();
                         records++;
-                        if (r.id() > ackedId) unacked++;
+                        lastIdOf.put(r.sensor(), r.id());
+                        if (r.id() > ackedId && r.id() > saved.marks().getOrDefault(r.sensor(), 0L)) {
+                            unacked++;
+                            unackedCount++;
+                            queue(r.sensor()).add(r.id());
+                        }
                         lastSeq.merge(r.sensor(), r.seq(), Math::max);
                         seg.lastTs = Math.max(seg.lastTs, r.tsMillis());
                     } else {
@@ -208,9 +222,17 @@ public final class Journal implements Closeable {
             seg.bytes = newest ? goodEnd : buf.limit();
             segments.put(first, seg);
         }
-        nextId = Math.max(lastIdSeen, ackedId) + 1;
+        // Never an id again that a mark or a segment's name has covered, even when their readings are gone.
+        long highest = Math.max(lastIdSeen, ackedId);
+        for (Segment s : segments.values()) highest = Math.max(highest, s.firstId - 1);
+        for (var m : saved.marks().entrySet()) {
+            highest = Math.max(highest, m.getValue());
+            lastIdOf.merge(m.getKey(), m.getValue(), Math::max);
+        }
+        nextId = highest + 1;
         committedId = nextId - 1;
         if (ackedId > committedId) ackedId = committedId;
+        recomputeAcked();
         recovery = new Recovery(segments.size(), records, unacked, corrupt, torn, List.copyOf(problems));
         // Always append to a fresh segment, headed by a checkpoint: a damaged old tail is never written after.
         synchronized (lock) {
@@ -272,6 +294,9 @@ public final class Journal implements Closeable {
             }
             Record r = new Record(nextId++, sensor, seq, tsMillis, topic, qos, payload);
             lastSeq.merge(sensor, seq, Math::max);
+            queue(sensor).add(r.id());
+            unackedCount++;
+            lastIdOf.put(sensor, r.id());
             ByteBuffer b = Codec.encode(r);
             pending.add(r);
             pendingBytes.add(b);
@@ -351,7 +376,9 @@ public final class Journal implements Closeable {
             if (!write(batch.subList(from, to), bytes.subList(from, to), size)) {
                 synchronized (lock) {
                     for (Record r : batch.subList(to, batch.size())) drop(r.sensor(), "writeError", 1);
+                    forget(batch.subList(to, batch.size()));
                     committedId = batch.get(batch.size() - 1).id();
+                    recomputeAcked();
                     lock.notifyAll();
                 }
                 return;
@@ -405,8 +432,10 @@ public final class Journal implements Closeable {
             needRoll = true;
             onChange.run();
             for (Record r : batch) drop(r.sensor(), "writeError", 1);
+            forget(batch);
             // Ids of the lost batch are committed as nothing: readers move past them.
             committedId = Math.max(committedId, batch.get(batch.size() - 1).id());
+            recomputeAcked();
             recent.clear();
             lock.notifyAll();
         }
@@ -493,27 +522,66 @@ public final class Journal implements Closeable {
         saveAckedIfDue(now, false);
     }
 
-    /** Drops a whole segment to keep a bound, counting its unacknowledged readings. Holds the lock. */
+    /**
+     * Drops a whole segment to keep a bound, counting its unacknowledged readings (every older
+     * segment is gone already, so they are the sensors' waiting ids up to its last). Holds the lock.
+     */
     private void dropSegment(Segment s, String reason) {
+        Map<String, Long> counts = new TreeMap<>();
+        unacked.forEach((sensor, q) -> {
+            int n = q.removeUpTo(s.lastId);
+            if (n > 0) counts.put(sensor, (long) n);
+        });
+        counts.forEach((sensor, n) -> drop(sensor, reason, n));
+        long n = counts.values().stream().mapToLong(Long::longValue).sum();
+        unackedCount -= n;
+        if (n > 0) log.warn("journal over its {} bound: dropped the oldest {} unacknowledged readings {}", reason, n, counts);
         try {
-            ByteBuffer buf = ByteBuffer.wrap(Files.readAllBytes(s.path));
-            Map<String, Long> counts = new TreeMap<>();
-            int at = 0;
-            while (at < buf.limit() && Codec.decode(buf, at) instanceof Codec.Ok ok) {
-                if (ok.record() != null && ok.id() > ackedId) counts.merge(ok.record().sensor(), 1L, Long::sum);
-                at += ok.size();
-            }
-            counts.forEach((sensor, n) -> drop(sensor, reason, n));
-            long n = counts.values().stream().mapToLong(Long::longValue).sum();
-            if (n > 0) log.warn("journal over its {} bound: dropped the oldest {} unacknowledged readings {}", reason, n, counts);
             Files.deleteIfExists(s.path);
         } catch (IOException e) {
             log.error("cannot drop journal segment {}: {}", s.path, e.toString());
         }
         segments.remove(s.firstId);
         while (!recent.isEmpty() && recent.peekFirst().id() <= s.lastId) recent.pollFirst();
-        if (ackedId < s.lastId) ackedId = s.lastId;
+        if (ackedId < s.lastId) {
+            ackedId = s.lastId;
+            marksVersion++;
+        }
+        recomputeAcked();
         lock.notifyAll();
+    }
+
+    private IdQueue queue(String sensor) {
+        return unacked.computeIfAbsent(sensor, k -> new IdQueue());
+    }
+
+    /** Takes readings that never reached the disk out of the waiting ones. Holds the lock. */
+    private void forget(List<Record> lost) {
+        for (Record r : lost) {
+            IdQueue q = unacked.get(r.sensor());
+            if (q != null && q.remove(r.id())) unackedCount--;
+        }
+    }
+
+    /** The watermark: one below the oldest waiting reading, or everything committed when none waits. Holds the lock. */
+    private void recomputeAcked() {
+        long mark = committedId;
+        for (IdQueue q : unacked.values()) if (!q.isEmpty()) mark = Math.min(mark, q.first() - 1);
+        if (mark > ackedId) {
+            ackedId = mark;
+            marksVersion++;
+        }
+    }
+
+    /** Each sensor's acknowledged mark above the watermark: all its readings at or below it are acknowledged. Holds the lock. */
+    private Map<String, Long> sensorMarks() {
+        Map<String, Long> marks = new TreeMap<>();
+        lastIdOf.forEach((sensor, last) -> {
+            IdQueue q = unacked.get(sensor);
+            long mark = q == null || q.isEmpty() ? last : q.first() - 1;
+            if (mark > ackedId) marks.put(sensor, mark);
+        });
+        return marks;
     }
 
     private void drop(String sensor, String reason, long n) {
@@ -547,27 +615,45 @@ public final class Journal implements Closeable {
         }
     }
 
-    private long readAcked() {
+    /** The {@code acked} file: the watermark, then a line {@code MARK<tab>SENSOR} for each sensor acknowledged beyond it. */
+    private record Acked(long watermark, Map<String, Long> marks) {}
+
+    private Acked readAcked() {
         try {
-            return Long.parseLong(Files.readString(options.dir().resolve("acked"), StandardCharsets.US_ASCII).strip());
+            List<String> lines = Files.readAllLines(options.dir().resolve("acked"), StandardCharsets.UTF_8);
+            long watermark = Long.parseLong(lines.isEmpty() ? "0" : lines.get(0).strip());
+            Map<String, Long> marks = new HashMap<>();
+            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                int tab = line.indexOf('\t');
+                if (tab > 0) marks.put(line.substring(tab + 1), Long.parseLong(line.substring(0, tab)));
+            }
+            return new Acked(watermark, marks);
         } catch (NoSuchFileException e) {
-            return 0;
+            return new Acked(0, Map.of());
         } catch (IOException | NumberFormatException e) {
             log.warn("ignoring the journal's acked file: {}", e.toString());
-            return 0;
+            return new Acked(0, Map.of());
         }
     }
 
     private void saveAckedIfDue(long now, boolean sync) {
-        long id;
+        long version;
+        StringBuilder text = new StringBuilder();
         synchronized (lock) {
-            if (ackedId == savedAckedId || (!sync && now - lastAckedSave < ACKED_SAVE_EVERY.toMillis())) return;
-            id = ackedId;
+            if (marksVersion == savedMarksVersion || (!sync && now - lastAckedSave < ACKED_SAVE_EVERY.toMillis())) return;
+            version = marksVersion;
+            text.append(ackedId).append('\n');
+            sensorMarks().forEach((sensor, mark) -> {
+                // A name that would break the line is left out: its readings count from the watermark (sent again, not lost).
+                if (sensor.indexOf('\n') < 0 && sensor.indexOf('\r') < 0 && sensor.indexOf('\t') < 0) {
+                    text.append(mark).append('\t').append(sensor).append('\n');
+                }
+            });
             lastAckedSave = now;
         }
         Path file = options.dir().resolve("acked"), tmp = options.dir().resolve("acked.tmp");
         try {
-            Files.writeString(tmp, id + "\n", StandardCharsets.US_ASCII);
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
             if (sync) {
                 try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                     ch.force(true);
@@ -575,7 +661,7 @@ public final class Journal implements Closeable {
             }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             synchronized (lock) {
-                savedAckedId = id;
+                savedMarksVersion = version;
             }
         } catch (IOException e) {
             log.warn("cannot save the journal's acked mark: {}", e.toString());
@@ -595,15 +681,29 @@ public final class Journal implements Closeable {
      * reader, the sender, reads this way); any other starts at the segment's head.
      */
     public Batch read(long afterId, int max, Duration wait) throws InterruptedException {
-        return read(afterId, max, wait, true);
+        return read(null, afterId, max, wait, true);
+    }
+
+    /**
+     * Up to {@code max} committed readings of {@code sensor} with ids above {@code afterId}, in id
+     * order, without waiting; {@code upTo} is past every reading of that sensor not returned. A
+     * read that continues where the previous one of the same sensor stopped starts at that byte.
+     */
+    public Batch read(String sensor, long afterId, int max) {
+        try {
+            return read(sensor, afterId, max, Duration.ZERO, true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Batch(List.of(), afterId);
+        }
     }
 
     private static final int CHUNK = 1 << 20;
-    // Where the sender's last read stopped (guarded by readLock).
+    // Where each reader's last read stopped, by sensor (null: every sensor's), as {afterId, segment, byte} (guarded by readLock).
     private final Object readLock = new Object();
-    private long cursorAfterId = -1, cursorSegment = -1, cursorPos;
+    private final Map<String, long[]> cursors = new HashMap<>();
 
-    private Batch read(long afterId, int max, Duration wait, boolean sender) throws InterruptedException {
+    private Batch read(String sensor, long afterId, int max, Duration wait, boolean sender) throws InterruptedException {
         List<Segment> from = new ArrayList<>();
         long upTo;
         synchronized (lock) {
@@ -618,7 +718,7 @@ public final class Journal implements Closeable {
                 // Caught up: from memory.
                 List<Record> out = new ArrayList<>();
                 for (Record r : recent) {
-                    if (r.id() <= afterId) continue;
+                    if (r.id() <= afterId || (sensor != null && !sensor.equals(r.sensor()))) continue;
                     out.add(r);
                     if (out.size() >= max) break;
                 }
@@ -640,7 +740,8 @@ public final class Journal implements Closeable {
             long pos = 0;
             if (sender) {
                 synchronized (readLock) {
-                    if (cursorAfterId == afterId && cursorSegment == s.firstId && cursorPos <= limit) pos = cursorPos;
+                    long[] c = cursors.get(sensor);
+                    if (c != null && c[0] == afterId && c[1] == s.firstId && c[2] <= limit) pos = c[2];
                 }
             }
             try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
@@ -664,7 +765,9 @@ public final class Journal implements Closeable {
                             break;
                         }
                         at += ok.size();
-                        if (ok.record() != null && ok.id() > afterId) out.add(ok.record());
+                        if (ok.record() != null && ok.id() > afterId && (sensor == null || sensor.equals(ok.record().sensor()))) {
+                            out.add(ok.record());
+                        }
                     }
                     if (at == 0 && !beyond) break; // a record larger than a chunk cannot be: the segment is damaged here
                     pos += at;
@@ -682,9 +785,7 @@ public final class Journal implements Closeable {
         long reached = out.size() >= max ? out.get(out.size() - 1).id() : upTo;
         if (sender && endSegment >= 0) {
             synchronized (readLock) {
-                cursorAfterId = reached;
-                cursorSegment = endSegment;
-                cursorPos = endPos;
+                cursors.put(sensor, new long[] {reached, endSegment, endPos});
             }
         }
         return new Batch(out, reached);
@@ -693,10 +794,54 @@ public final class Journal implements Closeable {
     /** Every id at or below {@code upToId} is acknowledged by the broker. */
     public void acknowledged(long upToId) {
         synchronized (lock) {
-            if (upToId <= ackedId) return;
-            ackedId = Math.min(upToId, committedId);
+            long upTo = Math.min(upToId, committedId);
+            if (upTo <= ackedId) return;
+            for (IdQueue q : unacked.values()) unackedCount -= q.removeUpTo(upTo);
+            ackedId = upTo;
+            marksVersion++;
+            recomputeAcked();
             // Wake only a flush waiting for this, not the committer and readers at every acknowledgement.
             if (ackWaiters > 0) lock.notifyAll();
+        }
+    }
+
+    /** Every reading of {@code sensor} at or below {@code upToId} is acknowledged by the broker. */
+    public void acknowledged(String sensor, long upToId) {
+        synchronized (lock) {
+            IdQueue q = unacked.get(sensor);
+            int n = q == null ? 0 : q.removeUpTo(Math.min(upToId, committedId));
+            if (n == 0) return;
+            unackedCount -= n;
+            marksVersion++;
+            recomputeAcked();
+            if (ackWaiters > 0) lock.notifyAll();
+        }
+    }
+
+    /** A sensor's readings waiting for their acknowledgement: the oldest id and the newest (perhaps not committed yet). */
+    public record Waiting(String sensor, long firstId, long lastId) {}
+
+    /** Every sensor with readings waiting, by name. */
+    public List<Waiting> waiting() {
+        synchronized (lock) {
+            List<Waiting> out = new ArrayList<>();
+            unacked.forEach((sensor, q) -> {
+                if (!q.isEmpty()) out.add(new Waiting(sensor, q.first(), q.last()));
+            });
+            return out;
+        }
+    }
+
+    /** Waits up to {@code wait} for a reading committed after {@code afterId}; returns the committed id. */
+    public long awaitCommitted(long afterId, Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        synchronized (lock) {
+            while (committedId <= afterId && !closing) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) break;
+                lock.wait(Math.max(1, left / 1_000_000));
+            }
+            return committedId;
         }
     }
 
@@ -722,7 +867,7 @@ public final class Journal implements Closeable {
     /** Readings appended and not yet acknowledged (or dropped). */
     public long depth() {
         synchronized (lock) {
-            return (nextId - 1) - ackedId;
+            return unackedCount;
         }
     }
 
@@ -748,7 +893,7 @@ public final class Journal implements Closeable {
     /** The sample time of the oldest unacknowledged reading, or null when there is none. */
     public java.time.Instant oldestUnacknowledged() {
         try {
-            List<Record> r = read(ackedId(), 1, Duration.ZERO, false).records();
+            List<Record> r = read(null, ackedId(), 1, Duration.ZERO, false).records();
             return r.isEmpty() ? null : java.time.Instant.ofEpochMilli(r.get(0).tsMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

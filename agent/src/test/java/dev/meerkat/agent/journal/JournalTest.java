@@ -322,4 +322,90 @@ class JournalTest {
             assertEquals(0, j.depth());
         }
     }
+
+    static List<Long> ids(List<Record> records, String sensor) {
+        return records.stream().filter(r -> r.sensor().equals(sensor)).map(Record::id).toList();
+    }
+
+    @Test
+    void aSensorAcknowledgedAheadOfAnotherStaysAcknowledgedAfterAReopen() throws Exception {
+        List<Long> a;
+        try (Journal j = open(64L << 20)) {
+            for (int i = 0; i < 20; i++) {
+                append(j, "a", 1);
+                append(j, "b", 1);
+            }
+            List<Record> all = readAll(j);
+            a = ids(all, "a");
+            List<Long> b = ids(all, "b");
+            j.acknowledged("b", b.get(19));
+            assertEquals(20, j.depth());
+            assertEquals(a.get(0) - 1, j.ackedId(), "the watermark waits for a");
+            j.acknowledged("a", a.get(4));
+            assertEquals(15, j.depth());
+            assertEquals(a.get(5) - 1, j.ackedId());
+            assertEquals(List.of(new Journal.Waiting("a", a.get(5), a.get(19))), j.waiting());
+            assertEquals(a.subList(5, 10), ids(j.read("a", a.get(4), 5).records(), "a"), "a sensor's own readings, in order");
+            Journal.Batch rest = j.read("a", a.get(9), 100);
+            assertEquals(a.subList(10, 20), ids(rest.records(), "a"));
+            assertTrue(rest.upTo() >= a.get(19));
+        }
+        try (Journal j = open(64L << 20)) {
+            assertEquals(15, j.depth());
+            assertEquals(15, j.recovery().unacknowledged());
+            assertEquals(List.of(new Journal.Waiting("a", a.get(5), a.get(19))), j.waiting(), "b is not sent again");
+            assertEquals(a.get(5), readAll(j).get(0).id(), "the oldest waiting");
+            j.acknowledged("a", a.get(19));
+            assertEquals(0, j.depth());
+            assertEquals(j.committedId(), j.ackedId());
+            append(j, "b", 1);
+            assertTrue(readAll(j).get(0).id() > a.get(19), "ids are never given twice");
+        }
+    }
+
+    @Test
+    void readingsAcknowledgedAheadAreNotCountedAsDroppedByABound() throws Exception {
+        long max = 1L << 20;
+        try (Journal j = open(max)) {
+            for (int i = 0; i < 500; i++) {
+                append(j, "a", 1);
+                append(j, "b", 1);
+            }
+            List<Record> first = readAll(j);
+            j.acknowledged("b", ids(first, "b").get(499));
+            append(j, "a", 6000); // about 1.1 MB: past the bound, the oldest segments go
+            j.read(j.lastId() - 1, 1, WAIT);
+            Thread.sleep(1200);
+            Journal.Counters c = j.counters();
+            long droppedA = c.dropped().getOrDefault("a", java.util.Map.of()).getOrDefault("maxBytes", 0L);
+            assertTrue(droppedA > 500, "dropped " + c.dropped());
+            assertNull(c.dropped().get("b"), "b was acknowledged: nothing of it is lost " + c.dropped());
+            assertEquals(6500 - droppedA, j.depth(), "every reading of a is waiting or counted as dropped");
+        }
+    }
+
+    @Test
+    void anIdQueueGrowsShrinksAndKeepsLargeIdsApart() {
+        IdQueue q = new IdQueue();
+        for (long id = 1; id <= 100; id++) q.add(id * 3);
+        assertEquals(100, q.size());
+        assertEquals(3, q.first());
+        assertEquals(10, q.removeUpTo(31));
+        assertEquals(33, q.first());
+        assertTrue(q.remove(150));
+        assertTrue(!q.remove(150));
+        assertEquals(89, q.size());
+        q.removeUpTo(300);
+        assertTrue(q.isEmpty());
+        q.add(5);
+        q.add(1000);
+        q.removeUpTo(5);
+        long far = 1000L + Integer.MAX_VALUE - 10; // past 2^31 above the first base: the queue rebases on 1000
+        q.add(far);
+        assertEquals(1000, q.first());
+        assertEquals(far, q.last());
+        assertEquals(1, q.removeUpTo(1000));
+        assertEquals(far, q.first());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> q.add(far + Integer.MAX_VALUE + 1L));
+    }
 }
