@@ -202,4 +202,51 @@ class BridgeDurabilityTest {
             }
         }
     }
+
+    @Test
+    void aLongBacklogOfOneSensorDoesNotHoldBackAnotherSensorsReplay() throws Exception {
+        try (Fleet fleet = new Fleet("bridge", servers.zk(), servers.work());
+             RecordingSubscriber rec = RecordingSubscriber.durable(servers.mqtt().uri(), "meerkat/bridge/gw-1/sensors/#", 1)) {
+            fleet.fleetSensor("busy", "{\"driver\": \"simulated\", \"interval\": \"10ms\"}");
+            fleet.fleetSensor("slow", "{\"driver\": \"simulated\", \"interval\": \"1s\"}");
+            try (AgentProcess agent = start(fleet)) {
+                Await.until(Duration.ofSeconds(30), "readings flowing", () -> seqOf(rec, "slow") >= 2, agent::log);
+                servers.mqtt().stop();
+                int before = rec.messages().size();
+                Thread.sleep(8_000); // about 800 readings of busy and 8 of slow wait in the journal
+                java.time.Instant restarted = java.time.Instant.now();
+                servers.mqtt().start();
+                Await.until(Duration.ofSeconds(60), "the backlog delivered", () -> rec.on("meerkat/bridge/gw-1/sensors/busy").stream()
+                        .anyMatch(m -> java.time.Instant.parse(m.json().path("ts").asText()).isAfter(restarted.plusSeconds(2))), agent::log);
+                List<RecordingSubscriber.Message> all = rec.messages();
+                assertComplete(all);
+                // After the restart, in the order they first arrived: each sensor's backlog, then its live readings.
+                List<JsonNode> after = new java.util.ArrayList<>();
+                java.util.Set<String> seen = new java.util.HashSet<>();
+                for (RecordingSubscriber.Message m : all.subList(before, all.size())) {
+                    JsonNode j = m.json();
+                    if (seen.add(j.path("sensor").asText() + "/" + j.path("seq").asLong())) after.add(j);
+                }
+                java.util.function.ToLongFunction<JsonNode> ts = j -> java.time.Instant.parse(j.path("ts").asText()).toEpochMilli();
+                int lastSlow = -1;
+                for (int i = 0; i < after.size(); i++) {
+                    JsonNode j = after.get(i);
+                    if (j.path("sensor").asText().equals("slow") && ts.applyAsLong(j) < restarted.toEpochMilli()) lastSlow = i;
+                }
+                assertTrue(lastSlow >= 0, "no reading of slow sampled during the outage arrived");
+                long lastSlowTs = ts.applyAsLong(after.get(lastSlow));
+                // Busy's readings sampled before slow's last one of the outage: in time order they would all go first.
+                long older = 0, overtaken = 0;
+                for (int i = 0; i < after.size(); i++) {
+                    JsonNode j = after.get(i);
+                    if (!j.path("sensor").asText().equals("busy") || ts.applyAsLong(j) >= lastSlowTs) continue;
+                    older++;
+                    if (i > lastSlow) overtaken++;
+                }
+                assertTrue(older > 300, "busy's backlog was only " + older + " readings");
+                assertTrue(overtaken * 2 >= older, "slow's backlog waited behind busy's: it overtook only " + overtaken + " of the "
+                        + older + " older readings of busy");
+            }
+        }
+    }
 }

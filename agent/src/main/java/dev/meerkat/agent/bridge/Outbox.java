@@ -1,5 +1,6 @@
 package dev.meerkat.agent.bridge;
 
+import dev.meerkat.agent.journal.IdQueue;
 import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.journal.Record;
 import dev.meerkat.agent.mqtt.MqttTransport;
@@ -10,19 +11,26 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The MQTT bridge: every reading goes into the {@link Journal} first; one sender thread reads the
- * committed readings in journal order and publishes them with up to {@link #WINDOW} awaiting their
+ * committed readings and publishes them with up to {@link #WINDOW} awaiting their
  * acknowledgement; the journal lets a reading go once the broker has acknowledged it and every
- * reading before it.
+ * reading of its sensor before it.
+ *
+ * <p>Each sensor has a lane: its readings go in id order, which is its seq order (SPEC §8). Each
+ * round, the room in the window is shared equally among the sensors with readings waiting, from a
+ * different sensor first each round, and what one leaves goes to the others. So after an outage
+ * every sensor's backlog is replayed side by side: a sensor with a few readings waiting (a slow
+ * sensor, or one added during the outage) is through its backlog and back to live readings in the
+ * first rounds instead of after every older reading of the others; a sensor's own live readings
+ * follow its backlog.
  *
  * <ul>
- *   <li>A new connection sends again everything after the acknowledged mark, in order: the only
+ *   <li>A new connection sends again everything not acknowledged, each sensor's in order: the only
  *       duplicates are readings that were in flight when the connection broke.
  *   <li>Half-open connections: besides MQTT's keep-alive, a reading in flight for longer than the
  *       acknowledgement timeout ({@link MqttLink#ACK_TIMEOUT}) drops the connection and reconnects.
@@ -41,8 +49,8 @@ public final class Outbox implements AutoCloseable {
     private final Thread sender;
     private final Object monitor = new Object();
     // Guarded by monitor:
-    private final TreeMap<Long, Long> inFlight = new TreeMap<>(); // id -> nanoTime sent
-    private long cursor;
+    private int inFlight; // readings sent and not answered, all lanes
+    private final Map<String, Lane> lanes = new java.util.HashMap<>();
     private long epoch;
     private boolean broken;
     private final AtomicLong sent = new AtomicLong(), acknowledged = new AtomicLong();
@@ -148,20 +156,20 @@ public final class Outbox implements AutoCloseable {
                 boolean drop;
                 synchronized (monitor) {
                     if (broken || link.connects() != seenConnects) {
-                        // A new connection: everything not acknowledged goes again, in order.
+                        // A new connection: everything not acknowledged goes again, each sensor's in order.
                         seenConnects = link.connects();
                         broken = false;
-                        inFlight.clear();
-                        cursor = journal.ackedId();
+                        inFlight = 0;
+                        lanes.clear();
                         epoch++;
                     }
                     e = epoch;
-                    if (!inFlight.isEmpty() && System.nanoTime() - inFlight.firstEntry().getValue() > MqttLink.ACK_TIMEOUT.toNanos()) {
+                    if (ackOverdue()) {
                         log.warn("no acknowledgement for {}ms: the connection is taken as dead", MqttLink.ACK_TIMEOUT.toMillis());
                         broken = true;
                     }
                     drop = broken;
-                    if (!drop && inFlight.size() >= WINDOW) {
+                    if (!drop && inFlight >= WINDOW) {
                         monitor.wait(50);
                         continue;
                     }
@@ -170,49 +178,182 @@ public final class Outbox implements AutoCloseable {
                     link.drop(); // outside the monitor: acknowledgement callbacks take it
                     continue;
                 }
+                long committed = journal.committedId();
+                List<Journal.Waiting> waiting = journal.waiting();
+                List<Lane> work = new ArrayList<>();
                 int room;
-                long from;
                 synchronized (monitor) {
-                    room = WINDOW - inFlight.size();
-                    from = cursor;
-                }
-                Journal.Batch batch = journal.read(from, room, Duration.ofMillis(100));
-                List<Message> messages = messages(batch.records());
-                if (messages == null) { // a batch still filling: wait for more, at most its maxDelay
-                    synchronized (monitor) {
-                        monitor.wait(5);
+                    room = WINDOW - inFlight;
+                    java.util.Set<String> waitingSensors = new java.util.HashSet<>();
+                    for (Journal.Waiting w : waiting) {
+                        waitingSensors.add(w.sensor());
+                        Lane lane = lanes.computeIfAbsent(w.sensor(), Lane::new);
+                        // What is older than a sensor's oldest waiting reading is acknowledged or dropped.
+                        lane.after = Math.max(lane.after, w.firstId() - 1);
+                        if (w.lastId() > lane.after && lane.after < committed) work.add(lane);
                     }
+                    lanes.values().removeIf(l -> l.idle() && !waitingSensors.contains(l.sensor));
+                }
+                if (work.isEmpty()) {
+                    journal.awaitCommitted(committed, Duration.ofMillis(100));
                     continue;
+                }
+                List<Turn> turns = take(work, room);
+                boolean filling = false;
+                for (Turn t : turns) {
+                    t.messages = messages(t.batch.records());
+                    filling |= t.messages == null; // a batch still filling: wait for more, at most its maxDelay
                 }
                 long now = System.nanoTime();
                 synchronized (monitor) {
                     if (epoch != e || broken) continue;
-                    // All of them in flight before any is sent, so the mark never passes one not yet sent.
-                    for (Message m : messages) for (Record r : m.records()) inFlight.put(r.id(), now);
-                }
-                for (Message m : messages) {
-                    try {
-                        long[] ids = new long[m.records().size()];
-                        for (int i = 0; i < ids.length; i++) ids[i] = m.records().get(i).id();
-                        transport.publishAsync(m.topic(), m.payload(), m.qos(), failure -> done(e, ids, failure));
-                        sent.addAndGet(ids.length);
-                    } catch (MqttTransportException ex) {
-                        log.warn("reading not handed to the client, will resend after reconnect: {}", ex.getMessage());
-                        synchronized (monitor) {
-                            broken = true;
+                    // All of them in flight before any is sent, so a mark never passes one not yet sent.
+                    for (Turn t : turns) {
+                        if (t.messages == null) continue;
+                        for (Message m : t.messages) {
+                            for (Record r : m.records()) t.lane.sending(r.id(), now);
+                            inFlight += m.records().size();
                         }
-                        break;
+                    }
+                }
+                send:
+                for (Turn t : turns) {
+                    if (t.messages == null) continue;
+                    for (Message m : t.messages) {
+                        try {
+                            long[] ids = new long[m.records().size()];
+                            for (int i = 0; i < ids.length; i++) ids[i] = m.records().get(i).id();
+                            transport.publishAsync(m.topic(), m.payload(), m.qos(), failure -> done(e, t.lane, ids, failure));
+                            sent.addAndGet(ids.length);
+                        } catch (MqttTransportException ex) {
+                            log.warn("reading not handed to the client, will resend after reconnect: {}", ex.getMessage());
+                            synchronized (monitor) {
+                                broken = true;
+                            }
+                            break send;
+                        }
                     }
                 }
                 synchronized (monitor) {
-                    // Past everything just sent, and past ids without a reading (upTo).
-                    if (epoch == e && !broken && batch.upTo() > cursor) cursor = batch.upTo();
-                    markAcknowledged();
+                    if (epoch == e && !broken) {
+                        for (Turn t : turns) {
+                            if (t.messages == null) continue;
+                            // Past everything just sent, and past ids of other sensors and without a reading (upTo).
+                            if (t.batch.upTo() > t.lane.after) t.lane.after = t.batch.upTo();
+                            if (t.lane.idle()) journal.acknowledged(t.lane.sensor, t.lane.after);
+                        }
+                    }
+                    if (filling) monitor.wait(5);
                 }
             }
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * One sensor's way to the broker: its readings go in id (and so seq) order; every one at or
+     * below {@code after} is in flight or acknowledged. Guarded by the monitor; only the sender
+     * thread changes {@code after} and the lanes.
+     */
+    private static final class Lane {
+        final String sensor;
+        long after;
+        /** Sent and not all answered, in send order; the answered ones among them (out of order) in {@code early}. */
+        private final IdQueue sent = new IdQueue();
+        private final java.util.Set<Long> early = new java.util.HashSet<>();
+        /** When each round's readings were sent: {last id of the round, nanoTime}. */
+        private final java.util.ArrayDeque<long[]> rounds = new java.util.ArrayDeque<>();
+
+        Lane(String sensor) {
+            this.sensor = sensor;
+        }
+
+        void sending(long id, long nanos) {
+            sent.add(id);
+            long[] last = rounds.peekLast();
+            if (last != null && last[1] == nanos) last[0] = id;
+            else rounds.addLast(new long[] {id, nanos});
+        }
+
+        boolean idle() {
+            return sent.isEmpty();
+        }
+
+        /** An answer for {@code id}: 1 if it was in flight (0 for one already answered); moves the oldest on. */
+        int answered(long id) {
+            if (sent.isEmpty() || id < sent.first()) return 0;
+            if (id != sent.first()) return early.add(id) ? 1 : 0;
+            sent.removeUpTo(id);
+            while (!sent.isEmpty() && early.remove(sent.first())) sent.removeUpTo(sent.first());
+            if (sent.isEmpty()) rounds.clear();
+            return 1;
+        }
+
+        /** Every reading of the sensor at or below it is acknowledged. */
+        long mark() {
+            return sent.isEmpty() ? after : sent.first() - 1;
+        }
+
+        /** When the oldest reading still in flight was sent, or -1. */
+        long oldestSentAt() {
+            if (sent.isEmpty()) return -1;
+            while (rounds.size() > 1 && rounds.peekFirst()[0] < sent.first()) rounds.pollFirst();
+            return rounds.peekFirst()[1];
+        }
+    }
+
+    /** What one lane sends in one round. */
+    private static final class Turn {
+        final Lane lane;
+        Journal.Batch batch;
+        List<Message> messages;
+
+        Turn(Lane lane, Journal.Batch batch) {
+            this.lane = lane;
+            this.batch = batch;
+        }
+    }
+
+    private int turn;
+
+    /**
+     * Fair shares of the window's {@code room} among the lanes with readings to send: each gets an
+     * equal share, starting from a different lane each round, and what some leave over goes to the
+     * others. So a sensor with a long backlog cannot hold back one with a short backlog or none:
+     * every sensor's readings go at once at least 1/N of the rate (N the sensors with readings
+     * waiting), its backlog first (SPEC §8: each sensor's readings in seq order).
+     */
+    private List<Turn> take(List<Lane> work, int room) {
+        List<Turn> turns = new ArrayList<>();
+        int share = Math.max(1, room / work.size()), left = room, start = Math.floorMod(turn++, work.size());
+        for (int i = 0; i < work.size() && left > 0; i++) {
+            Lane lane = work.get((start + i) % work.size());
+            Journal.Batch b = journal.read(lane.sensor, lane.after, Math.min(share, left));
+            turns.add(new Turn(lane, b));
+            left -= b.records().size();
+        }
+        for (Turn t : turns) {
+            if (left <= 0) break;
+            if (t.batch.records().size() < share) continue; // it had no more
+            Journal.Batch more = journal.read(t.lane.sensor, t.batch.upTo(), left);
+            if (more.records().isEmpty()) continue;
+            List<Record> all = new ArrayList<>(t.batch.records());
+            all.addAll(more.records());
+            t.batch = new Journal.Batch(all, more.upTo());
+            left -= more.records().size();
+        }
+        return turns;
+    }
+
+    /** The oldest reading in flight has waited past the acknowledgement timeout. Holds the monitor. */
+    private boolean ackOverdue() {
+        long now = System.nanoTime();
+        for (Lane lane : lanes.values()) {
+            long at = lane.oldestSentAt();
+            if (at >= 0 && now - at > MqttLink.ACK_TIMEOUT.toNanos()) return true;
+        }
+        return false;
     }
 
     /** One MQTT message: a reading, or with batching a JSON array of readings of one sensor. */
@@ -261,7 +402,7 @@ public final class Outbox implements AutoCloseable {
         this.batchMessages = Math.min(maxMessages, WINDOW);
     }
 
-    private void done(long e, long[] ids, Throwable failure) {
+    private void done(long e, Lane lane, long[] ids, Throwable failure) {
         synchronized (monitor) {
             if (e != epoch) return; // an answer from a connection given up on
             if (failure != null) {
@@ -270,20 +411,16 @@ public final class Outbox implements AutoCloseable {
                 monitor.notifyAll();
                 return;
             }
-            boolean oldest = false, full = inFlight.size() >= WINDOW;
-            for (long id : ids) {
-                if (!inFlight.isEmpty() && inFlight.firstKey() == id) oldest = true;
-                if (inFlight.remove(id) != null) acknowledged.incrementAndGet();
-            }
-            if (oldest) markAcknowledged(); // the mark moves only when the oldest in flight is answered
-            if ((full && inFlight.size() < WINDOW) || inFlight.isEmpty()) monitor.notifyAll(); // room again
+            boolean full = inFlight >= WINDOW;
+            long mark = lane.mark();
+            int n = 0;
+            for (long id : ids) n += lane.answered(id);
+            inFlight -= n;
+            acknowledged.addAndGet(n);
+            // A sensor's mark moves only when its oldest in flight is answered.
+            if (lane.mark() != mark) journal.acknowledged(lane.sensor, lane.mark());
+            if ((full && inFlight < WINDOW) || inFlight == 0) monitor.notifyAll(); // room again
         }
-    }
-
-    /** Every id below the oldest one in flight (or up to the cursor when none is) is acknowledged. Holds the monitor. */
-    private void markAcknowledged() {
-        long mark = inFlight.isEmpty() ? cursor : inFlight.firstKey() - 1;
-        journal.acknowledged(mark);
     }
 
     /** Stops sending, publishes offline and disconnects. Call {@link #flush} first to drain. */
