@@ -204,6 +204,8 @@ public final class Benchmarks {
                 Map<String, Object> batched = bridge.throughput(messages, 10);
                 log("bridge: latency at 1000 readings/s ...");
                 Map<String, Object> lat = bridge.latency(1000, mode.pick(15, 5, 1));
+                log("bridge: replay of a backlog beside a live sensor ...");
+                Map<String, Object> replay = bridge.replay(mode.pick(200_000, 50_000, 2_000), 100);
                 Map<String, Object> br = new LinkedHashMap<>();
                 br.put("raw_paho", raws);
                 br.put("bridge", bridges);
@@ -211,6 +213,7 @@ public final class Benchmarks {
                 br.put("bridge_batch_10", batched);
                 br.put("ratio_batch_10_readings_to_raw_msgs", Math.round(((Number) batched.get("msgs_per_s")).doubleValue() / rawRate * 100) / 100.0);
                 br.put("latency_at_1000_per_s", lat);
+                br.put("replay", replay);
                 results.put("bridge", br);
                 md.append("\n## MQTT bridge: journal (group commit, fsync) + Paho QoS 1 + mosquitto, beside raw Paho (500 in flight)\n\n")
                         .append("| measure | value |\n|---|---|\n")
@@ -224,7 +227,12 @@ public final class Benchmarks {
                         .append("| sample to PUBACK at 1,000/s, p50 | ").append(lat.get("p50_us")).append(" µs |\n")
                         .append("| sample to PUBACK at 1,000/s, p99 | ").append(lat.get("p99_us")).append(" µs |\n")
                         .append("| sample to PUBACK at 1,000/s, max | ").append(lat.get("max_us")).append(" µs |\n")
-                        .append("| fsyncs/s at 1,000/s | ").append(lat.get("fsyncs_per_s")).append(" |\n");
+                        .append("| fsyncs/s at 1,000/s | ").append(lat.get("fsyncs_per_s")).append(" |\n")
+                        .append("| replay of ").append(replay.get("backlog")).append(" readings of one sensor, readings/s | ")
+                        .append(replay.get("replay_per_s")).append(" (").append(replay.get("replay_s")).append(" s) |\n")
+                        .append("| another sensor's live readings (100/s) while it replays, sample to PUBACK | ")
+                        .append(replay.get("live_during_replay")).append(", of ").append(replay.get("live_sampled_during_replay"))
+                        .append(" sampled |\n");
             }
             if (runs.test("fleet")) {
                 FleetBenchmark fleet = new FleetBenchmark(zk, broker, out);
