@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each sensor has a lane: its readings go in id order, which is its seq order (SPEC §8). Each
  * round, the room in the window is shared equally among the sensors with readings waiting, from a
- * different sensor first each round, and what one leaves goes to the others. So after an outage
+ * different sensor first each round, and what one leaves goes to the others; the lanes' messages
+ * then go out in turn, one of each. So after an outage
  * every sensor's backlog is replayed side by side: a sensor with a few readings waiting (a slow
  * sensor, or one added during the outage) is through its backlog and back to live readings in the
  * first rounds instead of after every older reading of the others; a sensor's own live readings
@@ -216,10 +217,14 @@ public final class Outbox implements AutoCloseable {
                         }
                     }
                 }
+                // The lanes' messages in turn, one each: a short backlog goes out early in the round, not after a long one's share.
                 send:
-                for (Turn t : turns) {
-                    if (t.messages == null) continue;
-                    for (Message m : t.messages) {
+                for (int k = 0, more = 1; more > 0; k++) {
+                    more = 0;
+                    for (Turn t : turns) {
+                        if (t.messages == null || k >= t.messages.size()) continue;
+                        more++;
+                        Message m = t.messages.get(k);
                         try {
                             long[] ids = new long[m.records().size()];
                             for (int i = 0; i < ids.length; i++) ids[i] = m.records().get(i).id();
