@@ -180,24 +180,14 @@ public final class Outbox implements AutoCloseable {
                     continue;
                 }
                 long committed = journal.committedId();
-                List<Journal.Waiting> waiting = journal.waiting();
-                List<Lane> work = new ArrayList<>();
-                int room;
-                synchronized (monitor) {
-                    room = WINDOW - inFlight;
-                    java.util.Set<String> waitingSensors = new java.util.HashSet<>();
-                    for (Journal.Waiting w : waiting) {
-                        waitingSensors.add(w.sensor());
-                        Lane lane = lanes.computeIfAbsent(w.sensor(), Lane::new);
-                        // What is older than a sensor's oldest waiting reading is acknowledged or dropped.
-                        lane.after = Math.max(lane.after, w.firstId() - 1);
-                        if (w.lastId() > lane.after && lane.after < committed) work.add(lane);
-                    }
-                    lanes.values().removeIf(l -> l.idle() && !waitingSensors.contains(l.sensor));
-                }
+                List<Lane> work = lanesWithWork(committed);
                 if (work.isEmpty()) {
                     journal.awaitCommitted(committed, Duration.ofMillis(100));
                     continue;
+                }
+                int room;
+                synchronized (monitor) {
+                    room = WINDOW - inFlight;
                 }
                 List<Turn> turns = take(work, room);
                 boolean filling = false;
@@ -217,28 +207,7 @@ public final class Outbox implements AutoCloseable {
                         }
                     }
                 }
-                // The lanes' messages in turn, one each: a short backlog goes out early in the round, not after a long one's share.
-                send:
-                for (int k = 0, more = 1; more > 0; k++) {
-                    more = 0;
-                    for (Turn t : turns) {
-                        if (t.messages == null || k >= t.messages.size()) continue;
-                        more++;
-                        Message m = t.messages.get(k);
-                        try {
-                            long[] ids = new long[m.records().size()];
-                            for (int i = 0; i < ids.length; i++) ids[i] = m.records().get(i).id();
-                            transport.publishAsync(m.topic(), m.payload(), m.qos(), failure -> done(e, t.lane, ids, failure));
-                            sent.addAndGet(ids.length);
-                        } catch (MqttTransportException ex) {
-                            log.warn("reading not handed to the client, will resend after reconnect: {}", ex.getMessage());
-                            synchronized (monitor) {
-                                broken = true;
-                            }
-                            break send;
-                        }
-                    }
-                }
+                publish(turns, e);
                 synchronized (monitor) {
                     if (epoch == e && !broken) {
                         for (Turn t : turns) {
@@ -257,6 +226,56 @@ public final class Outbox implements AutoCloseable {
     }
 
     /**
+     * The lanes of the sensors with readings waiting (made for new ones, dropped for those with
+     * nothing waiting or in flight), and of those, the ones with committed readings not yet sent.
+     */
+    private List<Lane> lanesWithWork(long committed) {
+        List<Journal.Waiting> waiting = journal.waiting();
+        List<Lane> work = new ArrayList<>();
+        synchronized (monitor) {
+            long round = ++rounds;
+            for (Journal.Waiting w : waiting) {
+                Lane lane = lanes.computeIfAbsent(w.sensor(), Lane::new);
+                lane.waitingIn = round;
+                // What is older than a sensor's oldest waiting reading is acknowledged or dropped.
+                lane.after = Math.max(lane.after, w.firstId() - 1);
+                if (w.lastId() > lane.after && lane.after < committed) work.add(lane);
+            }
+            lanes.values().removeIf(l -> l.idle() && l.waitingIn != round);
+        }
+        return work;
+    }
+
+    private long rounds;
+
+    /**
+     * Hands the round's messages to the client, the lanes' in turn, one each: a short backlog goes
+     * out early in the round, not after a long one's share. A refusal marks the connection broken.
+     */
+    private void publish(List<Turn> turns, long e) {
+        for (int k = 0, more = 1; more > 0; k++) {
+            more = 0;
+            for (Turn t : turns) {
+                if (t.messages == null || k >= t.messages.size()) continue;
+                more++;
+                Message m = t.messages.get(k);
+                long[] ids = new long[m.records().size()];
+                for (int i = 0; i < ids.length; i++) ids[i] = m.records().get(i).id();
+                try {
+                    transport.publishAsync(m.topic(), m.payload(), m.qos(), failure -> done(e, t.lane, ids, failure));
+                } catch (MqttTransportException ex) {
+                    log.warn("reading not handed to the client, will resend after reconnect: {}", ex.getMessage());
+                    synchronized (monitor) {
+                        broken = true;
+                    }
+                    return;
+                }
+                sent.addAndGet(ids.length);
+            }
+        }
+    }
+
+    /**
      * One sensor's way to the broker: its readings go in id (and so seq) order; every one at or
      * below {@code after} is in flight or acknowledged. Guarded by the monitor; only the sender
      * thread changes {@code after} and the lanes.
@@ -264,6 +283,7 @@ public final class Outbox implements AutoCloseable {
     private static final class Lane {
         final String sensor;
         long after;
+        long waitingIn; // the last round in which the journal had readings of it waiting
         /** Sent and not all answered, in send order; the answered ones among them (out of order) in {@code early}. */
         private final IdQueue sent = new IdQueue();
         private final java.util.Set<Long> early = new java.util.HashSet<>();

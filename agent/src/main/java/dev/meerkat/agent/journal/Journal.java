@@ -101,9 +101,18 @@ public final class Journal implements Closeable {
     private final Object lock = new Object();
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
     private final Map<String, Long> lastSeq = new HashMap<>();
-    /** Every sensor's unacknowledged ids, and its newest id (guarded by lock). */
-    private final TreeMap<String, IdQueue> unacked = new TreeMap<>();
-    private final Map<String, Long> lastIdOf = new HashMap<>();
+    /** A sensor's unacknowledged ids, and its newest id (acknowledged or not). */
+    private static final class SensorIds {
+        final IdQueue waiting = new IdQueue();
+        long newest;
+
+        /** Every reading of the sensor at or below it is acknowledged. */
+        long mark() {
+            return waiting.isEmpty() ? newest : waiting.first() - 1;
+        }
+    }
+
+    private final TreeMap<String, SensorIds> sensors = new TreeMap<>(); // guarded by lock
     private long unackedCount;
     private final Map<String, Map<String, Long>> dropped = new TreeMap<>();
     private final Thread committer;
@@ -180,11 +189,12 @@ public final class Journal implements Closeable {
                         lastIdSeen = r.id();
                         seg.lastId = r.id();
                         records++;
-                        lastIdOf.put(r.sensor(), r.id());
+                        SensorIds ids = ids(r.sensor());
+                        ids.newest = r.id();
                         if (r.id() > ackedId && r.id() > saved.marks().getOrDefault(r.sensor(), 0L)) {
                             unacked++;
                             unackedCount++;
-                            queue(r.sensor()).add(r.id());
+                            ids.waiting.add(r.id());
                         }
                         lastSeq.merge(r.sensor(), r.seq(), Math::max);
                         seg.lastTs = Math.max(seg.lastTs, r.tsMillis());
@@ -227,7 +237,8 @@ public final class Journal implements Closeable {
         for (Segment s : segments.values()) highest = Math.max(highest, s.firstId - 1);
         for (var m : saved.marks().entrySet()) {
             highest = Math.max(highest, m.getValue());
-            lastIdOf.merge(m.getKey(), m.getValue(), Math::max);
+            SensorIds ids = ids(m.getKey());
+            ids.newest = Math.max(ids.newest, m.getValue());
         }
         nextId = highest + 1;
         committedId = nextId - 1;
@@ -294,9 +305,10 @@ public final class Journal implements Closeable {
             }
             Record r = new Record(nextId++, sensor, seq, tsMillis, topic, qos, payload);
             lastSeq.merge(sensor, seq, Math::max);
-            queue(sensor).add(r.id());
+            SensorIds ids = ids(sensor);
+            ids.waiting.add(r.id());
+            ids.newest = r.id();
             unackedCount++;
-            lastIdOf.put(sensor, r.id());
             ByteBuffer b = Codec.encode(r);
             pending.add(r);
             pendingBytes.add(b);
@@ -528,8 +540,8 @@ public final class Journal implements Closeable {
      */
     private void dropSegment(Segment s, String reason) {
         Map<String, Long> counts = new TreeMap<>();
-        unacked.forEach((sensor, q) -> {
-            int n = q.removeUpTo(s.lastId);
+        sensors.forEach((sensor, ids) -> {
+            int n = ids.waiting.removeUpTo(s.lastId);
             if (n > 0) counts.put(sensor, (long) n);
         });
         counts.forEach((sensor, n) -> drop(sensor, reason, n));
@@ -551,22 +563,22 @@ public final class Journal implements Closeable {
         lock.notifyAll();
     }
 
-    private IdQueue queue(String sensor) {
-        return unacked.computeIfAbsent(sensor, k -> new IdQueue());
+    private SensorIds ids(String sensor) {
+        return sensors.computeIfAbsent(sensor, k -> new SensorIds());
     }
 
     /** Takes readings that never reached the disk out of the waiting ones. Holds the lock. */
     private void forget(List<Record> lost) {
         for (Record r : lost) {
-            IdQueue q = unacked.get(r.sensor());
-            if (q != null && q.remove(r.id())) unackedCount--;
+            SensorIds ids = sensors.get(r.sensor());
+            if (ids != null && ids.waiting.remove(r.id())) unackedCount--;
         }
     }
 
     /** The watermark: one below the oldest waiting reading, or everything committed when none waits. Holds the lock. */
     private void recomputeAcked() {
         long mark = committedId;
-        for (IdQueue q : unacked.values()) if (!q.isEmpty()) mark = Math.min(mark, q.first() - 1);
+        for (SensorIds ids : sensors.values()) if (!ids.waiting.isEmpty()) mark = Math.min(mark, ids.waiting.first() - 1);
         if (mark > ackedId) {
             ackedId = mark;
             marksVersion++;
@@ -576,10 +588,8 @@ public final class Journal implements Closeable {
     /** Each sensor's acknowledged mark above the watermark: all its readings at or below it are acknowledged. Holds the lock. */
     private Map<String, Long> sensorMarks() {
         Map<String, Long> marks = new TreeMap<>();
-        lastIdOf.forEach((sensor, last) -> {
-            IdQueue q = unacked.get(sensor);
-            long mark = q == null || q.isEmpty() ? last : q.first() - 1;
-            if (mark > ackedId) marks.put(sensor, mark);
+        sensors.forEach((sensor, ids) -> {
+            if (ids.mark() > ackedId) marks.put(sensor, ids.mark());
         });
         return marks;
     }
@@ -791,25 +801,11 @@ public final class Journal implements Closeable {
         return new Batch(out, reached);
     }
 
-    /** Every id at or below {@code upToId} is acknowledged by the broker. */
-    public void acknowledged(long upToId) {
-        synchronized (lock) {
-            long upTo = Math.min(upToId, committedId);
-            if (upTo <= ackedId) return;
-            for (IdQueue q : unacked.values()) unackedCount -= q.removeUpTo(upTo);
-            ackedId = upTo;
-            marksVersion++;
-            recomputeAcked();
-            // Wake only a flush waiting for this, not the committer and readers at every acknowledgement.
-            if (ackWaiters > 0) lock.notifyAll();
-        }
-    }
-
     /** Every reading of {@code sensor} at or below {@code upToId} is acknowledged by the broker. */
     public void acknowledged(String sensor, long upToId) {
         synchronized (lock) {
-            IdQueue q = unacked.get(sensor);
-            int n = q == null ? 0 : q.removeUpTo(Math.min(upToId, committedId));
+            SensorIds ids = sensors.get(sensor);
+            int n = ids == null ? 0 : ids.waiting.removeUpTo(Math.min(upToId, committedId));
             if (n == 0) return;
             unackedCount -= n;
             marksVersion++;
@@ -825,8 +821,8 @@ public final class Journal implements Closeable {
     public List<Waiting> waiting() {
         synchronized (lock) {
             List<Waiting> out = new ArrayList<>();
-            unacked.forEach((sensor, q) -> {
-                if (!q.isEmpty()) out.add(new Waiting(sensor, q.first(), q.last()));
+            sensors.forEach((sensor, ids) -> {
+                if (!ids.waiting.isEmpty()) out.add(new Waiting(sensor, ids.waiting.first(), ids.waiting.last()));
             });
             return out;
         }

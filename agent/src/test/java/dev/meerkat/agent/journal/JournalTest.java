@@ -113,7 +113,7 @@ class JournalTest {
             append(j, "a", 1000); // about ten segments
             List<Record> all = readAll(j);
             assertEquals(1000, all.size());
-            j.acknowledged(all.get(all.size() - 1).id());
+            j.acknowledged("a", all.get(all.size() - 1).id());
             assertEquals(0, j.depth());
         }
         try (Stream<Path> s = Files.list(dir)) {
@@ -291,7 +291,7 @@ class JournalTest {
             List<Record> kept = readAll(j);
             assertEquals(3000, kept.size() + lost, "every reading is either on disk or counted as lost");
             // Delivered: its segments go, the room comes back, and the journal goes on by itself.
-            j.acknowledged(kept.get(kept.size() - 1).id());
+            j.acknowledged("a", kept.get(kept.size() - 1).id());
             Thread.sleep(1500);
             long before = j.lastId();
             append(j, "a", 100);
