@@ -134,8 +134,7 @@ public final class Journal implements Closeable {
     private long lastAckedSave;
     private boolean needRoll;
     /** The newest committed readings, in id order: a sender that keeps up reads them here, not from the file. */
-    private final java.util.ArrayDeque<Record> recent = new java.util.ArrayDeque<>();
-    private static final int RECENT = 4096;
+    private final RecentRecords recent = new RecentRecords();
 
     private Journal(Options options, Clock clock) {
         this.options = options;
@@ -256,6 +255,20 @@ public final class Journal implements Closeable {
         } else if (records > 0) {
             log.info("journal recovered: {} readings in {} segments, {} unacknowledged", records, segments.size(), unacked);
         }
+    }
+
+    /**
+     * Where a read goes on after a damaged record before {@code from}: the next intact record, or
+     * (unless the chunk reaches the end of what is committed) the next one the chunk cuts short,
+     * where the next chunk then starts; past the chunk when there is neither.
+     */
+    private static int resync(ByteBuffer buf, int from, boolean toEnd) {
+        for (int p = from; p + 4 <= buf.limit(); p++) {
+            if (buf.getInt(p) != Codec.MAGIC) continue;
+            Codec.Decoded d = Codec.decode(buf, p);
+            if (d instanceof Codec.Ok || (d instanceof Codec.Short && !toEnd)) return p;
+        }
+        return toEnd ? buf.limit() : Math.max(from, buf.limit() - 3); // a magic may begin in the last three bytes
     }
 
     private static int nextIntact(ByteBuffer buf, int from, long afterId) {
@@ -414,13 +427,12 @@ public final class Journal implements Closeable {
                 for (Record r : batch) activeSegment.lastTs = Math.max(activeSegment.lastTs, r.tsMillis());
                 committedId = activeSegment.lastId;
                 committed += batch.size();
+                recordBytes = (int) Math.max(1, size / batch.size());
                 if (lastError != null) {
                     lastError = null;
                     onChange.run();
                 }
-                if (!recent.isEmpty() && recent.peekLast().id() != batch.get(0).id() - 1) recent.clear(); // keep it gapless
                 recent.addAll(batch);
-                while (recent.size() > RECENT) recent.pollFirst();
                 lock.notifyAll();
                 if (activeSegment.bytes >= segmentBytes) rollOrMark();
             }
@@ -554,7 +566,7 @@ public final class Journal implements Closeable {
             log.error("cannot drop journal segment {}: {}", s.path, e.toString());
         }
         segments.remove(s.firstId);
-        while (!recent.isEmpty() && recent.peekFirst().id() <= s.lastId) recent.pollFirst();
+        recent.dropUpTo(s.lastId);
         if (ackedId < s.lastId) {
             ackedId = s.lastId;
             marksVersion++;
@@ -708,7 +720,8 @@ public final class Journal implements Closeable {
         }
     }
 
-    private static final int CHUNK = 1 << 20;
+    private static final int CHUNK = Codec.HEADER + Codec.MAX_BODY; // the longest record there can be
+    private volatile int recordBytes = 512; // the size of a recent record, on average
     // Where each reader's last read stopped, by sensor (null: every sensor's), as {afterId, segment, byte} (guarded by readLock).
     private final Object readLock = new Object();
     private final Map<String, long[]> cursors = new HashMap<>();
@@ -724,14 +737,8 @@ public final class Journal implements Closeable {
                 lock.wait(Math.max(1, left / 1_000_000));
             }
             upTo = committedId;
-            if (!recent.isEmpty() && recent.peekFirst().id() <= afterId + 1 && recent.peekLast().id() == upTo) {
-                // Caught up: from memory.
-                List<Record> out = new ArrayList<>();
-                for (Record r : recent) {
-                    if (r.id() <= afterId || (sensor != null && !sensor.equals(r.sensor()))) continue;
-                    out.add(r);
-                    if (out.size() >= max) break;
-                }
+            if (recent.covers(afterId, upTo)) { // caught up: from memory
+                List<Record> out = recent.after(afterId, sensor, max);
                 return new Batch(out, out.size() >= max ? out.get(out.size() - 1).id() : upTo);
             }
             var floor = segments.floorKey(afterId + 1);
@@ -755,19 +762,21 @@ public final class Journal implements Closeable {
                 }
             }
             try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
+                // About what max readings take (a sensor's own may be spread among others'), not a whole chunk each time.
+                long want = Math.min(CHUNK, Math.max(64 << 10, (long) (max - out.size()) * recordBytes * 2));
                 while (pos < limit && out.size() < max && !beyond) {
-                    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK, limit - pos));
+                    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(want, limit - pos));
                     while (buf.hasRemaining() && ch.read(buf, pos + buf.position()) >= 0) {
                         // fill the chunk
                     }
                     buf.flip();
+                    boolean toEnd = pos + buf.limit() >= limit; // nothing committed after this chunk
                     int at = 0;
                     while (at < buf.limit() && out.size() < max) {
                         Codec.Decoded d = Codec.decode(buf, at);
-                        if (d instanceof Codec.Short) break; // the rest is in the next chunk
-                        if (!(d instanceof Codec.Ok ok)) {
-                            int next = nextIntact(buf, at + 1, 0);
-                            at = next < 0 ? buf.limit() : next;
+                        if (d instanceof Codec.Short && !toEnd) break; // the rest is in the next chunk
+                        if (!(d instanceof Codec.Ok ok)) { // damaged: recovery reported it; go on after it
+                            at = resync(buf, at + 1, toEnd);
                             continue;
                         }
                         if (ok.record() != null && ok.id() > upTo) {
@@ -779,7 +788,13 @@ public final class Journal implements Closeable {
                             out.add(ok.record());
                         }
                     }
-                    if (at == 0 && !beyond) break; // a record larger than a chunk cannot be: the segment is damaged here
+                    if (at == 0 && !beyond) {
+                        if (want < CHUNK) {
+                            want = CHUNK; // a record longer than the first guess: a chunk holds the longest there can be
+                            continue;
+                        }
+                        break; // cannot be: a chunk holds the longest record
+                    }
                     pos += at;
                 }
                 endSegment = s.firstId;

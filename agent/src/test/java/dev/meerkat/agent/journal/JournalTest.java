@@ -1,6 +1,7 @@
 package dev.meerkat.agent.journal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -179,6 +180,65 @@ class JournalTest {
             assertTrue(j.recovery().problems().get(0).contains("checksum mismatch"), j.recovery().problems().toString());
             assertEquals(21, j.nextSeq("a"));
         }
+    }
+
+    @Test
+    void aCorruptedRecordJustBeforeAChunkEndDoesNotTakeTheNextRecordWithIt() throws Exception {
+        try (Journal j = open(64L << 20)) {
+            append(j, "a", 12_000); // about 2 MiB: a read of them all goes in chunks of 1 MiB
+            readAll(j);
+        }
+        Path seg = newestSegment(dir);
+        byte[] bytes = Files.readAllBytes(seg);
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        int chunk = Codec.HEADER + Codec.MAX_BODY, at = 0, before = -1, n = 0;
+        List<Integer> starts = new ArrayList<>();
+        while (at < bytes.length) {
+            starts.add(at);
+            int size = ((Codec.Ok) Codec.decode(buf, at)).size();
+            if (at < chunk && at + size > chunk) before = starts.get(starts.size() - 2); // the record before the one the chunk cuts
+            at += size;
+        }
+        assertTrue(before > 0, "a record straddles the first chunk's end");
+        List<Integer> damaged = new ArrayList<>(List.of(before));
+        for (int i = 101; i < starts.size(); i += 997) if (starts.get(i) != before) damaged.add(starts.get(i));
+        for (int d : damaged) bytes[d + Codec.HEADER + 5] ^= 0x55;
+        Files.write(seg, bytes);
+        try (Journal j = open(64L << 20)) {
+            List<Record> all = new ArrayList<>(j.read(j.ackedId(), 20_000, WAIT).records());
+            assertEquals(12_000 - damaged.size(), all.size(), "every intact reading, in one read across the chunks");
+            for (int i = 1; i < all.size(); i++) assertTrue(all.get(i).id() > all.get(i - 1).id());
+            n = all.size();
+        }
+        try (Journal j = open(64L << 20)) {
+            assertEquals(n, readAll(j).size(), "and in reads of 500");
+        }
+    }
+
+    @Test
+    void theRecentReadingsAreAGaplessRunOfTheNewest() {
+        RecentRecords r = new RecentRecords();
+        assertTrue(r.isEmpty());
+        List<Record> batch = new ArrayList<>();
+        for (long id = 1; id <= RecentRecords.CAPACITY + 10; id++) {
+            batch.add(new Record(id, id % 3 == 0 ? "b" : "a", id, 0, "t", 1, new byte[0]));
+        }
+        r.addAll(batch.subList(0, 100));
+        r.addAll(batch.subList(100, batch.size()));
+        assertEquals(11, r.firstId(), "the oldest ten made room");
+        assertEquals(RecentRecords.CAPACITY + 10, r.lastId());
+        assertTrue(r.covers(10, RecentRecords.CAPACITY + 10));
+        assertFalse(r.covers(9, RecentRecords.CAPACITY + 10), "id 10 is not held");
+        assertFalse(r.covers(10, RecentRecords.CAPACITY + 11), "a committed reading not held");
+        List<Record> b = r.after(20, "b", 3);
+        assertEquals(List.of(21L, 24L, 27L), b.stream().map(Record::id).toList());
+        assertEquals(List.of(4000L, 4001L), r.after(3999, null, 2).stream().map(Record::id).toList());
+        r.dropUpTo(4000);
+        assertEquals(4001, r.firstId());
+        assertEquals(4001, r.after(0, null, 1).get(0).id());
+        r.addAll(List.of(new Record(RecentRecords.CAPACITY + 20, "a", 1, 0, "t", 1, new byte[0])));
+        assertEquals(RecentRecords.CAPACITY + 20, r.firstId(), "a gap starts the run again");
+        assertEquals(1, r.after(0, null, 10).size());
     }
 
     @Test
