@@ -199,8 +199,11 @@ class SamplerTest {
         AtomicInteger inside = new AtomicInteger(), worst = new AtomicInteger();
         TestDriver.ReadFn slow = () -> {
             worst.accumulateAndGet(inside.incrementAndGet(), Math::max);
-            Thread.sleep(15);
-            inside.decrementAndGet();
+            try {
+                Thread.sleep(15);
+            } finally {
+                inside.decrementAndGet(); // also when the stop interrupts the read: it is over then
+            }
             return ONE;
         };
         driver.reads.put("a", slow);
