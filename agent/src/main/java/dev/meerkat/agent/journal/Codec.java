@@ -72,6 +72,20 @@ final class Codec {
 
     /** Decodes the record at {@code at} in {@code buf} (limit = end of the data). */
     static Decoded decode(ByteBuffer buf, int at) {
+        return decode(buf, at, null);
+    }
+
+    /**
+     * The sensor and topic of the last record a reader decoded: the next record of the same sensor
+     * takes the same strings instead of new ones (a reader decodes thousands of one sensor's in a row).
+     */
+    static final class Names {
+        private byte[] sensorBytes = new byte[0], topicBytes = new byte[0];
+        private String sensor = "", topic = "";
+    }
+
+    /** The same, with {@code names} (may be null) to reuse a sensor's and a topic's strings. */
+    static Decoded decode(ByteBuffer buf, int at, Names names) {
         int left = buf.limit() - at;
         if (left < HEADER) return left >= 4 && buf.getInt(at) != MAGIC ? new Bad("no record magic") : new Short();
         if (buf.getInt(at) != MAGIC) return new Bad("no record magic");
@@ -89,10 +103,32 @@ final class Codec {
         try {
             byte type = body.get();
             if (type == READING) {
-                String sensor = str(body, body.getShort() & 0xffff);
+                String sensor;
+                int n = body.getShort() & 0xffff;
+                if (names != null && same(body, n, names.sensorBytes)) {
+                    sensor = names.sensor;
+                    body.position(body.position() + n);
+                } else {
+                    sensor = str(body, n);
+                    if (names != null) {
+                        names.sensor = sensor;
+                        names.sensorBytes = utf(sensor);
+                    }
+                }
                 long seq = body.getLong(), ts = body.getLong();
                 int qos = body.get();
-                String topic = str(body, body.getShort() & 0xffff);
+                String topic;
+                n = body.getShort() & 0xffff;
+                if (names != null && same(body, n, names.topicBytes)) {
+                    topic = names.topic;
+                    body.position(body.position() + n);
+                } else {
+                    topic = str(body, n);
+                    if (names != null) {
+                        names.topic = topic;
+                        names.topicBytes = utf(topic);
+                    }
+                }
                 byte[] payload = new byte[body.getInt()];
                 body.get(payload);
                 return new Ok(id, new Record(id, sensor, seq, ts, topic, qos, payload), null, HEADER + length);
@@ -106,6 +142,15 @@ final class Codec {
         } catch (RuntimeException e) {
             return new Bad("unreadable body: " + e);
         }
+    }
+
+    /** Whether the {@code n} bytes at {@code b}'s position are {@code bytes}. */
+    private static boolean same(ByteBuffer b, int n, byte[] bytes) {
+        if (n != bytes.length) return false;
+        int p = b.position();
+        if (p + n > b.limit()) return false;
+        for (int i = 0; i < n; i++) if (b.get(p + i) != bytes[i]) return false;
+        return true;
     }
 
     private static String str(ByteBuffer b, int n) {

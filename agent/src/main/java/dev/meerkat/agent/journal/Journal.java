@@ -722,6 +722,7 @@ public final class Journal implements Closeable {
 
     private static final int CHUNK = Codec.HEADER + Codec.MAX_BODY; // the longest record there can be
     private volatile int recordBytes = 512; // the size of a recent record, on average
+    private final java.util.concurrent.atomic.AtomicReference<ByteBuffer> spareBuffer = new java.util.concurrent.atomic.AtomicReference<>();
     // Where each reader's last read stopped, by sensor (null: every sensor's), as {afterId, segment, byte} (guarded by readLock).
     private final Object readLock = new Object();
     private final Map<String, long[]> cursors = new HashMap<>();
@@ -747,6 +748,7 @@ public final class Journal implements Closeable {
             }
         }
         List<Record> out = new ArrayList<>();
+        Codec.Names names = new Codec.Names();
         long endSegment = -1, endPos = 0;
         boolean beyond = false; // met a reading committed after upTo: stop before it
         for (Segment s : from) {
@@ -761,11 +763,14 @@ public final class Journal implements Closeable {
                     if (c != null && c[0] == afterId && c[1] == s.firstId && c[2] <= limit) pos = c[2];
                 }
             }
+            ByteBuffer buf = spareBuffer.getAndSet(null); // one buffer for the reads, not one each (a reader decodes copies)
             try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
                 // About what max readings take (a sensor's own may be spread among others'), not a whole chunk each time.
                 long want = Math.min(CHUNK, Math.max(64 << 10, (long) (max - out.size()) * recordBytes * 2));
                 while (pos < limit && out.size() < max && !beyond) {
-                    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(want, limit - pos));
+                    int size = (int) Math.min(want, limit - pos);
+                    if (buf == null || buf.capacity() < size) buf = ByteBuffer.allocate((int) Math.max(size, Math.min(want, CHUNK)));
+                    buf.clear().limit(size);
                     while (buf.hasRemaining() && ch.read(buf, pos + buf.position()) >= 0) {
                         // fill the chunk
                     }
@@ -773,7 +778,7 @@ public final class Journal implements Closeable {
                     boolean toEnd = pos + buf.limit() >= limit; // nothing committed after this chunk
                     int at = 0;
                     while (at < buf.limit() && out.size() < max) {
-                        Codec.Decoded d = Codec.decode(buf, at);
+                        Codec.Decoded d = Codec.decode(buf, at, names);
                         if (d instanceof Codec.Short && !toEnd) break; // the rest is in the next chunk
                         if (!(d instanceof Codec.Ok ok)) { // damaged: recovery reported it; go on after it
                             at = resync(buf, at + 1, toEnd);
@@ -804,6 +809,8 @@ public final class Journal implements Closeable {
             } catch (IOException e) {
                 log.error("cannot read journal segment {}: {}", s.path, e.toString());
                 continue;
+            } finally {
+                if (buf != null) spareBuffer.set(buf);
             }
             if (out.size() >= max || beyond) break;
         }
