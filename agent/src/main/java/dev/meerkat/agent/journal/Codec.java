@@ -28,13 +28,24 @@ final class Codec {
     private Codec() {}
 
     static ByteBuffer encode(Record r) {
-        byte[] sensor = utf(r.sensor()), topic = utf(r.topic());
-        int body = 1 + 2 + sensor.length + 8 + 8 + 1 + 2 + topic.length + 4 + r.payload().length;
+        return seal(unsealed(r.sensor(), r.seq(), r.tsMillis(), r.topic(), r.qos(), r.payload()), r.id());
+    }
+
+    /** A reading's record without its id and checksum, which {@link #seal(ByteBuffer, long)} adds: the costly part, done before the id is known. */
+    static ByteBuffer unsealed(String sensorName, long seq, long tsMillis, String topicName, int qos, byte[] payload) {
+        byte[] sensor = utf(sensorName), topic = utf(topicName);
+        int body = 1 + 2 + sensor.length + 8 + 8 + 1 + 2 + topic.length + 4 + payload.length;
         ByteBuffer b = ByteBuffer.allocate(HEADER + body);
-        b.putInt(MAGIC).putInt(body).putInt(0).putLong(r.id());
-        b.put(READING).putShort((short) sensor.length).put(sensor).putLong(r.seq()).putLong(r.tsMillis())
-                .put((byte) r.qos()).putShort((short) topic.length).put(topic).putInt(r.payload().length).put(r.payload());
-        return seal(b);
+        b.putInt(MAGIC).putInt(body).putInt(0).putLong(0);
+        b.put(READING).putShort((short) sensor.length).put(sensor).putLong(seq).putLong(tsMillis)
+                .put((byte) qos).putShort((short) topic.length).put(topic).putInt(payload.length).put(payload);
+        return b;
+    }
+
+    /** Puts {@code id} and the checksum in a record from {@link #unsealed}; ready to write. */
+    static ByteBuffer seal(ByteBuffer unsealed, long id) {
+        unsealed.putLong(12, id);
+        return seal(unsealed);
     }
 
     static ByteBuffer encodeCheckpoint(long id, Map<String, Long> lastSeq) {

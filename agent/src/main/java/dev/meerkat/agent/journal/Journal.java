@@ -308,6 +308,7 @@ public final class Journal implements Closeable {
      * blocks on the disk. Returns its id.
      */
     public long append(String sensor, long seq, long tsMillis, String topic, int qos, byte[] payload) {
+        ByteBuffer unsealed = Codec.unsealed(sensor, seq, tsMillis, topic, qos, payload); // outside the lock the sender and acks need
         synchronized (lock) {
             if (closing) throw new IllegalStateException("journal closed");
             if (dropNewest && totalBytes + pendingSize >= maxBytes) {
@@ -322,7 +323,7 @@ public final class Journal implements Closeable {
             ids.waiting.add(r.id());
             ids.newest = r.id();
             unackedCount++;
-            ByteBuffer b = Codec.encode(r);
+            ByteBuffer b = Codec.seal(unsealed, r.id());
             pending.add(r);
             pendingBytes.add(b);
             pendingSize += b.remaining();
