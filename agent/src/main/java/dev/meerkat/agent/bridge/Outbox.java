@@ -138,90 +138,101 @@ public final class Outbox implements AutoCloseable {
     private volatile long loopAt = System.nanoTime();
 
     private void run() {
-        long seenConnects = -1;
         try {
             while (!closing) {
                 loopAt = System.nanoTime();
-                // Connects (with backoff) even with nothing to send, so that the status says online.
-                if (!link.ensureConnected()) continue;
-                Map<String, Object> news = announce.getAndSet(null);
-                if (news != null) {
-                    try {
-                        link.delivery(news);
-                    } catch (MqttTransportException ex) {
-                        announce.compareAndSet(null, news); // again after the reconnect
-                        log.warn("could not publish the status: {}", ex.getMessage());
-                    }
-                }
-                long e;
-                boolean drop;
-                synchronized (monitor) {
-                    if (broken || link.connects() != seenConnects) {
-                        // A new connection: everything not acknowledged goes again, each sensor's in order.
-                        seenConnects = link.connects();
-                        broken = false;
-                        inFlight = 0;
-                        lanes.clear();
-                        epoch++;
-                    }
-                    e = epoch;
-                    if (ackOverdue()) {
-                        log.warn("no acknowledgement for {}ms: the connection is taken as dead", MqttLink.ACK_TIMEOUT.toMillis());
-                        broken = true;
-                    }
-                    drop = broken;
-                    if (!drop && inFlight >= WINDOW) {
-                        monitor.wait(50);
-                        continue;
-                    }
-                }
-                if (drop) {
-                    link.drop(); // outside the monitor: acknowledgement callbacks take it
-                    continue;
-                }
-                long committed = journal.committedId();
-                List<Lane> work = lanesWithWork(committed);
-                if (work.isEmpty()) {
-                    journal.awaitCommitted(committed, Duration.ofMillis(100));
-                    continue;
-                }
-                int room;
-                synchronized (monitor) {
-                    room = WINDOW - inFlight;
-                }
-                List<Turn> turns = take(work, room);
-                boolean filling = false;
-                for (Turn t : turns) {
-                    t.messages = messages(t.batch.records());
-                    filling |= t.messages == null; // a batch still filling: wait for more, at most its maxDelay
-                }
-                long now = System.nanoTime();
-                synchronized (monitor) {
-                    if (epoch != e || broken) continue;
-                    // All of them in flight before any is sent, so a mark never passes one not yet sent.
-                    for (Turn t : turns) {
-                        if (t.messages == null) continue;
-                        for (Message m : t.messages) {
-                            for (Record r : m.records()) t.lane.sending(r.id(), now);
-                            inFlight += m.records().size();
-                        }
-                    }
-                }
-                publish(turns, e);
-                synchronized (monitor) {
-                    if (epoch == e && !broken) {
-                        for (Turn t : turns) {
-                            if (t.messages == null) continue;
-                            // Past everything just sent, and past ids of other sensors and without a reading (upTo).
-                            if (t.batch.upTo() > t.lane.after) t.lane.after = t.batch.upTo();
-                            if (t.lane.idle()) journal.acknowledged(t.lane.sensor, t.lane.after);
-                        }
-                    }
-                    if (filling) monitor.wait(5);
-                }
+                round();
             }
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private long seenConnects = -1; // the link's connections the sender has seen (sender thread only)
+
+    /**
+     * One turn of the sender: connect if need be, publish the status, then one round of readings,
+     * or a wait for room in the window or for readings. A method of its own, not the body of the
+     * endless loop: the JIT compiles it as a whole method, where a loop entered once would only be
+     * compiled on stack replacement, again at each branch it had not yet taken, for every outbox.
+     */
+    private void round() throws InterruptedException {
+        // Connects (with backoff) even with nothing to send, so that the status says online.
+        if (!link.ensureConnected()) return;
+        Map<String, Object> news = announce.getAndSet(null);
+        if (news != null) {
+            try {
+                link.delivery(news);
+            } catch (MqttTransportException ex) {
+                announce.compareAndSet(null, news); // again after the reconnect
+                log.warn("could not publish the status: {}", ex.getMessage());
+            }
+        }
+        long e;
+        boolean drop;
+        synchronized (monitor) {
+            if (broken || link.connects() != seenConnects) {
+                // A new connection: everything not acknowledged goes again, each sensor's in order.
+                seenConnects = link.connects();
+                broken = false;
+                inFlight = 0;
+                lanes.clear();
+                epoch++;
+            }
+            e = epoch;
+            if (ackOverdue()) {
+                log.warn("no acknowledgement for {}ms: the connection is taken as dead", MqttLink.ACK_TIMEOUT.toMillis());
+                broken = true;
+            }
+            drop = broken;
+            if (!drop && inFlight >= WINDOW) {
+                monitor.wait(50);
+                return;
+            }
+        }
+        if (drop) {
+            link.drop(); // outside the monitor: acknowledgement callbacks take it
+            return;
+        }
+        long committed = journal.committedId();
+        List<Lane> work = lanesWithWork(committed);
+        if (work.isEmpty()) {
+            journal.awaitCommitted(committed, Duration.ofMillis(100));
+            return;
+        }
+        int room;
+        synchronized (monitor) {
+            room = WINDOW - inFlight;
+        }
+        List<Turn> turns = take(work, room);
+        boolean filling = false;
+        for (Turn t : turns) {
+            t.messages = messages(t.batch.records());
+            filling |= t.messages == null; // a batch still filling: wait for more, at most its maxDelay
+        }
+        long now = System.nanoTime();
+        synchronized (monitor) {
+            if (epoch != e || broken) return;
+            // All of them in flight before any is sent, so a mark never passes one not yet sent.
+            for (Turn t : turns) {
+                if (t.messages == null) continue;
+                for (Message m : t.messages) {
+                    for (Record r : m.records()) t.lane.sending(r.id(), now);
+                    inFlight += m.records().size();
+                }
+            }
+        }
+        publish(turns, e);
+        synchronized (monitor) {
+            if (epoch == e && !broken) {
+                for (Turn t : turns) {
+                    if (t.messages == null) continue;
+                    // Past everything just sent, and past ids of other sensors and without a reading (upTo).
+                    if (t.batch.upTo() > t.lane.after) t.lane.after = t.batch.upTo();
+                    if (t.lane.idle()) journal.acknowledged(t.lane.sensor, t.lane.after);
+                }
+            }
+            if (filling) monitor.wait(5);
         }
     }
 
