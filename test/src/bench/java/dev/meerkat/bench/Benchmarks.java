@@ -233,6 +233,8 @@ public final class Benchmarks {
                         .append("| ratio of the medians | ").append(br.get("ratio_to_raw")).append(" |\n")
                         .append("| JIT compiling during each run, ms: raw / bridge | ").append(raws.stream().map(m -> m.get("jit_ms").toString()).toList())
                         .append(" / ").append(bridges.stream().map(m -> m.get("jit_ms").toString()).toList()).append(" |\n")
+                        .append("| CPU per message by thread, µs, the third runs: raw | ").append(raws.get(2).get("cpu_us_per_msg")).append(" |\n")
+                        .append("| CPU per message by thread, µs, the third runs: bridge | ").append(bridges.get(2).get("cpu_us_per_msg")).append(" |\n")
                         .append("| bridge with publish.batch.maxMessages 10, readings/s | ").append(batched.get("msgs_per_s"))
                         .append(" (").append(br.get("ratio_batch_10_readings_to_raw_msgs")).append("× raw msgs/s) |\n")
                         .append("| fsyncs/s at full speed | ").append(bridges.stream().map(m -> m.get("fsyncs_per_s").toString()).toList()).append(" |\n")

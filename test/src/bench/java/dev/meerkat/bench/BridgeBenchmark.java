@@ -58,6 +58,7 @@ final class BridgeBenchmark {
                      "bench/status", false, "bench", Clock.systemUTC(), () -> {})) {
             outbox.batching(batch, Duration.ZERO);
             outbox.start();
+            Map<String, Long> cpu = ThreadCpu.snapshot();
             long t0 = System.nanoTime();
             for (int i = 0; i < messages; i++) {
                 long seq = journal.nextSeq("s1");
@@ -65,6 +66,7 @@ final class BridgeBenchmark {
             }
             if (!outbox.flush(Duration.ofMinutes(5))) throw new IllegalStateException("bridge did not drain");
             double seconds = (System.nanoTime() - t0) / 1e9;
+            Map<String, Object> cpuPerMessage = ThreadCpu.perMessage(cpu, ThreadCpu.snapshot(), messages);
             Journal.Counters c = journal.counters();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("readings", messages);
@@ -74,6 +76,7 @@ final class BridgeBenchmark {
             m.put("fsyncs_per_s", Math.round(c.fsyncs() / seconds));
             m.put("write_amplification", Stats.round((double) c.bytesWritten() / c.payloadBytes()));
             m.put("sent", outbox.sent());
+            m.put("cpu_us_per_msg", cpuPerMessage);
             return m;
         }
     }

@@ -57,6 +57,7 @@ final class PahoBaseline {
                     throw new IllegalStateException(e);
                 }
             };
+            Map<String, Long> cpu = ThreadCpu.snapshot();
             long t0 = System.nanoTime();
             for (int i = 0; i < messages; i++) {
                 slots.acquire();
@@ -68,6 +69,7 @@ final class PahoBaseline {
             m.put("messages", messages);
             m.put("window", window);
             m.put("msgs_per_s", Math.round(messages / seconds));
+            m.put("cpu_us_per_msg", ThreadCpu.perMessage(cpu, ThreadCpu.snapshot(), messages));
             return m;
         } finally {
             c.disconnect().waitForCompletion(5000);
