@@ -43,8 +43,6 @@ public final class Outbox implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Outbox.class);
     /** Readings awaiting their acknowledgement at most (Paho allows 1000 in flight; see PahoTransport). */
     static final int WINDOW = 500;
-    /** At full speed, a lane tells the journal its acknowledged mark once this many readings more are acknowledged. */
-    static final int TELL_EVERY = 50;
 
     private final MqttLink link;
     private final MqttTransport transport;
@@ -231,7 +229,7 @@ public final class Outbox implements AutoCloseable {
                     if (t.messages == null) continue;
                     // Past everything just sent, and past ids of other sensors and without a reading (upTo).
                     if (t.batch.upTo() > t.lane.after) t.lane.after = t.batch.upTo();
-                    if (t.lane.idle() || t.lane.mark() > t.lane.told) t.lane.tell(journal);
+                    if (t.lane.idle()) journal.acknowledged(t.lane.sensor, t.lane.after);
                 }
             }
             if (filling) monitor.wait(5);
@@ -326,16 +324,6 @@ public final class Outbox implements AutoCloseable {
             while (!sent.isEmpty() && early.remove(sent.first())) sent.removeUpTo(sent.first());
             if (sent.isEmpty()) rounds.clear();
             return 1;
-        }
-
-        /** The mark the journal was last told of. */
-        long told;
-
-        /** Tells the journal this lane's mark. */
-        void tell(Journal journal) {
-            long mark = mark();
-            journal.acknowledged(sensor, mark);
-            told = mark;
         }
 
         /** Every reading of the sensor at or below it is acknowledged. */
@@ -460,15 +448,13 @@ public final class Outbox implements AutoCloseable {
                 return;
             }
             boolean full = inFlight >= WINDOW;
+            long mark = lane.mark();
             int n = 0;
             for (long id : ids) n += lane.answered(id);
             inFlight -= n;
             acknowledged.addAndGet(n);
-            // A sensor's mark moves only when its oldest in flight is answered. The journal hears of it
-            // every TELL_EVERY readings at full speed (its lock is the one appends and reads take too), and at
-            // once when the lane has nothing more in flight; the sender tells it the rest each round.
-            long mark = lane.mark();
-            if (mark > lane.told && (mark - lane.told >= TELL_EVERY || lane.idle())) lane.tell(journal);
+            // A sensor's mark moves only when its oldest in flight is answered.
+            if (lane.mark() != mark) journal.acknowledged(lane.sensor, lane.mark());
             if ((full && inFlight < WINDOW) || inFlight == 0) monitor.notifyAll(); // room again
         }
     }
