@@ -91,8 +91,27 @@ final class Codec {
      * takes the same strings instead of new ones (a reader decodes thousands of one sensor's in a row).
      */
     static final class Names {
-        private byte[] sensorBytes = new byte[0], topicBytes = new byte[0];
-        private String sensor = "", topic = "";
+        private final Name sensor = new Name(), topic = new Name();
+    }
+
+    /** One string and its bytes, the last read in its place. */
+    private static final class Name {
+        private byte[] bytes = new byte[0];
+        private String text = "";
+
+        /** The {@code n} bytes at {@code b}'s position as a string, this one when they are the same bytes. */
+        String read(ByteBuffer b, int n) {
+            int p = b.position();
+            boolean same = n == bytes.length && p + n <= b.limit();
+            for (int i = 0; same && i < n; i++) same = b.get(p + i) == bytes[i];
+            if (same) {
+                b.position(p + n);
+                return text;
+            }
+            text = str(b, n);
+            bytes = utf(text);
+            return text;
+        }
     }
 
     /** The same, with {@code names} (may be null) to reuse a sensor's and a topic's strings. */
@@ -114,32 +133,10 @@ final class Codec {
         try {
             byte type = body.get();
             if (type == READING) {
-                String sensor;
-                int n = body.getShort() & 0xffff;
-                if (names != null && same(body, n, names.sensorBytes)) {
-                    sensor = names.sensor;
-                    body.position(body.position() + n);
-                } else {
-                    sensor = str(body, n);
-                    if (names != null) {
-                        names.sensor = sensor;
-                        names.sensorBytes = utf(sensor);
-                    }
-                }
+                String sensor = names == null ? str(body, body.getShort() & 0xffff) : names.sensor.read(body, body.getShort() & 0xffff);
                 long seq = body.getLong(), ts = body.getLong();
                 int qos = body.get();
-                String topic;
-                n = body.getShort() & 0xffff;
-                if (names != null && same(body, n, names.topicBytes)) {
-                    topic = names.topic;
-                    body.position(body.position() + n);
-                } else {
-                    topic = str(body, n);
-                    if (names != null) {
-                        names.topic = topic;
-                        names.topicBytes = utf(topic);
-                    }
-                }
+                String topic = names == null ? str(body, body.getShort() & 0xffff) : names.topic.read(body, body.getShort() & 0xffff);
                 byte[] payload = new byte[body.getInt()];
                 body.get(payload);
                 return new Ok(id, new Record(id, sensor, seq, ts, topic, qos, payload), null, HEADER + length);
@@ -153,15 +150,6 @@ final class Codec {
         } catch (RuntimeException e) {
             return new Bad("unreadable body: " + e);
         }
-    }
-
-    /** Whether the {@code n} bytes at {@code b}'s position are {@code bytes}. */
-    private static boolean same(ByteBuffer b, int n, byte[] bytes) {
-        if (n != bytes.length) return false;
-        int p = b.position();
-        if (p + n > b.limit()) return false;
-        for (int i = 0; i < n; i++) if (b.get(p + i) != bytes[i]) return false;
-        return true;
     }
 
     private static String str(ByteBuffer b, int n) {
