@@ -723,6 +723,7 @@ public final class Journal implements Closeable {
 
     private static final int CHUNK = Codec.HEADER + Codec.MAX_BODY; // the longest record there can be
     private volatile int recordBytes = 512; // the size of a recent record, on average
+    private static final int SPARE_MAX = 512 << 10;
     private final java.util.concurrent.atomic.AtomicReference<ByteBuffer> spareBuffer = new java.util.concurrent.atomic.AtomicReference<>();
     // Where each reader's last read stopped, by sensor (null: every sensor's), as {afterId, segment, byte} (guarded by readLock).
     private final Object readLock = new Object();
@@ -811,7 +812,7 @@ public final class Journal implements Closeable {
                 log.error("cannot read journal segment {}: {}", s.path, e.toString());
                 continue;
             } finally {
-                if (buf != null) spareBuffer.set(buf);
+                if (buf != null && buf.capacity() <= SPARE_MAX) spareBuffer.set(buf); // a whole chunk is not kept
             }
             if (out.size() >= max || beyond) break;
         }
