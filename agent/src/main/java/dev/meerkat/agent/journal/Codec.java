@@ -27,10 +27,6 @@ final class Codec {
 
     private Codec() {}
 
-    static ByteBuffer encode(Record r) {
-        return seal(unsealed(r.sensor(), r.seq(), r.tsMillis(), r.topic(), r.qos(), r.payload()), r.id());
-    }
-
     /** A reading's record without its id and checksum, which {@link #seal(ByteBuffer, long)} adds: the costly part, done before the id is known. */
     static ByteBuffer unsealed(String sensorName, long seq, long tsMillis, String topicName, int qos, byte[] payload) {
         byte[] sensor = utf(sensorName), topic = utf(topicName);

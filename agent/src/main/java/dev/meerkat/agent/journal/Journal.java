@@ -100,11 +100,11 @@ public final class Journal implements Closeable {
     private long totalBytes; // guarded by lock
     private final Object lock = new Object();
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
-    private final Map<String, Long> lastSeq = new HashMap<>();
-    /** A sensor's unacknowledged ids, and its newest id (acknowledged or not). */
+    /** A sensor's unacknowledged ids, its newest id (acknowledged or not), and its last seq handed out or appended. */
     private static final class SensorIds {
         final IdQueue waiting = new IdQueue();
         long newest;
+        long lastSeq;
 
         /** Every reading of the sensor at or below it is acknowledged. */
         long mark() {
@@ -195,10 +195,13 @@ public final class Journal implements Closeable {
                             unackedCount++;
                             ids.waiting.add(r.id());
                         }
-                        lastSeq.merge(r.sensor(), r.seq(), Math::max);
+                        ids.lastSeq = Math.max(ids.lastSeq, r.seq());
                         seg.lastTs = Math.max(seg.lastTs, r.tsMillis());
                     } else {
-                        ok.checkpoint().forEach((s, q) -> lastSeq.merge(s, q, Math::max));
+                        ok.checkpoint().forEach((s, q) -> {
+                            SensorIds c = ids(s);
+                            c.lastSeq = Math.max(c.lastSeq, q);
+                        });
                     }
                     at += ok.size();
                     goodEnd = at;
@@ -297,9 +300,7 @@ public final class Journal implements Closeable {
     /** The next {@code seq} for {@code sensor}: one past the last one appended, recovered across restarts. */
     public long nextSeq(String sensor) {
         synchronized (lock) {
-            long next = lastSeq.getOrDefault(sensor, 0L) + 1; // a sensor's first reading is seq 1
-            lastSeq.put(sensor, next);
-            return next;
+            return ++ids(sensor).lastSeq; // a sensor's first reading is seq 1
         }
     }
 
@@ -312,14 +313,15 @@ public final class Journal implements Closeable {
         synchronized (lock) {
             if (closing) throw new IllegalStateException("journal closed");
             if (dropNewest && totalBytes + pendingSize >= maxBytes) {
-                lastSeq.merge(sensor, seq, Math::max);
+                SensorIds ids = ids(sensor);
+                ids.lastSeq = Math.max(ids.lastSeq, seq);
                 drop(sensor, "full", 1);
                 appended++;
                 return -1;
             }
             Record r = new Record(nextId++, sensor, seq, tsMillis, topic, qos, payload);
-            lastSeq.merge(sensor, seq, Math::max);
             SensorIds ids = ids(sensor);
+            ids.lastSeq = Math.max(ids.lastSeq, seq);
             ids.waiting.add(r.id());
             ids.newest = r.id();
             unackedCount++;
@@ -479,7 +481,11 @@ public final class Journal implements Closeable {
             Path path = options.dir().resolve(String.format("%020d.seg", first));
             Segment seg = new Segment(first, path);
             FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-            ByteBuffer cp = Codec.encodeCheckpoint(first - 1, new TreeMap<>(lastSeq));
+            Map<String, Long> seqs = new TreeMap<>();
+            sensors.forEach((sensor, ids) -> {
+                if (ids.lastSeq > 0) seqs.put(sensor, ids.lastSeq);
+            });
+            ByteBuffer cp = Codec.encodeCheckpoint(first - 1, seqs);
             int n = cp.remaining();
             try {
                 while (cp.hasRemaining()) ch.write(cp);
