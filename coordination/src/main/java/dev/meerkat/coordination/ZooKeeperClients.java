@@ -64,7 +64,7 @@ public final class ZooKeeperClients {
                 .retryPolicy(new BoundedExponentialBackoffRetry(200, 5_000, 10))
                 // Keep the connect string the operator wrote, not the one the ensemble advertises.
                 .ensembleTracker(false);
-        security.clientConfig().ifPresent(b::zkClientConfig);
+        b.zkClientConfig(security.clientConfig().orElseGet(PlainClientConfig::new));
         if (!security.auth().isEmpty()) b.authorization(security.auth());
         return b;
     }
