@@ -54,6 +54,19 @@ class DistributionTest {
     }
 
     @Test
+    void noJarTheAgentLoadsIsSigned() throws Exception {
+        // The JVM checks a signed jar's signature and each class's digest as it loads them, with
+        // the JDK's PKCS#7 and X.509 code: memory a gateway pays for nothing (packaging/pom.xml).
+        for (String jar : jars(dist.resolve("lib"))) {
+            try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(dist.resolve("lib").resolve(jar).toFile())) {
+                List<String> signatures = z.stream().map(java.util.zip.ZipEntry::getName)
+                        .filter(n -> n.matches("META-INF/[^/]+\\.(SF|RSA|DSA|EC)")).toList();
+                assertEquals(List.of(), signatures, jar + " is signed");
+            }
+        }
+    }
+
+    @Test
     void versionHelpAndUsageErrorsFollowTheExitCodes() throws Exception {
         Path work = Fixtures.workDir("dist");
         Path out = work.resolve("version.log");
