@@ -23,6 +23,14 @@ import java.util.logging.Logger;
  */
 public final class Logging {
     private static final Logger MEERKAT = Logger.getLogger("dev.meerkat");
+    /**
+     * The libraries' loggers, held here: java.util.logging keeps loggers only weakly, so a level set
+     * on one that nothing else holds yet (ZooKeeper's, before its first class is loaded) is lost
+     * when the collector takes it, and the library then logs at the root's level.
+     */
+    private static final java.util.List<Logger> LIBRARIES = java.util.stream.Stream.of(
+            "org.apache.zookeeper", "org.apache.curator", "org.eclipse.paho", "io.netty", "io.moquette")
+            .map(Logger::getLogger).toList();
 
     private Logging() {}
 
@@ -33,9 +41,7 @@ public final class Logging {
         h.setLevel(Level.ALL);
         root.addHandler(h);
         root.setLevel(Level.WARNING);
-        for (String noisy : new String[] {"org.apache.zookeeper", "org.apache.curator", "org.eclipse.paho", "io.netty", "io.moquette"}) {
-            Logger.getLogger(noisy).setLevel(Level.WARNING);
-        }
+        for (Logger library : LIBRARIES) library.setLevel(Level.WARNING);
         setLevel(level);
     }
 
@@ -45,9 +51,7 @@ public final class Logging {
      */
     public static void setUpForCommand() {
         setUp("warn");
-        for (String noisy : new String[] {"org.apache.zookeeper", "org.apache.curator", "org.eclipse.paho", "io.netty", "io.moquette"}) {
-            Logger.getLogger(noisy).setLevel(Level.SEVERE);
-        }
+        for (Logger library : LIBRARIES) library.setLevel(Level.SEVERE);
     }
 
     /** Changes Meerkat's own level at run time: {@code error}, {@code warn}, {@code info}, {@code debug}, {@code trace}. */
