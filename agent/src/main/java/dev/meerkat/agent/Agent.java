@@ -485,9 +485,9 @@ public final class Agent implements AutoCloseable {
             if (closed) return;
             closed = true;
         }
-        if (watch != null) watch.close();
-        if (firmware != null) firmware.close();
-        // Stop coordinating, then leave the election: its znode goes now, and the next agent leads at once.
+        // Stop coordinating, then leave the election: its znode goes now, and the next agent leads at
+        // once. First, so that the fleet is not left without a leader while the rest stops (the
+        // config watch and the firmware updater each wait up to 5 s for work in progress).
         if (rollouts != null) rollouts.close();
         if (election != null) {
             try {
@@ -496,6 +496,8 @@ public final class Agent implements AutoCloseable {
                 log.warn("leaving the election: {}", e.toString());
             }
         }
+        if (watch != null) watch.close();
+        if (firmware != null) firmware.close();
         if (sampler != null) sampler.close();
         if (outbox != null) {
             try {
