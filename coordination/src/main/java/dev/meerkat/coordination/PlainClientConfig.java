@@ -18,14 +18,14 @@ import org.apache.zookeeper.common.ZKConfig;
  * property) loads the TLS machinery when it connects, as before.
  */
 public final class PlainClientConfig extends ZKClientConfig {
-    /** System properties that {@code ZKConfig} and {@code ZKClientConfig} copy one by one. */
+    /** System properties that {@code ZKConfig} and {@code ZKClientConfig} copy one by one (the last, through X509Util). */
     private static final List<String> COPIED = List.of(
             JUTE_MAXBUFFER, KINIT_COMMAND, JGSS_NATIVE,
             ZK_SASL_CLIENT_USERNAME, ZK_SASL_CLIENT_CANONICALIZE_HOSTNAME, LOGIN_CONTEXT_NAME_KEY,
             ENABLE_CLIENT_SASL_KEY, ZOOKEEPER_SERVER_REALM, DISABLE_AUTO_WATCH_RESET,
-            ZOOKEEPER_CLIENT_CNXN_SOCKET, SECURE_CLIENT);
+            ZOOKEEPER_CLIENT_CNXN_SOCKET, SECURE_CLIENT, "zookeeper.fips-mode");
     /** The prefixes of the client's and the quorum's {@code X509Util} property names. */
-    private static final List<String> TLS_PREFIXES = List.of("zookeeper.ssl.", "ssl.quorum.", "zookeeper.fips-mode");
+    private static final List<String> TLS_PREFIXES = List.of("zookeeper.ssl.", "ssl.quorum.");
 
     /** Called by {@link ZKConfig}'s constructor, before this class's own (so it uses no fields). */
     @Override

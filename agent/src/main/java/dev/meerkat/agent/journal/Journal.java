@@ -106,6 +106,11 @@ public final class Journal implements Closeable {
         long newest;
         long lastSeq;
 
+        /** A seq of this sensor's was appended or recovered: the next one handed out is past it. */
+        void seen(long seq) {
+            if (seq > lastSeq) lastSeq = seq;
+        }
+
         /** Every reading of the sensor at or below it is acknowledged. */
         long mark() {
             return waiting.isEmpty() ? newest : waiting.first() - 1;
@@ -195,13 +200,10 @@ public final class Journal implements Closeable {
                             unackedCount++;
                             ids.waiting.add(r.id());
                         }
-                        ids.lastSeq = Math.max(ids.lastSeq, r.seq());
+                        ids.seen(r.seq());
                         seg.lastTs = Math.max(seg.lastTs, r.tsMillis());
                     } else {
-                        ok.checkpoint().forEach((s, q) -> {
-                            SensorIds c = ids(s);
-                            c.lastSeq = Math.max(c.lastSeq, q);
-                        });
+                        ok.checkpoint().forEach((s, q) -> ids(s).seen(q));
                     }
                     at += ok.size();
                     goodEnd = at;
@@ -313,15 +315,14 @@ public final class Journal implements Closeable {
         synchronized (lock) {
             if (closing) throw new IllegalStateException("journal closed");
             if (dropNewest && totalBytes + pendingSize >= maxBytes) {
-                SensorIds ids = ids(sensor);
-                ids.lastSeq = Math.max(ids.lastSeq, seq);
+                ids(sensor).seen(seq);
                 drop(sensor, "full", 1);
                 appended++;
                 return -1;
             }
             Record r = new Record(nextId++, sensor, seq, tsMillis, topic, qos, payload);
             SensorIds ids = ids(sensor);
-            ids.lastSeq = Math.max(ids.lastSeq, seq);
+            ids.seen(seq);
             ids.waiting.add(r.id());
             ids.newest = r.id();
             unackedCount++;
