@@ -365,7 +365,7 @@ public final class Agent implements AutoCloseable {
             Map<String, Object> one = new LinkedHashMap<>();
             one.put("version", d.version());
             try {
-                one.put("document", dev.meerkat.config.Json.mapper().readTree(d.data()));
+                one.put("document", dev.meerkat.config.Json.tree(d.data()));
             } catch (IOException e) {
                 one.put("document", new String(d.data(), java.nio.charset.StandardCharsets.UTF_8));
             }

@@ -110,7 +110,7 @@ public final class ConfigLayers {
                 canonicalSensors.set(id, merged[0]);
             }
         }
-        String digest = "sha256:" + sha256(canonical.toString());
+        String digest = "sha256:" + sha256(Json.text(canonical));
         ConfigLayer usedFleet = used.fleet(), usedDevice = used.device();
         return new Result(new EffectiveConfig(settings, sensors, usedFleet.version(), usedDevice.version(), digest),
                 errors, usedFleet, usedDevice);

@@ -215,7 +215,7 @@ public final class Fields {
     }
 
     public static String describe(JsonNode v) {
-        String text = v.toString();
+        String text = Json.text(v);
         if (text.length() > 40) text = text.substring(0, 37) + "...";
         String kind = v.isTextual() ? "a string" : v.isNumber() ? "a number" : v.isBoolean() ? "a boolean"
                 : v.isArray() ? "an array" : v.isObject() ? "an object" : "null";

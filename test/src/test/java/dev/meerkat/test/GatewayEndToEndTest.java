@@ -146,6 +146,43 @@ class GatewayEndToEndTest {
         }
     }
 
+    /**
+     * The service's memory (docs/benchmarks.md, "Footprint"): a plain {@code meerkat run} reads and
+     * writes its JSON without Jackson's ObjectMapper and takes its arguments without picocli, through
+     * start, readings, a change applied, a document refused, {@code config show} and a clean stop.
+     */
+    @Test
+    void theServiceNeverLoadsJacksonsMapperNorPicocli() throws Exception {
+        Path classes = work.resolve("gw-5-classes.log");
+        String topics = "meerkat/" + FLEET + "/gw-5/";
+        Path boot = bootstrap("gw-5", "20s");
+        try (RecordingSubscriber rec = new RecordingSubscriber(mqtt.uri(), topics + "#", 1);
+             AgentProcess agent = AgentProcess.start(work.resolve("gw-5.log"),
+                     java.util.Map.of("JAVA_TOOL_OPTIONS", "-Xlog:class+load:file=" + classes), "run", "--config", boot.toString())) {
+            rec.await(Duration.ofSeconds(30), 3, m -> m.topic().equals(topics + "sensors/climate"));
+            Await.until(Duration.ofSeconds(30), "the status of gw-5", () -> fleet.status("gw-5").isPresent(), agent::log);
+
+            fleet.deviceSensor("gw-5", "extra", "{\"driver\": \"simulated\", \"interval\": \"250ms\"}");
+            rec.await(Duration.ofSeconds(30), 2, m -> m.topic().equals(topics + "sensors/extra"));
+            fleet.deviceSensor("gw-5", "broken", "{\"driver\": \"simulated\", \"interval\": [5], \"bogus\": {\"a\": 1}}");
+            Await.until(Duration.ofSeconds(30), "the refused document in the status", () -> fleet.status("gw-5")
+                    .map(s -> s.path("config").path("errors").toString().contains("sensors/broken")).orElse(false), agent::log);
+
+            Path show = work.resolve("gw-5-show.log");
+            assertEquals(0, AgentProcess.run(show, Duration.ofSeconds(30), "config", "show", "--config", boot.toString(), "--json"));
+            assertTrue(Files.readString(show).contains("/devices/gw-5/config/sensors/extra\""), Files.readString(show));
+
+            agent.signal("TERM");
+            assertEquals(0, agent.waitFor(Duration.ofSeconds(10)), agent.log());
+        }
+        String loaded = Files.readString(classes);
+        // The control: the log has the classes the agent loads, Jackson's tree among them.
+        assertTrue(loaded.contains("] dev.meerkat.config.Json source:"), "no class log? " + classes);
+        assertTrue(loaded.contains("] com.fasterxml.jackson.databind.JsonNode source:"), "no class log? " + classes);
+        assertFalse(loaded.contains("] com.fasterxml.jackson.databind.ObjectMapper source:"), "the agent loaded Jackson's ObjectMapper");
+        assertFalse(loaded.contains("] picocli."), "the agent loaded picocli");
+    }
+
     @Test
     void aBadBootstrapConfigIsRefusedWithTheKey() throws Exception {
         Path bad = work.resolve("bad.yaml");

@@ -15,23 +15,34 @@ public final class Main {
     public static final int RESTART = 75;
 
     public static void main(String[] args) {
-        dev.meerkat.agent.logging.Logging.setUpForCommand(); // `run` and `sandbox` set up their own
-        System.exit(commandLine().execute(args));
+        var run = RunCommand.plain(args);
+        if (run.isPresent()) System.exit(RunCommand.run(run.get())); // the service: without picocli
+        System.exit(Commands.execute(args));
     }
 
-    /** The command tree, with the subcommands other jars add (the sandbox, when installed). */
-    public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("meerkat " + cmd.getCommandName() + ": " + e);
-            e.printStackTrace(cmd.getErr());
-            cmd.getErr().flush();
-            return FAILED;
-        });
-        for (MeerkatCommand extra : ServiceLoader.load(MeerkatCommand.class, Main.class.getClassLoader())) {
-            cl.addSubcommand(extra.name(), extra.command());
+    /** The command tree, in a class of its own so that a plain {@code run} never loads picocli. */
+    static final class Commands {
+        private Commands() {}
+
+        static int execute(String[] args) {
+            dev.meerkat.agent.logging.Logging.setUpForCommand(); // `run` and `sandbox` set up their own
+            return commandLine().execute(args);
         }
-        return cl;
+
+        /** With the subcommands other jars add (the sandbox, when installed). */
+        static CommandLine commandLine() {
+            CommandLine cl = new CommandLine(new Main());
+            cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+                cmd.getErr().println("meerkat " + cmd.getCommandName() + ": " + e);
+                e.printStackTrace(cmd.getErr());
+                cmd.getErr().flush();
+                return FAILED;
+            });
+            for (MeerkatCommand extra : ServiceLoader.load(MeerkatCommand.class, Main.class.getClassLoader())) {
+                cl.addSubcommand(extra.name(), extra.command());
+            }
+            return cl;
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -1,6 +1,7 @@
 package dev.meerkat.agent.state;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.meerkat.config.ConfigDocument;
 import dev.meerkat.config.ConfigLayer;
@@ -47,7 +48,7 @@ public final class LastGoodConfig {
     }
 
     public void save(ConfigLayer fleet, ConfigLayer device, Instant now) throws IOException {
-        ObjectNode root = Json.mapper().createObjectNode();
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
         root.put("savedAt", now.toString());
         root.set("fleet", layer(fleet));
         root.set("device", layer(device));
@@ -55,7 +56,7 @@ public final class LastGoodConfig {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+            ByteBuffer buf = ByteBuffer.wrap(Json.writePretty(root));
             while (buf.hasRemaining()) ch.write(buf);
             ch.force(true);
         }
@@ -74,14 +75,14 @@ public final class LastGoodConfig {
     /** The saved layers; empty when there is no file. A damaged file is an error, not an empty config. */
     public Optional<Saved> load() throws IOException {
         if (!Files.exists(file)) return Optional.empty();
-        JsonNode root = Json.mapper().readTree(Files.readAllBytes(file));
+        JsonNode root = Json.tree(Files.readAllBytes(file));
         if (root == null || !root.isObject()) throw new IOException(file + " is not a JSON object");
         return Optional.of(new Saved(layer(root.path("fleet")), layer(root.path("device")),
                 Instant.parse(root.path("savedAt").asText(Instant.EPOCH.toString()))));
     }
 
     private static ObjectNode layer(ConfigLayer l) {
-        ObjectNode n = Json.mapper().createObjectNode();
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
         l.agent().ifPresent(d -> n.set("agent", doc(d)));
         ObjectNode sensors = n.putObject("sensors");
         l.sensors().forEach((id, d) -> sensors.set(id, doc(d)));
@@ -89,7 +90,7 @@ public final class LastGoodConfig {
     }
 
     private static ObjectNode doc(ConfigDocument d) {
-        ObjectNode n = Json.mapper().createObjectNode();
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
         n.put("znode", d.znode());
         n.put("version", d.version());
         n.put("data", new String(d.data(), StandardCharsets.UTF_8));
