@@ -42,6 +42,9 @@ class DistributionTest {
                     || jar.startsWith("snappy") || jar.startsWith("jetty") || jar.startsWith("logback")
                     || jar.startsWith("junit") || jar.startsWith("curator-test") || jar.startsWith("testcontainers"),
                     "lib/ must not hold " + jar);
+            // Nothing the agent runs refers to them, and each jar in lib/ costs heap (distribution.xml).
+            assertFalse(jar.startsWith("guava-") || jar.startsWith("jsch-") || jar.startsWith("commons-io-"),
+                    "lib/ holds a jar the agent never uses: " + jar);
             if (jar.contains("tcnative-boringssl-static-") || jar.contains("native-epoll-")) {
                 assertTrue(jar.contains("linux-x86_64") || jar.contains("linux-aarch_64"), "a native jar for another platform: " + jar);
             }
