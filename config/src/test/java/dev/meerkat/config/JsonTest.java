@@ -51,36 +51,51 @@ class JsonTest {
         int accepted = 0, rejected = 0;
         for (int i = 0; i < 10_000; i++) {
             String text = MutatedDocumentsTest.mutate(seeds.get(random.nextInt(seeds.size())), random, random.nextInt(4));
-            byte[] data = text.getBytes(StandardCharsets.UTF_8);
-            List<ConfigError> errors = new ArrayList<>();
-            Optional<JsonNode> ours = Json.parse(data, "/z", errors);
-            JsonNode theirs;
-            try {
-                theirs = JACKSON.readTree(data);
-            } catch (JsonProcessingException e) {
+            Optional<JsonNode> theirs = compare(JACKSON, text);
+            if (theirs == null) {
                 rejected++;
-                assertTrue(ours.isEmpty(), "Jackson refuses, Json accepts: " + text);
-                assertEquals(1, errors.size(), text);
-                if (!(e instanceof MismatchedInputException)) { // trailing tokens: our own words
-                    assertEquals("does not parse at line " + e.getLocation().getLineNr() + ", column "
-                            + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage(), errors.get(0).message(), text);
-                } else {
-                    assertTrue(errors.get(0).message().startsWith("does not parse at line "), errors.get(0).message());
-                }
-                continue;
+            } else if (theirs.isPresent()) {
+                accepted++;
+                JsonNode ours = Json.tree(text.getBytes(StandardCharsets.UTF_8));
+                assertEquals(theirs.get().toString(), Json.text(ours), text);
+                assertArrayEquals(JACKSON.writeValueAsBytes(theirs.get()), Json.write(ours), text);
+                assertArrayEquals(JACKSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(theirs.get()), Json.writePretty(ours), text);
             }
-            if (theirs.isMissingNode()) {
-                assertTrue(ours.isEmpty(), text);
-                continue;
-            }
-            accepted++;
-            assertEquals(List.of(), errors, text);
-            assertEquals(theirs, ours.orElseThrow(), text);
-            assertEquals(theirs.toString(), Json.text(ours.get()), text);
-            assertArrayEquals(JACKSON.writeValueAsBytes(theirs), Json.write(ours.get()), text);
-            assertArrayEquals(JACKSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(theirs), Json.writePretty(ours.get()), text);
         }
         assertTrue(accepted > 1_000 && rejected > 1_000, accepted + " accepted, " + rejected + " rejected");
+    }
+
+    /**
+     * Parses {@code text} with {@link Json} and with {@code jackson}, and checks they agree: the same
+     * tree, both empty, or both refusing with the same words (but for content after the value,
+     * which {@code Json} words itself). Jackson's tree; empty for no value; null for a refusal.
+     */
+    private static Optional<JsonNode> compare(ObjectMapper jackson, String text) throws IOException {
+        byte[] data = text.getBytes(StandardCharsets.UTF_8);
+        List<ConfigError> errors = new ArrayList<>();
+        Optional<JsonNode> ours = jackson == JACKSON ? Json.parse(data, "/z", errors) : Json.parseYaml(data, "/z", errors);
+        JsonNode theirs;
+        try {
+            theirs = jackson.readTree(data);
+        } catch (JsonProcessingException e) {
+            assertTrue(ours.isEmpty(), "Jackson refuses, Json accepts: " + text);
+            assertEquals(1, errors.size(), text);
+            if (e instanceof MismatchedInputException) {
+                assertTrue(errors.get(0).message().startsWith("does not parse at line "), errors.get(0).message());
+            } else {
+                assertEquals("does not parse at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()
+                        + ": " + e.getOriginalMessage(), errors.get(0).message(), text);
+            }
+            return null;
+        }
+        if (theirs == null || theirs.isMissingNode()) {
+            assertTrue(ours.isEmpty(), text);
+            assertEquals(1, errors.size(), text);
+            return Optional.empty();
+        }
+        assertEquals(List.of(), errors, text);
+        assertEquals(theirs, ours.orElseThrow(), text);
+        return Optional.of(theirs);
     }
 
     @Test
@@ -104,24 +119,7 @@ class JsonTest {
                 "# only a comment\n",
                 "a: 1\na: 2\n",
                 "a: [1, 2\n")) {
-            byte[] data = yaml.getBytes(StandardCharsets.UTF_8);
-            List<ConfigError> errors = new ArrayList<>();
-            Optional<JsonNode> ours = Json.parseYaml(data, "f.yaml", errors);
-            JsonNode theirs;
-            try {
-                theirs = JACKSON_YAML.readTree(data);
-            } catch (JsonProcessingException e) {
-                assertTrue(ours.isEmpty(), yaml);
-                assertEquals("does not parse at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()
-                        + ": " + e.getOriginalMessage(), errors.get(0).message(), yaml);
-                continue;
-            }
-            if (theirs == null || theirs.isMissingNode()) {
-                assertTrue(ours.isEmpty(), yaml);
-                assertEquals(1, errors.size());
-            } else {
-                assertEquals(theirs, ours.orElseThrow(), yaml);
-            }
+            compare(JACKSON_YAML, yaml);
         }
     }
 
