@@ -149,7 +149,8 @@ class GatewayEndToEndTest {
     /**
      * The service's memory (docs/benchmarks.md, "Footprint"): a plain {@code meerkat run} reads and
      * writes its JSON without Jackson's ObjectMapper and takes its arguments without picocli, through
-     * start, readings, a change applied, a document refused, {@code config show} and a clean stop.
+     * start, readings, a change applied, a document refused, the commands that ask the agent
+     * ({@code config show}, {@code status}, {@code sensors}) and a clean stop.
      */
     @Test
     void theServiceNeverLoadsJacksonsMapperNorPicocli() throws Exception {
@@ -171,6 +172,16 @@ class GatewayEndToEndTest {
             Path show = work.resolve("gw-5-show.log");
             assertEquals(0, AgentProcess.run(show, Duration.ofSeconds(30), "config", "show", "--config", boot.toString(), "--json"));
             assertTrue(Files.readString(show).contains("/devices/gw-5/config/sensors/extra\""), Files.readString(show));
+            Path status = work.resolve("gw-5-status.log");
+            assertEquals(1, AgentProcess.run(status, Duration.ofSeconds(30), "status", "--json", "--config", boot.toString()),
+                    "status fails while a document is refused: " + Files.readString(status));
+            assertTrue(Files.readString(status).contains("sensors/broken"), Files.readString(status));
+            for (String[] command : new String[][] {{"sensors", "list", "--json"}, {"sensors", "read", "climate", "--json"}}) {
+                Path out = work.resolve("gw-5-" + String.join("-", command) + ".log");
+                String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(command),
+                        java.util.stream.Stream.of("--config", boot.toString())).toArray(String[]::new);
+                assertEquals(0, AgentProcess.run(out, Duration.ofSeconds(30), args), Files.readString(out));
+            }
 
             agent.signal("TERM");
             assertEquals(0, agent.waitFor(Duration.ofSeconds(10)), agent.log());

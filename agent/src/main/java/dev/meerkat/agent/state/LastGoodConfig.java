@@ -75,8 +75,13 @@ public final class LastGoodConfig {
     /** The saved layers; empty when there is no file. A damaged file is an error, not an empty config. */
     public Optional<Saved> load() throws IOException {
         if (!Files.exists(file)) return Optional.empty();
-        JsonNode root = Json.tree(Files.readAllBytes(file));
-        if (root == null || !root.isObject()) throw new IOException(file + " is not a JSON object");
+        JsonNode root;
+        try {
+            root = Json.tree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new IOException(file + " is not JSON: " + e.getMessage(), e);
+        }
+        if (!root.isObject()) throw new IOException(file + " is not a JSON object");
         return Optional.of(new Saved(layer(root.path("fleet")), layer(root.path("device")),
                 Instant.parse(root.path("savedAt").asText(Instant.EPOCH.toString()))));
     }
