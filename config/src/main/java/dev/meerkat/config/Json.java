@@ -27,7 +27,7 @@ import java.util.Optional;
  * {@link JsonRecords}. None of it touches Jackson's {@code ObjectMapper}, whose first use loads some
  * 500 classes (and the JDK's locale data for its date format). That is 6 MiB of a gateway's memory
  * (docs/benchmarks.md), so {@code meerkat run} must not load it. The commands that print for people
- * use {@link #mapper()}; a value the writer does not know (a bean, an {@code Optional}) is handed to
+ * use {@link #mapper()}; a value the writer does not know (a bean, a date, an array) is handed to
  * the mapper too, so the output is always what Jackson would write.
  */
 public final class Json {
