@@ -69,12 +69,8 @@ public final class Json {
 
     private static Optional<JsonNode> parse(JsonFactory factory, boolean whole, byte[] data, String source,
                                             List<ConfigError> errors) {
-        if (data == null || data.length == 0) {
-            errors.add(new ConfigError(source, "$", "is empty; write a JSON object, {} for all defaults"));
-            return Optional.empty();
-        }
         try {
-            Optional<JsonNode> node = read(factory, whole, data);
+            Optional<JsonNode> node = data == null ? Optional.empty() : read(factory, whole, data);
             if (node.isEmpty()) errors.add(new ConfigError(source, "$", "is empty; write a JSON object, {} for all defaults"));
             return node;
         } catch (JsonProcessingException e) {
@@ -114,7 +110,7 @@ public final class Json {
      * (added later) are ignored rather than refused.
      */
     public static <T> T readTolerant(byte[] json, Class<T> type) throws IOException {
-        if (JsonRecords.readable(type)) {
+        if (JsonRecords.handles(type)) {
             try {
                 return JsonRecords.read(tree(json), type);
             } catch (JsonTrees.Unsupported e) {

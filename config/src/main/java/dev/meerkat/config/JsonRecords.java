@@ -51,12 +51,8 @@ final class JsonRecords {
     private JsonRecords() {}
 
     /** A record with no Jackson annotation: Jackson's defaults apply to it, so this class can. */
-    static boolean writable(Class<?> type) {
+    static boolean handles(Class<?> type) {
         return type.isRecord() && SHAPES.get(type) != null;
-    }
-
-    static boolean readable(Class<?> type) {
-        return writable(type);
     }
 
     static void write(JsonGenerator g, Record r) throws IOException {

@@ -100,10 +100,10 @@ final class JsonTrees {
         else if (v instanceof BigDecimal d) g.writeNumber(d);
         else if (v instanceof BigInteger i) g.writeNumber(i);
         else if (v instanceof Map<?, ?> m) {
-            for (Object k : m.keySet()) if (!(k instanceof String)) throw new Unsupported(v);
             g.writeStartObject();
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                g.writeFieldName((String) e.getKey());
+                if (!(e.getKey() instanceof String key)) throw new Unsupported(v);
+                g.writeFieldName(key);
                 write(g, e.getValue());
             }
             g.writeEndObject();
@@ -112,7 +112,7 @@ final class JsonTrees {
             for (Object o : c) write(g, o);
             g.writeEndArray();
         } else if (v instanceof Enum<?> e) g.writeString(e.name());
-        else if (v instanceof Record r && JsonRecords.writable(r.getClass())) JsonRecords.write(g, r);
+        else if (v instanceof Record r && JsonRecords.handles(r.getClass())) JsonRecords.write(g, r);
         else throw new Unsupported(v);
     }
 

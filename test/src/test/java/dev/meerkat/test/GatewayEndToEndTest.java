@@ -178,9 +178,9 @@ class GatewayEndToEndTest {
             assertTrue(Files.readString(status).contains("sensors/broken"), Files.readString(status));
             for (String[] command : new String[][] {{"sensors", "list", "--json"}, {"sensors", "read", "climate", "--json"}}) {
                 Path out = work.resolve("gw-5-" + String.join("-", command) + ".log");
-                String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(command),
-                        java.util.stream.Stream.of("--config", boot.toString())).toArray(String[]::new);
-                assertEquals(0, AgentProcess.run(out, Duration.ofSeconds(30), args), Files.readString(out));
+                List<String> args = new java.util.ArrayList<>(List.of(command));
+                args.addAll(List.of("--config", boot.toString()));
+                assertEquals(0, AgentProcess.run(out, Duration.ofSeconds(30), args.toArray(String[]::new)), Files.readString(out));
             }
 
             agent.signal("TERM");
