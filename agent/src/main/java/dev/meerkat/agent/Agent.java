@@ -76,6 +76,7 @@ public final class Agent implements AutoCloseable {
     private final Pi4jBuses buses = new Pi4jBuses(java.nio.file.Path.of("/dev"));
     private Registration registration;
     private Journal journal;
+    private long recovered;
     private AdminServer admin;
     private MqttSecurity mqttSecurity;
     private Outbox outbox;
@@ -89,6 +90,8 @@ public final class Agent implements AutoCloseable {
     private volatile Runnable restartRequest = () -> log.error("a restart was asked for, and nothing listens");
     private volatile java.util.function.Consumer<EffectiveConfig> appliedListener = c -> {};
     private boolean closed;
+    /** Why ZooKeeper's config is not applied although ZooKeeper answers; null when there is no such problem. */
+    private volatile String configProblem;
 
     public Agent(BootstrapConfig boot, Drivers drivers, Clock clock) {
         this.boot = boot;
@@ -120,11 +123,21 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Starts the agent. With a last good config on disk, its sensors run at once, whether ZooKeeper
-     * answers or not; without one, this waits for ZooKeeper as long as it takes (logging while it
-     * waits); interrupt the calling thread to give up.
+     * Starts the agent and waits for its first config: {@link #launch()}, then
+     * {@link #awaitFirstConfig()}. Interrupt the calling thread to give up waiting.
      */
     public void start() throws InterruptedException, IOException {
+        launch();
+        awaitFirstConfig();
+    }
+
+    /**
+     * Brings the agent's parts up, without waiting for any server: with a last good config on disk,
+     * its sensors run at once, whether ZooKeeper answers or not; without one, the first config
+     * comes when ZooKeeper answers ({@link #awaitFirstConfig()}). What systemd waits on (READY) may
+     * follow this at once.
+     */
+    public void launch() throws IOException {
         // Every secret and store read now: a bad one stops the start with a message naming the file.
         mqttSecurity = MqttSecurity.of(boot.mqtt());
         Files.createDirectories(boot.storageDir());
@@ -135,6 +148,7 @@ public final class Agent implements AutoCloseable {
         var buffer = dev.meerkat.config.AgentSettings.DEFAULTS.buffer();
         journal = Journal.open(Journal.Options.of(boot.storageDir().resolve("journal"), buffer.maxBytes(), buffer.maxAge()), clock);
         journal.onChange(this::statusChanged); // drops and a write error go to the status at once
+        recovered = journal.depth(); // readings of the run before, still to send: counted as enqueued by this run
         ZooKeeperSecurity zkSecurity = ZooKeeperSecurity.of(boot.zookeeper());
         zk = ZooKeeperClients.forDevice(boot.zookeeper(), paths, zkSecurity);
         session = new Session(zk, boot.zookeeper().sessionTimeout());
@@ -160,18 +174,47 @@ public final class Agent implements AutoCloseable {
 
         Optional<LastGoodConfig.Saved> saved = loadLastGood();
         saved.ifPresent(s -> {
-            log.info("running the last good config saved at {} until ZooKeeper answers", s.savedAt());
+            log.info("running the last good config saved at {} until ZooKeeper's config is read", s.savedAt());
             apply(ConfigLayers.build(s.fleet(), s.device(), drivers), false);
         });
-        watch = new ConfigWatch(zk, paths, DEBOUNCE,
-                snapshot -> apply(ConfigLayers.build(snapshot.fleet(), snapshot.device(), drivers, reconfigurer.inForce()), true));
+        watch = new ConfigWatch(zk, paths, DEBOUNCE, this::received);
         watch.start(session);
-        if (saved.isEmpty()) {
-            while (!firstApply.await(10, TimeUnit.SECONDS)) {
-                log.warn("waiting for ZooKeeper to read the config connect={}", boot.zookeeper().connect());
-            }
+        log.info("agent started device={} fleet={}{}", boot.device().id(), boot.device().fleet(),
+                saved.isEmpty() ? "; waiting for a first config from ZooKeeper" : "");
+    }
+
+    /**
+     * Waits until a config runs (at once when the last good one was loaded), logging at growing
+     * intervals while it waits: 10 s, then doubling to 10 minutes.
+     */
+    public void awaitFirstConfig() throws InterruptedException {
+        long waitS = 10;
+        while (!firstApply.await(waitS, TimeUnit.SECONDS)) {
+            log.warn("waiting for a first config from ZooKeeper connect={} ({})", boot.zookeeper().connect(),
+                    zooKeeperConnected() ? "connected" : "not connected");
+            waitS = Math.min(600, waitS * 2);
         }
-        log.info("agent started device={} fleet={}", boot.device().id(), boot.device().fleet());
+    }
+
+    /**
+     * A snapshot of ZooKeeper's config subtrees. Without the fleet's config znode at all (an
+     * ensemble wiped, or restored from an old snapshot) it is not an operator's "no sensors": the
+     * config in force keeps running, and the problem is reported until the subtree is back.
+     */
+    private void received(ConfigWatch.Snapshot snapshot) {
+        if (!snapshot.fleetExists()) {
+            String problem = "the fleet's config znode " + paths.fleetConfig() + " does not exist in ZooKeeper; "
+                    + (reconfigurer.running() == null ? "waiting for it" : "the config in force keeps running until it does");
+            if (!problem.equals(configProblem)) log.error("{}", problem);
+            configProblem = problem;
+            if (status != null) status.update();
+            return;
+        }
+        if (configProblem != null) {
+            log.info("the fleet's config znode {} exists again", paths.fleetConfig());
+            configProblem = null;
+        }
+        apply(ConfigLayers.build(snapshot.fleet(), snapshot.device(), drivers, reconfigurer.inForce()), true);
     }
 
     private Optional<LastGoodConfig.Saved> loadLastGood() {
@@ -301,7 +344,7 @@ public final class Agent implements AutoCloseable {
         Map<String, Object> leader = new LinkedHashMap<>();
         var leadership = election == null ? Optional.<dev.meerkat.coordination.election.Leadership>empty() : election.leadership();
         leader.put("leading", leadership.isPresent());
-        leader.put("leader", election == null ? null : election.leader(2000).orElse(null));
+        leader.put("leader", election == null ? null : election.leader().orElse(null)); // as last seen: never a round trip
         leader.put("epoch", leadership.map(l -> (Object) l.epoch()).orElse(null));
         m.put("leader", leader);
         Map<String, Object> lockState = new LinkedHashMap<>();
@@ -323,6 +366,7 @@ public final class Agent implements AutoCloseable {
         } else {
             m.put("config", null);
         }
+        if (configProblem != null) m.put("configProblem", configProblem);
         return m;
     }
 
@@ -387,11 +431,15 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    /** The delivery accounting of the status (SPEC §5): buffered, enqueued, sent, acknowledged, dropped. */
+    /**
+     * The delivery accounting of the status (SPEC §5): buffered, enqueued, sent, acknowledged,
+     * dropped, since this agent started. Enqueued counts the readings found unacknowledged in the
+     * journal at the start too, since this run sends them: sent never exceeds it for want of them.
+     */
     public StatusReport.Delivery delivery() {
         if (journal == null) return StatusReport.Delivery.NONE;
         Journal.Counters c = journal.counters();
-        return new StatusReport.Delivery(journal.depth(), journal.oldestUnacknowledged(), c.appended(),
+        return new StatusReport.Delivery(journal.depth(), journal.oldestUnacknowledged(), recovered + c.appended(),
                 outbox == null ? 0 : outbox.sent(), outbox == null ? 0 : outbox.acknowledged(), c.dropped(), c.lastError());
     }
 
@@ -409,8 +457,12 @@ public final class Agent implements AutoCloseable {
         return reconfigurer.running();
     }
 
+    /**
+     * Registered now, from what the agent holds (no round trip): connected, and the member znode's
+     * owner, as the registration last verified it (its watch tells of a deletion), is this session.
+     */
     public boolean registered() {
-        return registration != null && registration.isRegistered();
+        return registration != null && session != null && session.connected() && registration.registeredIn(session.id());
     }
 
     /** Connected to a ZooKeeper server now, as far as the client knows (no round trip). */
@@ -432,42 +484,39 @@ public final class Agent implements AutoCloseable {
         return outbox != null && outbox.connected();
     }
 
-    /** The loops systemd's watchdog waits on (see {@link ServiceNotifier}). */
+    /**
+     * The agent's own loops, which systemd's watchdog waits on (see {@link ServiceNotifier}). None of
+     * them asks a server: a ZooKeeper or broker that does not answer is an outage, reported in the
+     * status, and answered by the clients' reconnects, never by a restart.
+     */
     public List<ServiceNotifier.Probe> probes() {
         return List.of(
-                new ServiceNotifier.Probe("zookeeper", this::zooKeeperAlive),
                 new ServiceNotifier.Probe("mqtt", () -> outbox == null || outbox.loopAlive(MQTT_LOOP_STALE)),
                 new ServiceNotifier.Probe("sampling", () -> sampler == null || sampler.alive(PROBE_TIMEOUT)));
     }
 
     /**
-     * While connected, ZooKeeper's client answers a background call within {@link #PROBE_TIMEOUT}
-     * (any answer: even a connection loss shows its threads at work). While not connected, Curator
-     * is reconnecting, which is not a wedge.
+     * One line for systemd's STATUS: registration, config, MQTT and sensors. From memory only:
+     * systemd's notifier calls it, and it must never wait on a server.
      */
-    private boolean zooKeeperAlive() {
-        if (zk == null || session == null || !session.connected()) return true;
-        java.util.concurrent.CompletableFuture<Boolean> answered = new java.util.concurrent.CompletableFuture<>();
-        try {
-            zk.checkExists().inBackground((client, event) -> answered.complete(true)).forPath(boot.zookeeper().root());
-            return answered.get(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (Exception e) {
-            return !session.connected();
-        }
-    }
-
-    /** One line for systemd's STATUS: registration, config, MQTT and sensors. */
     public String summary() {
         EffectiveConfig c = config();
         long failing = sensors().values().stream().filter(r -> r.state() == SensorRunner.State.FAILING || r.state() == SensorRunner.State.FAILED).count();
+        String problem = configProblem;
         return (registered() ? "registered" : session != null && session.connected() ? "connected, not registered" : "zookeeper not connected")
-                + (c == null ? ", no config" : ", config " + c.fleetVersion() + "/" + c.deviceVersion())
+                + (c == null ? ", waiting for a first config" : ", " + versions(c))
+                + (problem == null ? "" : ", fleet config missing in ZooKeeper")
                 + ", mqtt " + (mqttConnected() ? "connected" : "not connected")
                 + (outbox == null ? "" : ", " + outbox.depth() + " buffered")
                 + ", " + sensors().size() + " sensor(s)" + (failing == 0 ? "" : " (" + failing + " failing)");
+    }
+
+    /** "config fleet v3, device v1"; a layer without documents (version -1) is left out. */
+    static String versions(EffectiveConfig c) {
+        if (c.fleetVersion() < 0 && c.deviceVersion() < 0) return "config empty";
+        return "config " + (c.fleetVersion() < 0 ? "" : "fleet v" + c.fleetVersion())
+                + (c.fleetVersion() >= 0 && c.deviceVersion() >= 0 ? ", " : "")
+                + (c.deviceVersion() < 0 ? "" : "device v" + c.deviceVersion());
     }
 
     public Map<String, SensorRunner> sensors() {
@@ -476,8 +525,11 @@ public final class Agent implements AutoCloseable {
 
     /**
      * The clean stop: config watch and sensors first, then the buffer is flushed (bounded), the
-     * member znode deleted at once, offline published, and the connections closed. Safe to call
-     * more than once, and after a failed or interrupted {@link #start()}.
+     * member znode deleted (best effort), offline published, and the connections closed. Every
+     * step that talks to ZooKeeper is bounded by {@link #ZK_STEP}: a server that hangs during the
+     * stop (the ensemble or the network goes first at a poweroff) costs a few seconds, never
+     * systemd's stop timeout; what is left undone, the session's expiry does. Safe to call more than
+     * once, and after a failed or interrupted {@link #start()}.
      */
     @Override
     public void close() {
@@ -489,13 +541,13 @@ public final class Agent implements AutoCloseable {
         // once. First, so that the fleet is not left without a leader while the rest stops (the
         // config watch and the firmware updater each wait up to 5 s for work in progress).
         if (rollouts != null) rollouts.close();
-        if (election != null) {
+        if (election != null) bounded("leaving the election", () -> {
             try {
                 election.close();
             } catch (IOException e) {
                 log.warn("leaving the election: {}", e.toString());
             }
-        }
+        });
         if (watch != null) watch.close();
         if (firmware != null) firmware.close();
         if (sampler != null) sampler.close();
@@ -509,16 +561,39 @@ public final class Agent implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        if (locks != null) locks.close();
+        if (locks != null) bounded("releasing the hardware locks", locks::close);
         buses.close();
-        if (registration != null) registration.close();
+        if (registration != null) registration.close(ZK_STEP);
         if (outbox != null) outbox.close();
         if (status != null) status.close();
         if (session != null) session.close();
         if (tlsDiagnosis != null) tlsDiagnosis.close();
-        if (zk != null) zk.close();
+        if (zk != null) bounded("closing the ZooKeeper session", zk::close);
         if (journal != null) journal.close();
         if (admin != null) admin.close();
         log.info("agent stopped device={}", boot.device().id());
+    }
+
+    /** How long one step of the stop may wait for ZooKeeper. */
+    static final Duration ZK_STEP = Duration.ofSeconds(2);
+
+    /**
+     * Runs one step of the stop on a thread of its own and waits for it at most {@link #ZK_STEP};
+     * a step still waiting for a server then is left to finish or die with the process.
+     */
+    private static void bounded(String what, Runnable step) {
+        Thread t = Thread.ofPlatform().daemon().name("meerkat-stop").start(() -> {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                log.warn("stopping: {} failed: {}", what, e.toString());
+            }
+        });
+        try {
+            t.join(ZK_STEP.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (t.isAlive()) log.warn("stopping: {} did not finish within {} s (ZooKeeper does not answer); going on", what, ZK_STEP.toSeconds());
     }
 }

@@ -146,7 +146,7 @@ final class RegistrationBenchmark {
             m.put("expiry_to_registered", again.summary());
         } finally {
             try (ExecutorService pool = Executors.newFixedThreadPool(32)) {
-                for (Registration r : registrations) pool.submit(r::close);
+                for (Registration r : registrations) pool.submit(() -> r.close());
             }
             try (ExecutorService pool = Executors.newFixedThreadPool(32)) {
                 for (Session s : sessions) s.close();

@@ -27,10 +27,25 @@ final class Bootstrap {
         try {
             return Optional.of(BootstrapConfig.load(file));
         } catch (ConfigException e) {
-            System.err.println(command + ": the bootstrap config is not valid:");
-            for (ConfigError err : e.errors()) System.err.println("  " + err);
+            // Under systemd each line is an error in the journal (journalctl -p err shows it), not info.
+            String p = dev.meerkat.agent.logging.Logging.journalPrefix(3);
+            System.err.println(p + command + ": the bootstrap config is not valid:");
+            for (ConfigError err : e.errors()) System.err.println(p + "  " + err);
             return Optional.empty();
         }
+    }
+
+    /**
+     * What a failed start says: the message of Meerkat's own errors (they name the key and the
+     * file), and for the JDK's file errors what happened to which file as whom.
+     */
+    static String explain(Exception e) {
+        if (e instanceof java.nio.file.AccessDeniedException a) {
+            return "permission denied: " + a.getFile() + " (the agent runs as user " + System.getProperty("user.name") + ")";
+        }
+        if (e instanceof java.nio.file.FileSystemException f) return f.getClass().getSimpleName() + ": " + f.getMessage();
+        if (e instanceof IOException && e.getMessage() != null) return e.getMessage();
+        return e.toString();
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.meerkat.agent.logging.Logging;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.drivers.Drivers;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -69,29 +70,57 @@ final class RunCommand implements Callable<Integer> {
         StopSignals.handle(signal -> {
             log.info("received {}, stopping", signal);
             stop.countDown();
-            // start() may still be waiting for a server; it gives up on interrupt.
+            // The start may still be waiting for a first config from ZooKeeper; it gives up on interrupt.
             if (!started.get()) main.interrupt();
         });
         // Under systemd (Type=notify): watchdog pings while every loop is alive, from now on; READY=1
-        // once the agent runs, then a status line when it changes.
+        // once the agent's parts run (sampling from its last good config, or waiting for a first one),
+        // without waiting for any server; then a status line when it changes.
         Optional<ServiceNotifier> systemd = ServiceNotifier.start(System.getenv(), agent.probes(), agent::summary);
         try {
-            agent.start();
-            started.set(true);
+            agent.launch();
             systemd.ifPresent(ServiceNotifier::ready);
+            agent.awaitFirstConfig();
+            started.set(true); // from now on a signal only counts the latch down; before, it interrupts the wait
             stop.await();
         } catch (InterruptedException e) {
-            // a stop signal during start(): fall through to the clean stop
+            // a stop signal: fall through to the clean stop
         } catch (Exception e) {
-            log.error("agent failed to start: {}", e.toString());
+            log.error("agent failed to start: {}", Bootstrap.explain(e));
             systemd.ifPresent(ServiceNotifier::close);
-            agent.close();
+            stopWithin(agent, Main.FAILED);
             return Main.FAILED;
         }
         // The signal may have interrupted us; the clean stop still needs to wait for the flush.
         Thread.interrupted();
         systemd.ifPresent(ServiceNotifier::close); // STOPPING=1
+        int code = restart.get() ? Main.RESTART : Main.OK;
+        stopWithin(agent, code);
+        return code;
+    }
+
+    /** The whole stop's bound, well inside the unit's TimeoutStopSec=30: past it the process ends anyway. */
+    static final Duration STOP_BUDGET = Duration.ofSeconds(20);
+
+    /**
+     * Closes the agent; should that take longer than {@link #STOP_BUDGET} (each step is bounded, so
+     * only a defect gets here), says where it stands and ends the process with {@code code}: the
+     * journal keeps every reading through a hard stop, and systemd's SIGKILL would be later and say less.
+     */
+    private static void stopWithin(Agent agent, int code) {
+        Thread closing = Thread.currentThread();
+        Thread backstop = Thread.ofPlatform().daemon().name("meerkat-stop-budget").start(() -> {
+            try {
+                Thread.sleep(STOP_BUDGET.toMillis());
+            } catch (InterruptedException done) {
+                return;
+            }
+            StringBuilder where = new StringBuilder();
+            for (StackTraceElement e : closing.getStackTrace()) where.append("\n    at ").append(e);
+            log.error("the stop did not finish within {} s; ending the process now. The stop was at:{}", STOP_BUDGET.toSeconds(), where);
+            Runtime.getRuntime().halt(code);
+        });
         agent.close();
-        return restart.get() ? Main.RESTART : Main.OK;
+        backstop.interrupt();
     }
 }

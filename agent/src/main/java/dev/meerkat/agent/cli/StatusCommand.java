@@ -47,6 +47,7 @@ final class StatusCommand implements Callable<Integer> {
             p.add("not registered" + (zk.path("memberHeldBy").isTextual() ? " (the member znode is held by session "
                     + zk.path("memberHeldBy").asText() + ": another agent with this device id?)" : ""));
         }
+        if (s.path("configProblem").isTextual()) p.add(s.path("configProblem").asText());
         if (s.path("config").isNull() || s.path("config").isMissingNode()) {
             p.add("no config applied yet");
         } else if (s.path("config").path("errors").size() > 0) {

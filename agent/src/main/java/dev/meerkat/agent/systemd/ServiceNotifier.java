@@ -10,11 +10,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the agent tells systemd ({@code Type=notify}): {@code READY=1} once it runs (registered, or
- * sampling offline from its last good config), a {@code STATUS=} line when its one-line summary
- * changes, {@code WATCHDOG=1} at half the {@code WatchdogSec=} period but only while every loop of
- * the agent is alive ({@link #probes}), and {@code STOPPING=1} at the stop. A wedged loop stops the
- * pings, so systemd kills and restarts the agent; the loop is named in the log first.
+ * What the agent tells systemd ({@code Type=notify}): {@code READY=1} once its parts run (sampling
+ * from a config, the last good one or a fresh one, or waiting for a first config), never waiting
+ * for ZooKeeper or MQTT; a {@code STATUS=} line within a second of its one-line summary changing;
+ * {@code WATCHDOG=1} at half the {@code WatchdogSec=} period but only while every loop of the agent
+ * is alive ({@link #probes}: the agent's own loops, never a server), and {@code STOPPING=1} at the
+ * stop. A wedged loop stops the pings, so systemd kills and restarts the agent; the loop is named in
+ * the log first. An outage of a server is reported in the status line, never answered by a restart.
  */
 public final class ServiceNotifier implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ServiceNotifier.class);
@@ -74,29 +76,39 @@ public final class ServiceNotifier implements Closeable {
         if (!notify.send("READY=1\nSTATUS=" + s)) log.warn("systemd did not take READY=1 on {}", notify.socket());
     }
 
+    /** How often the status line is compared with the last one sent: it is at most this stale. */
+    static final long STATUS_PERIOD_MS = 1000;
+
     private void loop() {
-        long periodMs = watchdog.map(d -> Math.max(100, d.toMillis() / 2)).orElse(10_000L);
+        long pingMs = watchdog.map(d -> Math.max(100, d.toMillis() / 2)).orElse(Long.MAX_VALUE);
+        long stepMs = Math.min(STATUS_PERIOD_MS, pingMs);
+        long stepsPerPing = watchdog.isEmpty() ? Long.MAX_VALUE : Math.max(1, pingMs / stepMs);
         try {
-            while (!Thread.currentThread().isInterrupted()) {
-                Thread.sleep(periodMs);
-                tick();
+            for (long step = 1; !Thread.currentThread().isInterrupted(); step++) {
+                Thread.sleep(stepMs);
+                if (step % stepsPerPing == 0) tick();
+                else statusTick();
             }
         } catch (InterruptedException stop) {
             // closed
         }
     }
 
+    /** The status line, if it changed since the last one sent. It comes from memory: nothing here waits on a server. */
+    void statusTick() {
+        if (!ready) return;
+        String s = status.get();
+        if (!s.equals(lastStatus)) {
+            lastStatus = s;
+            notify.send("STATUS=" + s);
+        }
+    }
+
     /** One round: the status line if it changed, and the ping if every loop is alive. */
     void tick() {
-        // Pings from the process's start: systemd's watchdog may run before READY=1, and a start
-        // that waits for ZooKeeper is not wedged (a loop not started yet answers alive).
-        if (ready) {
-            String s = status.get();
-            if (!s.equals(lastStatus)) {
-                lastStatus = s;
-                notify.send("STATUS=" + s);
-            }
-        }
+        // Pings from the process's start: systemd's watchdog may run before READY=1, and a loop not
+        // started yet answers alive.
+        statusTick();
         if (watchdog.isEmpty()) return;
         String wedged = null;
         for (Probe p : probes) {

@@ -91,6 +91,27 @@ class ServiceNotifierTest {
         }
     }
 
+    /**
+     * A status line goes out within a second of a change, not at the next ping: with a 2-minute
+     * watchdog that was up to a minute late. A status that blocks would hold back the pings too,
+     * so it comes from memory (here: a plain field).
+     */
+    @Test
+    void aChangedStatusGoesOutWithinASecondWhateverTheWatchdogPeriod() throws Exception {
+        Path socket = dir.resolve("notify-status");
+        String[] status = {"zookeeper not connected, waiting for a first config"};
+        try (Receiver systemd = new Receiver(socket)) {
+            ServiceNotifier n = ServiceNotifier.start(Map.of("NOTIFY_SOCKET", socket.toString(), "WATCHDOG_USEC", "120000000"),
+                    List.of(), () -> status[0]).orElseThrow();
+            n.ready();
+            assertEquals(List.of("READY=1\nSTATUS=zookeeper not connected, waiting for a first config"), systemd.within(300));
+            status[0] = "registered, config fleet v0";
+            List<String> next = systemd.within(1500);
+            assertEquals(List.of("STATUS=registered, config fleet v0"), next, "one status line within a second, no ping yet");
+            n.close();
+        }
+    }
+
     @Test
     void noSocketNoNotifierAndTheWatchdogIsForThisProcessOnly() {
         assertTrue(ServiceNotifier.start(Map.of(), List.of(), () -> "").isEmpty());

@@ -39,8 +39,11 @@ public final class ConfigWatch implements Session.Listener, Closeable {
     /** After a reconnect, a snapshot once the caches have had time to re-read. */
     private static final Duration RECONCILE_DELAY = Duration.ofSeconds(1);
 
-    /** Both layers as the caches hold them now. */
-    public record Snapshot(ConfigLayer fleet, ConfigLayer device) {}
+    /**
+     * Both layers as the caches hold them now, and whether the fleet's config znode exists at all:
+     * without it (an ensemble wiped or restored from an old snapshot) the layers say nothing.
+     */
+    public record Snapshot(ConfigLayer fleet, ConfigLayer device, boolean fleetExists) {}
 
     private final FleetPaths paths;
     private final String fleetRoot, deviceRoot;
@@ -122,7 +125,7 @@ public final class ConfigWatch implements Session.Listener, Closeable {
     }
 
     private Snapshot snapshot() {
-        return new Snapshot(layer(fleetCache, fleetRoot), layer(deviceCache, deviceRoot));
+        return new Snapshot(layer(fleetCache, fleetRoot), layer(deviceCache, deviceRoot), fleetCache.get(fleetRoot).isPresent());
     }
 
     private ConfigLayer layer(CuratorCache cache, String root) {

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
@@ -43,13 +42,21 @@ public final class Election implements Closeable {
     }
 
     private final LeaderLatch latch;
+    private final CuratorFramework client;
     private final String id;
     private final ExecutorService events;
     private final AtomicReference<Leadership> current = new AtomicReference<>();
     private volatile boolean closed;
+    /** Who led when last asked ({@link #leader()}), and when (System.nanoTime; 0: never, or out of date). */
+    private volatile String leaderId;
+    private volatile long leaderSeenAt;
+    /** Asks who leads, off every caller's thread: made once, used by {@link #leader()}. */
+    private final ExecutorService ask = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform()
+            .name("meerkat-election-ask").daemon(true).unstarted(r));
 
     public Election(CuratorFramework client, String path, String id, Listener listener) {
         this.id = id;
+        this.client = client;
         this.latch = new LeaderLatch(client, path, id, LeaderLatch.CloseMode.NOTIFY_LEADER);
         this.events = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "meerkat-election");
@@ -62,7 +69,24 @@ public final class Election implements Closeable {
                 String token = latch.getOurPath();
                 // Leadership may have gone again between the callback and now: then there is nothing to hand out.
                 if (token == null || !latch.hasLeadership()) return;
-                Leadership l = new Leadership(id, token, Leadership.epochOf(token));
+                long epoch;
+                try {
+                    // The epoch is the zxid that created the latch znode: it grows for the ensemble's lifetime,
+                    // also when the election's parent (a container znode) was removed while empty and its
+                    // sequence numbers start again from 0.
+                    org.apache.zookeeper.data.Stat stat = client.checkExists().forPath(token);
+                    if (stat == null) return; // gone already: this term is over before it began
+                    epoch = stat.getCzxid();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (Exception e) {
+                    log.warn("elected, but the latch znode cannot be read ({}); waiting for the next term", e.toString());
+                    return;
+                }
+                if (!latch.hasLeadership() || !token.equals(latch.getOurPath())) return;
+                Leadership l = new Leadership(id, token, epoch);
+                leaderId = id;
                 Leadership before = current.getAndSet(l);
                 if (before != null && !before.equals(l)) listener.deposed();
                 log.info("leading the fleet epoch={}", l.epoch());
@@ -71,6 +95,7 @@ public final class Election implements Closeable {
 
             @Override
             public void notLeader() {
+                leaderSeenAt = 0; // ask again at the next status
                 if (current.getAndSet(null) == null) return;
                 log.info("no longer leading the fleet");
                 listener.deposed();
@@ -93,27 +118,46 @@ public final class Election implements Closeable {
     }
 
     /**
-     * Who leads, by device id, as ZooKeeper shows it now; empty if nobody does or ZooKeeper did not
-     * answer within {@code timeoutMs} (the call is made on another thread, so a status never hangs).
+     * Who leads, by device id. When what was last seen is older than {@link #LEADER_FRESH}, it is
+     * asked again on the election's own thread, and waited for at most {@link #LEADER_WAIT} while
+     * connected; while not connected, or when the answer is late, what was last seen is the answer
+     * (a status must not hang on ZooKeeper).
      */
-    public Optional<String> leader(long timeoutMs) {
+    public Optional<String> leader() {
         if (leading()) return Optional.of(id);
         if (closed) return Optional.empty();
-        ExecutorService ask = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "meerkat-election-ask");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            Future<Participant> f = ask.submit(latch::getLeader);
-            Participant p = f.get(timeoutMs, TimeUnit.MILLISECONDS);
-            return p == null || !p.isLeader() || p.getId().isEmpty() ? Optional.empty() : Optional.of(p.getId());
-        } catch (Exception e) {
-            return Optional.empty();
-        } finally {
-            ask.shutdownNow();
+        long seen = leaderSeenAt;
+        if ((seen == 0 || System.nanoTime() - seen > LEADER_FRESH.toNanos()) && client.getZookeeperClient().isConnected()) {
+            java.util.concurrent.CountDownLatch answered = new java.util.concurrent.CountDownLatch(1);
+            try {
+                ask.execute(() -> {
+                    try {
+                        if (System.nanoTime() - leaderSeenAt > LEADER_FRESH.toNanos() || leaderSeenAt == 0) {
+                            Participant p = latch.getLeader();
+                            leaderId = p == null || !p.isLeader() || p.getId().isEmpty() ? null : p.getId();
+                            leaderSeenAt = System.nanoTime();
+                        }
+                    } catch (Exception e) {
+                        // not answered: what was seen stays, and the next caller asks again
+                    } finally {
+                        answered.countDown();
+                    }
+                });
+                answered.await(LEADER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // closed meanwhile
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
+        return Optional.ofNullable(leaderId);
     }
+
+    /** How long {@link #leader()} waits for ZooKeeper's answer before it answers with what was last seen. */
+    static final java.time.Duration LEADER_WAIT = java.time.Duration.ofSeconds(1);
+
+    /** How long a leader seen by {@link #leader()} is taken as current before it is asked again. */
+    static final java.time.Duration LEADER_FRESH = java.time.Duration.ofSeconds(5);
 
     /** Steps down and leaves the election: the latch znode is deleted, the next agent leads at once. */
     @Override
@@ -125,6 +169,7 @@ public final class Election implements Closeable {
         } catch (IllegalStateException e) {
             // never started
         } finally {
+            ask.shutdownNow();
             events.shutdown();
             try {
                 events.awaitTermination(5, TimeUnit.SECONDS);

@@ -67,6 +67,7 @@ public final class Registration implements Session.Listener, Closeable {
     private final AtomicBoolean pending = new AtomicBoolean(), closed = new AtomicBoolean();
     private final CountDownLatch firstRegistered = new CountDownLatch(1);
     private final CuratorWatcher watcher = event -> {
+        if (event.getType() == Watcher.Event.EventType.NodeDeleted) ownedBy = 0; // not registered until the pass creates it again
         if (event.getType() != Watcher.Event.EventType.None) schedule(0);
     };
     private volatile long ownedBy;
@@ -127,6 +128,14 @@ public final class Registration implements Session.Listener, Closeable {
         } catch (Exception e) {
             return false;
         }
+    }
+
+    /**
+     * Registered under {@code sessionId}, as this agent last verified it (a create, a read, or the
+     * watch telling of a deletion), without a round trip: what a status or a health check asks.
+     */
+    public boolean registeredIn(long sessionId) {
+        return sessionId != 0 && ownedBy == sessionId;
     }
 
     /** The session this agent last verified as the owner, or 0: what the status reports, without a round trip. */
@@ -337,33 +346,54 @@ public final class Registration implements Session.Listener, Closeable {
         }
     }
 
-    /**
-     * Deletes the member znode now (not at session expiry), if this session owns it. Idempotent.
-     * Without a connection it leaves it: closing the session removes it, or the servers do when the
-     * session times out.
-     */
+    /** {@link #close(Duration)} waiting at most 2 s. */
     @Override
     public void close() {
+        close(Duration.ofSeconds(2));
+    }
+
+    /**
+     * Deletes the member znode now (not at session expiry), if this session owns it, waiting at
+     * most {@code wait} for ZooKeeper: the delete is best effort, since closing the session removes
+     * the znode too, or the servers do when the session times out. Without a connection it is left
+     * alone. Idempotent.
+     */
+    public void close(Duration wait) {
         if (!closed.compareAndSet(false, true)) return;
         worker.shutdownNow();
+        long owner = ownedBy;
+        ownedBy = 0;
         try {
-            worker.awaitTermination(5, TimeUnit.SECONDS);
-            if (!client.getZookeeperClient().isConnected()) return;
-            Stat stat = client.checkExists().forPath(path);
-            if (stat != null && stat.getEphemeralOwner() == currentSession()) {
-                client.delete().withVersion(stat.getVersion()).forPath(path);
-                log.info("unregistered path={}", path);
+            worker.awaitTermination(Math.min(wait.toMillis(), 1000), TimeUnit.MILLISECONDS);
+            if (owner == 0 || !client.getZookeeperClient().isConnected() || owner != currentSession()) return;
+            CountDownLatch done = new CountDownLatch(1);
+            // Only the znode of this session: a delete whose version is that of the znode this session owns.
+            client.checkExists().inBackground((c, event) -> {
+                Stat stat = event.getStat();
+                if (event.getResultCode() != KeeperException.Code.OK.intValue() || stat == null || stat.getEphemeralOwner() != owner) {
+                    done.countDown();
+                    return;
+                }
+                c.delete().withVersion(stat.getVersion()).inBackground((c2, deleted) -> {
+                    int rc = deleted.getResultCode();
+                    if (rc == KeeperException.Code.OK.intValue()) {
+                        log.info("unregistered path={}", path);
+                    } else if (rc == KeeperException.Code.NOAUTH.intValue()) {
+                        // With the fleet's ACLs a device may not delete members (not even its own: ZooKeeper cannot
+                        // tell them apart); closing the session removes it, at once.
+                        log.info("unregistering when the session closes path={}", path);
+                    }
+                    done.countDown();
+                }).forPath(path);
+            }).forPath(path);
+            if (!done.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("the member znode was not deleted within {} ms (ZooKeeper does not answer); it goes when the session ends, path={}",
+                        wait.toMillis(), path);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (KeeperException.NoAuthException e) {
-            // With the fleet's ACLs a device may not delete members (not even its own: ZooKeeper cannot
-            // tell them apart); closing the session removes it, at once.
-            log.info("unregistering when the session closes path={}", path);
         } catch (Exception e) {
             log.warn("could not delete the member znode path={}; it goes when the session ends: {}", path, e.toString());
-        } finally {
-            ownedBy = 0;
         }
     }
 }
