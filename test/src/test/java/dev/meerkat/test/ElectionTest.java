@@ -84,7 +84,10 @@ class ElectionTest {
             List<Member> all = new ArrayList<>(members.values());
             Await.until(Duration.ofSeconds(20), "a leader", () -> leaders(all).size() == 1);
             Member leader = leaders(all).get(0);
-            for (Member m : all) assertEquals(Optional.of(leader.id()), m.election().leader(5000), m.id() + " names the leader");
+            // Who leads is seen without a round trip (a status never waits): asked in the background, shown to the next caller.
+            for (Member m : all) {
+                Await.until(Duration.ofSeconds(5), m.id() + " names the leader", () -> m.election().leader().equals(Optional.of(leader.id())));
+            }
             long epoch = leader.election().leadership().orElseThrow().epoch();
 
             long t0 = System.nanoTime();
@@ -98,6 +101,37 @@ class ElectionTest {
             assertEquals(1, leaders(rest).size());
         } finally {
             for (Member m : members.values()) m.close();
+        }
+    }
+
+    /**
+     * The election's parent is a container znode: ZooKeeper removes it once empty, and the latch's
+     * sequence numbers start again from 0. The epoch still grows (it is the latch znode's czxid).
+     */
+    @Test
+    void theEpochGrowsAcrossAnEmptiedElection() throws Exception {
+        long first;
+        try (Member a = Member.join("f3", "a")) {
+            Await.until(Duration.ofSeconds(20), "a leads", () -> a.election().leading());
+            first = a.election().leadership().orElseThrow().epoch();
+        }
+        // What ZooKeeper's container manager does to an empty container (every minute by default), now.
+        try (CuratorFramework c = zk.client("meerkat", Duration.ofSeconds(6))) {
+            for (int tries = 0; ; tries++) { // the latch's own znode is deleted in the background at its close
+                try {
+                    c.delete().forPath("/fleets/f3/election");
+                    break;
+                } catch (org.apache.zookeeper.KeeperException.NotEmptyException notYet) {
+                    if (tries > 100) throw notYet;
+                    Thread.sleep(50);
+                }
+            }
+        }
+        try (Member b = Member.join("f3", "b")) {
+            Await.until(Duration.ofSeconds(20), "b leads", () -> b.election().leading());
+            assertTrue(b.election().leadership().orElseThrow().token().endsWith("0000000000"), "the sequence started again");
+            long second = b.election().leadership().orElseThrow().epoch();
+            assertTrue(second > first, "the epoch grows across an emptied election: " + first + " then " + second);
         }
     }
 
