@@ -19,7 +19,7 @@ import java.util.logging.Logger;
  * {@code <3>} errors, {@code <4>} warnings, {@code <6>} info, {@code <7>} debug, which journald
  * takes as the entry's priority ({@code journalctl -p warning}), and without a time stamp of its
  * own (the journal has one). Meerkat's own level follows the config's {@code logLevel}; ZooKeeper,
- * Curator and Paho are kept at warnings.
+ * Curator and Paho are kept at warnings, and their repeated lines are throttled ({@link LogThrottle}).
  */
 public final class Logging {
     private static final Logger MEERKAT = Logger.getLogger("dev.meerkat");
@@ -43,6 +43,14 @@ public final class Logging {
         root.setLevel(Level.WARNING);
         for (Logger library : LIBRARIES) library.setLevel(Level.WARNING);
         setLevel(level);
+    }
+
+    /**
+     * The {@code <N>} prefix that gives a line written to standard error syslog priority {@code N}
+     * in the journal, when standard error is the journal; empty otherwise.
+     */
+    public static String journalPrefix(int priority) {
+        return System.getenv("JOURNAL_STREAM") != null ? "<" + priority + ">" : "";
     }
 
     /**
@@ -77,10 +85,15 @@ public final class Logging {
             setFormatter(new LineFormatter(journal));
         }
 
+        private final LogThrottle throttle = new LogThrottle();
+
         @Override
         public void publish(LogRecord record) {
             if (!isLoggable(record)) return;
+            String note = throttle.admit(record);
+            if (note == null) return;
             String line = getFormatter().format(record);
+            if (!note.isEmpty()) line = line.stripTrailing() + note + System.lineSeparator();
             synchronized (out) {
                 out.print(line);
                 out.flush();
