@@ -22,6 +22,23 @@ public final class Secrets {
     private Secrets() {}
 
     /**
+     * The error for a file named at {@code key} that could not be read: a file this process may not
+     * read says so, with the user it runs as and the commands that fix it (a secret made by root
+     * with {@code chmod 600} is the usual case); anything else names the file and the error's kind.
+     */
+    public static IOException unreadable(Path file, String key, IOException e) {
+        boolean denied = e instanceof java.nio.file.AccessDeniedException
+                || (e instanceof java.io.FileNotFoundException && String.valueOf(e.getMessage()).contains("Permission denied"));
+        if (!denied) {
+            if (e instanceof java.nio.file.NoSuchFileException) return new IOException(key + ": " + file + " does not exist");
+            return new IOException(key + ": cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+        }
+        String user = System.getProperty("user.name");
+        return new IOException(key + ": " + file + " cannot be read by user " + user + " (permission denied); the file must belong to the user"
+                + " the agent runs as and be readable by it only: sudo chown " + user + ": " + file + " && sudo chmod 600 " + file);
+    }
+
+    /**
      * The file's content without its trailing line break. Refused when the group or others have any
      * permission on it.
      *
@@ -34,7 +51,7 @@ public final class Secrets {
         } catch (UnsupportedOperationException notPosix) {
             perms = Set.of();
         } catch (IOException e) {
-            throw new IOException(key + ": cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+            throw unreadable(file, key, e);
         }
         Set<PosixFilePermission> wide = EnumSet.noneOf(PosixFilePermission.class);
         wide.addAll(perms);
@@ -43,7 +60,12 @@ public final class Secrets {
             throw new IOException(key + ": " + file + " is open to its group or others (" + PosixFilePermissions.toString(perms)
                     + "); a secret must be readable by its owner only: chmod 600 " + file);
         }
-        String s = Files.readString(file, StandardCharsets.UTF_8);
+        String s;
+        try {
+            s = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw unreadable(file, key, e);
+        }
         if (s.endsWith("\n")) s = s.substring(0, s.length() - 1);
         if (s.endsWith("\r")) s = s.substring(0, s.length() - 1);
         return s.toCharArray();

@@ -72,6 +72,13 @@ public final class TlsStores {
 
     private static Opened open(Path file, char[] password, String key) throws IOException {
         if (isPem(file)) return new Opened(pem(file, password, key), password, "PEM");
+        if (!Files.isReadable(file)) {
+            try (var in = Files.newInputStream(file)) {
+                // readable after all (a race): go on
+            } catch (IOException e) {
+                throw Secrets.unreadable(file, key, e);
+            }
+        }
         try {
             KeyStore ks = KeyStore.getInstance(file.toFile(), password);
             return new Opened(ks, password, ks.getType().toUpperCase(java.util.Locale.ROOT));
@@ -87,7 +94,7 @@ public final class TlsStores {
         try {
             text = Files.readString(file, StandardCharsets.US_ASCII);
         } catch (IOException e) {
-            throw new IOException(key + ": cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+            throw Secrets.unreadable(file, key, e);
         }
         Matcher m = PEM_BLOCK.matcher(text);
         try {

@@ -176,7 +176,7 @@ final class DoctorCommand implements Callable<Integer> {
                     return;
                 }
                 unreachable("zookeeper", "no answer from " + zk.connect() + " within 10 s",
-                        "check the servers are up and that this gateway reaches their client port (nc -vz HOST 2181)");
+                        "check the servers are up and that this gateway reaches their client port (from this gateway: timeout 3 bash -c '</dev/tcp/HOST/2181' && echo open)");
                 return;
             }
             int granted;
@@ -246,7 +246,8 @@ final class DoctorCommand implements Callable<Integer> {
                 t.close();
             }
         } catch (IOException e) {
-            fail("mqtt", e.getMessage(), "fix the file the message names");
+            fail("mqtt", e.getMessage(), "fix the file the message names: secret files and stores belong to the agent's user (meerkat),"
+                    + " readable by it only (sudo chown meerkat: FILE && sudo chmod 600 FILE)");
         } catch (Exception e) {
             String m = e.getMessage() == null ? e.toString() : e.getMessage();
             boolean refused = m.contains("not authori") || m.contains("bad user") || m.contains("identifier rejected");

@@ -28,7 +28,11 @@ public record MqttSecurity(Optional<SSLSocketFactory> tls, Optional<String> user
         if (mqtt.tls().isPresent()) tls = Optional.of(socketFactory(mqtt.tls().get(), "mqtt.tls"));
         Optional<String> user = Optional.empty();
         if (mqtt.usernameFile().isPresent()) {
-            user = Optional.of(Files.readString(mqtt.usernameFile().get(), StandardCharsets.UTF_8).strip());
+            try {
+                user = Optional.of(Files.readString(mqtt.usernameFile().get(), StandardCharsets.UTF_8).strip());
+            } catch (IOException e) {
+                throw dev.meerkat.config.Secrets.unreadable(mqtt.usernameFile().get(), "mqtt.usernameFile", e);
+            }
         }
         Optional<char[]> pass = Optional.empty();
         if (mqtt.passwordFile().isPresent()) pass = Optional.of(Secrets.read(mqtt.passwordFile().get(), "mqtt.passwordFile"));
