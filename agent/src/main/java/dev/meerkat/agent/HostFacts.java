@@ -16,11 +16,8 @@ final class HostFacts {
     private HostFacts() {}
 
     static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return System.getenv().getOrDefault("HOSTNAME", "unknown");
-        }
+        String h = dev.meerkat.config.BootstrapConfig.hostname();
+        return h.isEmpty() ? "unknown" : h;
     }
 
     static List<String> addresses() {

@@ -201,13 +201,27 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
         return new ZooKeeper(connect, zkRoot, sessionTimeout, zkTls, auth);
     }
 
-    private static String hostnameAsId(Fields dev) {
-        String host;
+    /**
+     * This machine's host name: the kernel's, which needs no name service (a gateway whose
+     * {@code /etc/hosts} does not list its own name, or a hardened unit, cannot resolve it), else
+     * the resolver's, else {@code $HOSTNAME}; "" when none is known.
+     */
+    public static String hostname() {
         try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            host = System.getenv().getOrDefault("HOSTNAME", "");
+            String h = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).strip();
+            if (!h.isEmpty()) return h;
+        } catch (IOException | RuntimeException notLinux) {
+            // below
         }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return System.getenv().getOrDefault("HOSTNAME", "");
+        }
+    }
+
+    private static String hostnameAsId(Fields dev) {
+        String host = hostname();
         String id = host.toLowerCase(Locale.ROOT);
         int dot = id.indexOf('.');
         if (dot > 0) id = id.substring(0, dot);
