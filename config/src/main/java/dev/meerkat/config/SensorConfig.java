@@ -17,7 +17,8 @@ public record SensorConfig(String id, String driver, Bus bus, Duration interval,
     public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
     public static final Duration MIN_INTERVAL = Duration.ofMillis(10);
     public static final Duration MAX_INTERVAL = Duration.ofHours(24);
-    private static final Pattern LOCK = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
+    /** Names separated by '/', none of them "." or ".." (which would climb out of the locks' subtree). */
+    private static final Pattern LOCK = Pattern.compile("(?!\\.{1,2}(/|$))[A-Za-z0-9._-]+(/(?!\\.{1,2}(/|$))[A-Za-z0-9._-]+)*");
 
     /** Reads a whole sensor document; returns null when it is switched off ({@code "enabled": false}). */
     static SensorConfig read(String id, Fields f, DriverCatalog drivers) {
@@ -29,7 +30,7 @@ public record SensorConfig(String id, String driver, Bus bus, Duration interval,
         }
         Bus bus = Bus.read(f.object("bus"));
         Duration interval = f.duration("interval", Duration.ofSeconds(5), MIN_INTERVAL, MAX_INTERVAL);
-        String lock = f.string("lock", null, LOCK, "a path of names separated by '/', like site-7/i2c-1/0x76");
+        String lock = f.string("lock", null, LOCK, "a path of names separated by '/', none of them '.' or '..', like site-7/i2c-1/0x76");
         OptionalInt qos = f.has("qos") ? OptionalInt.of(f.integer("qos", 1, 0, 1)) : OptionalInt.empty();
         JsonNode settings = f.raw("settings");
         if (settings == null) settings = JsonNodeFactory.instance.objectNode();

@@ -98,6 +98,21 @@ class ConfigLayersTest {
     }
 
     @Test
+    void aLockPathWithDotSegmentsIsRejectedInValidation() {
+        for (String bad : List.of("../../fleets/f1/members", "site/./x", "a/..", ".", "a//b", "/a")) {
+            var r = ConfigLayers.build(fleet(Map.of("s", "{\"driver\":\"simulated\",\"lock\":\"" + bad + "\"}"), null),
+                    ConfigLayer.empty(), DRIVERS);
+            List<String> errors = r.errors().stream().map(ConfigError::toString).toList();
+            assertTrue(errors.stream().anyMatch(e -> e.startsWith("/fleets/f/config/sensors/s $.lock: ")), bad + ": " + errors);
+        }
+        for (String good : List.of("site-7/i2c-1/0x76", "a.b/..c/d..", ".hidden/x")) {
+            var r = ConfigLayers.build(fleet(Map.of("s", "{\"driver\":\"simulated\",\"lock\":\"" + good + "\"}"), null),
+                    ConfigLayer.empty(), DRIVERS);
+            assertEquals(List.of(), r.errors(), good);
+        }
+    }
+
+    @Test
     void theDigestFollowsTheContent() {
         var a = ConfigLayers.build(fleet(Map.of("s", "{\"driver\":\"simulated\"}"), null), ConfigLayer.empty(), DRIVERS);
         var b = ConfigLayers.build(fleet(Map.of("s", "{\"driver\":\"simulated\"}"), null), ConfigLayer.empty(), DRIVERS);

@@ -55,8 +55,17 @@ final class SensorsCommand {
             System.out.printf("%-16s %-12s %-9s %-9s %-26s %s%n", "SENSOR", "DRIVER", "INTERVAL", "STATE", "LAST READING", "ERRORS");
             status.path("sensors").properties().forEach(e -> System.out.printf("%-16s %-12s %-9s %-9s %-26s %d%n", e.getKey(),
                     effective.path(e.getKey()).path("driver").asText("-"), effective.path(e.getKey()).path("interval").asText("-"),
-                    e.getValue().path("state").asText(), e.getValue().path("lastReadingAt").asText("-"), e.getValue().path("errors").asLong()));
+                    e.getValue().path("state").asText(), seconds(e.getValue().path("lastReadingAt").asText("-")), e.getValue().path("errors").asLong()));
             return Main.OK;
+        }
+    }
+
+    /** A time stamp to the second, so the columns line up ({@code --json} keeps the full one). */
+    static String seconds(String ts) {
+        try {
+            return java.time.Instant.parse(ts).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        } catch (java.time.format.DateTimeParseException notATime) {
+            return ts;
         }
     }
 

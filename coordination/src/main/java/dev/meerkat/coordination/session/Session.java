@@ -115,7 +115,9 @@ public final class Session implements Closeable {
             }
             case SUSPENDED -> {
                 connected = false;
-                log.warn("zookeeper connection suspended session=0x{}; acting under locks and leadership stops until it is back",
+                if (sessionId == 0) {
+                    log.warn("zookeeper not reached yet: no session was ever established; trying on");
+                } else log.warn("zookeeper connection suspended session=0x{}; acting under locks and leadership stops until it is back",
                         Long.toHexString(sessionId));
                 for (Listener l : listeners) call(l, l::suspended);
             }
