@@ -336,8 +336,7 @@ public final class Agent implements AutoCloseable {
         zkState.put("connected", session != null && session.connected());
         zkState.put("session", session == null || session.id() == 0 ? null : "0x" + Long.toHexString(session.id()));
         zkState.put("sessionTimeoutMs", session == null ? null : session.negotiatedTimeoutMs());
-        long owner = registration == null ? 0 : registration.ownedBy();
-        zkState.put("registered", owner != 0 && session != null && owner == session.id());
+        zkState.put("registered", registered()); // as STATUS= and the health check say it: connected, and the owner verified
         long conflict = registration == null ? 0 : registration.conflictWith();
         zkState.put("memberHeldBy", conflict == 0 ? null : "0x" + Long.toHexString(conflict));
         m.put("zookeeper", zkState);

@@ -89,8 +89,12 @@ class OutageBoundaryTest {
                         && fleet.status("gw-1").map(s -> s.path("config").path("fleetVersion").asLong() == 0).orElse(false), agent::log);
                 String saved = Files.readString(lastGood);
 
-                // The ensemble loses the fleet's config subtree (as a restore from an old snapshot would).
-                fleet.operator().delete().deletingChildrenIfNeeded().forPath("/fleets/wiped/config");
+                // The ensemble loses the fleet's config subtree at once (as a restore from an old snapshot
+                // would): one transaction, so no watcher sees a moment with the sensors gone and the config there.
+                var op = fleet.operator();
+                op.transaction().forOperations(op.transactionOp().delete().forPath("/fleets/wiped/config/sensors/a"),
+                        op.transactionOp().delete().forPath("/fleets/wiped/config/sensors"),
+                        op.transactionOp().delete().forPath("/fleets/wiped/config"));
                 Await.until(Duration.ofSeconds(20), "reported", () -> agent.log().contains("does not exist in ZooKeeper"), agent::log);
                 JsonNode s = status(fleet, "gw-1", boot, Duration.ofSeconds(8));
                 assertTrue(s.path("configProblem").asText().contains("/fleets/wiped/config"), s.toString());
