@@ -79,7 +79,7 @@ public final class Agent implements AutoCloseable {
     private long recovered;
     private AdminServer admin;
     private MqttSecurity mqttSecurity;
-    private Outbox outbox;
+    private volatile Outbox outbox;
     private Sampler sampler;
     private ConfigWatch watch;
     private StatusReporter status;
@@ -160,6 +160,23 @@ public final class Agent implements AutoCloseable {
         locks = new HardwareLocks(zk, session, boot.zookeeper().root());
         registration = new Registration(zk, paths.member(), memberInfo(), Optional.of(boot.storageDir().resolve("session")));
         registration.start(session);
+        // A ZooKeeper outage shows on the retained status topic too (STATUS= and meerkat status read the session).
+        session.listen(new Session.Listener() {
+            @Override
+            public void suspended() {
+                zooKeeperChanged();
+            }
+
+            @Override
+            public void lost() {
+                zooKeeperChanged();
+            }
+
+            @Override
+            public void connected(long sessionId, boolean newSession) {
+                zooKeeperChanged();
+            }
+        });
         // The fleet's election; while this agent leads, it drives the fleet's rollouts.
         rollouts = new RolloutCoordinator(zk, paths, clock, this::healthTimeout, ROLLOUT_TICK);
         election = new Election(zk, paths.election(), boot.device().id(), rollouts);
@@ -288,9 +305,15 @@ public final class Agent implements AutoCloseable {
             throw new IllegalStateException(e.getMessage(), e);
         }
         delivery(config);
+        outbox.zooKeeper(session.connected());
         outbox.start();
         sampler = new Sampler(drivers, new DriverContext(clock, boot.device().id(), buses), journal::nextSeq, this::publish,
                 this::statusChanged, locks::acquire, new BusLocks(BusLocks.defaultDir(boot.storageDir().resolve("bus-locks"))));
+    }
+
+    private void zooKeeperChanged() {
+        Outbox o = outbox;
+        if (o != null) o.zooKeeper(session.connected());
     }
 
     /** The journal's bounds and the outbox's batching, from the agent settings. */

@@ -9,6 +9,7 @@ import dev.meerkat.test.fixtures.AgentProcess;
 import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.NetworkFaults;
+import dev.meerkat.test.fixtures.RecordingSubscriber;
 import dev.meerkat.test.fixtures.Servers;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,9 +53,12 @@ class OutageBoundaryTest {
              NetworkFaults net = new NetworkFaults(servers.zk().connectString())) {
             fleet.fleetSensor("a", "{\"driver\": \"simulated\", \"interval\": \"200ms\"}");
             Path boot = fleet.bootstrap("gw-1", net.connectString(), "6s", servers.mqtt().uri());
-            try (AgentProcess agent = AgentProcess.start(fleet.log("gw-1"), "run", "--config", boot.toString())) {
+            try (AgentProcess agent = AgentProcess.start(fleet.log("gw-1"), "run", "--config", boot.toString());
+                 RecordingSubscriber statusTopic = new RecordingSubscriber(servers.mqtt().uri(), "meerkat/hung/gw-1/status", 1)) {
                 Await.until(Duration.ofSeconds(30), "registered", () -> fleet.member("gw-1") != null, agent::log);
                 Await.until(Duration.ofSeconds(30), "status written", () -> fleet.status("gw-1").isPresent(), agent::log);
+                Await.until(Duration.ofSeconds(10), "the status topic says ZooKeeper is connected", () -> statusTopic.messages().stream()
+                        .anyMatch(m -> m.json().path("zookeeper").path("connected").asBoolean(false)), agent::log);
 
                 net.partition();
                 // Asked at once, while the client still believes it is connected, and again once it knows it is not.
@@ -66,6 +70,10 @@ class OutageBoundaryTest {
                 assertEquals(false, late.path("zookeeper").path("connected").asBoolean(), late.toString());
                 assertEquals(false, late.path("zookeeper").path("registered").asBoolean(), late.toString());
                 assertEquals("ok", late.path("sensors").path("a").path("state").asText(), "sampling goes on: " + late);
+                // The outage on the retained status topic too (the status znode cannot be written now).
+                Await.until(Duration.ofSeconds(10), "the status topic says ZooKeeper is not connected", () -> statusTopic.messages().stream()
+                        .anyMatch(m -> m.json().path("state").asText().equals("online")
+                                && !m.json().path("zookeeper").path("connected").asBoolean(true)), agent::log);
 
                 // A stop while the server hangs: bounded, clean (exit 0), well inside systemd's 30 s.
                 long t0 = System.nanoTime();

@@ -101,12 +101,26 @@ final class MqttLink {
         online.put("since", since);
         Map<String, Object> d = delivery;
         if (d != null) online.put("delivery", d);
+        Boolean zk = zooKeeper;
+        if (zk != null) online.put("zookeeper", Map.of("connected", zk));
         return online;
+    }
+
+    /** Whether ZooKeeper is connected, for the status topic: an outage of it is reported there too. */
+    private volatile Boolean zooKeeper;
+
+    void zooKeeper(boolean connected) {
+        zooKeeper = connected;
+    }
+
+    /** The delivery accounting last published, or null. */
+    Map<String, Object> lastDelivery() {
+        return delivery;
     }
 
     /** New delivery accounting for the status topic: published again now (sender thread), and with every connect. */
     void delivery(Map<String, Object> accounting) throws MqttTransportException {
-        delivery = accounting;
+        if (!accounting.isEmpty()) delivery = accounting; // empty: the same accounting, published again
         if (transport.isConnected()) transport.publish(target.statusTopic(), Json.write(online()), 1, target.retainStatus(), ACK_TIMEOUT);
     }
 
