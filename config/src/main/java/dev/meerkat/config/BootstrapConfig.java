@@ -121,12 +121,17 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
         if (uriText != null) {
             try {
                 uri = new URI(uriText);
-                if (!"tcp".equals(uri.getScheme()) && !"ssl".equals(uri.getScheme()) || uri.getHost() == null) {
-                    mq.error("uri", "must be tcp://HOST:PORT or ssl://HOST:PORT, got \"" + uriText + "\"");
+                if (uri.getRawUserInfo() != null) {
+                    // Never echoed: the user info may be a password.
+                    mq.error("uri", "must not hold a user name or password, got \"" + masked(uriText)
+                            + "\"; put them in mqtt.usernameFile and mqtt.passwordFile (files readable by the agent's user only)");
+                    uri = null;
+                } else if (!"tcp".equals(uri.getScheme()) && !"ssl".equals(uri.getScheme()) || uri.getHost() == null) {
+                    mq.error("uri", "must be tcp://HOST:PORT or ssl://HOST:PORT, got \"" + masked(uriText) + "\"");
                     uri = null;
                 }
             } catch (URISyntaxException e) {
-                mq.error("uri", "is not a URI (" + e.getReason() + "), got \"" + uriText + "\"");
+                mq.error("uri", "is not a URI, got \"" + masked(uriText) + "\"");
             }
         }
         String clientId = mq.string("clientId", id, Pattern.compile("[A-Za-z0-9._-]{1,64}"),
@@ -199,6 +204,21 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
         }
         zk.done();
         return new ZooKeeper(connect, zkRoot, sessionTimeout, zkTls, auth);
+    }
+
+    /**
+     * A URI as it may be printed: whatever stands between {@code //} and an {@code @} before the
+     * host (a user name, a password) replaced by {@code ***}.
+     */
+    public static String masked(String uri) {
+        if (uri == null) return null;
+        int start = uri.indexOf("//");
+        if (start < 0) return uri;
+        int end = uri.indexOf('/', start + 2);
+        String authority = end < 0 ? uri.substring(start + 2) : uri.substring(start + 2, end);
+        int at = authority.lastIndexOf('@');
+        if (at < 0) return uri;
+        return uri.substring(0, start + 2) + "***" + uri.substring(start + 2 + at);
     }
 
     /**

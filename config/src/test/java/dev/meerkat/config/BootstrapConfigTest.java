@@ -65,6 +65,24 @@ class BootstrapConfigTest {
         assertEquals(List.of("$.firmware.command[1]", "$.firmware.command[0]", "$.firmware.signer"), paths, e.getMessage());
     }
 
+    /** A password in the URI would go to every retry line and to doctor: refused, and never echoed. */
+    @Test
+    void userInfoInTheMqttUriIsRefusedWithoutEchoingIt() throws Exception {
+        for (String uri : new String[] {"ssl://gwuser:PASSWORD@broker.example:8883", "tcp://gwuser:PASSWORD@h:1883", "tcp://PASSWORD@h:1883"}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> BootstrapConfig.load(file("u.yaml", """
+                    device: {id: a, fleet: b}
+                    zookeeper: {connect: "h:1"}
+                    mqtt: {uri: "%s"}
+                    """.formatted(uri))));
+            String all = e.errors().toString();
+            assertTrue(all.contains("$.mqtt.uri: must not hold a user name or password"), all);
+            assertTrue(all.contains("mqtt.usernameFile and mqtt.passwordFile"), all);
+            assertTrue(!all.contains("PASSWORD") && !all.contains("gwuser"), "the secret is echoed: " + all);
+        }
+        assertEquals("ssl://***@broker.example:8883/x", BootstrapConfig.masked("ssl://u:p@ss@broker.example:8883/x"));
+        assertEquals("tcp://h:1883", BootstrapConfig.masked("tcp://h:1883"));
+    }
+
     @Test
     void readsJsonToo() throws Exception {
         BootstrapConfig c = BootstrapConfig.load(file("agent.json",

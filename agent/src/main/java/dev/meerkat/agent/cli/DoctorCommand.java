@@ -240,7 +240,7 @@ final class DoctorCommand implements Callable<Integer> {
             PahoTransport t = new PahoTransport(boot.mqtt().uri(), boot.mqttClientId() + "-doctor", 30, security);
             try {
                 t.connect(null, Duration.ofSeconds(10));
-                ok("mqtt", "connected to " + boot.mqtt().uri() + " and accepted");
+                ok("mqtt", "connected to " + BootstrapConfig.masked(boot.mqtt().uri().toString()) + " and accepted");
                 t.disconnect(Duration.ofSeconds(2));
             } finally {
                 t.close();
@@ -252,7 +252,7 @@ final class DoctorCommand implements Callable<Integer> {
             String m = e.getMessage() == null ? e.toString() : e.getMessage();
             boolean refused = m.contains("not authori") || m.contains("bad user") || m.contains("identifier rejected");
             if (refused) fail("mqtt", m, "the broker refused this gateway's credentials or certificate");
-            else unreachable("mqtt", m, "check the broker is up and that this gateway reaches " + boot.mqtt().uri());
+            else unreachable("mqtt", m, "check the broker is up and that this gateway reaches " + BootstrapConfig.masked(boot.mqtt().uri().toString()));
         }
     }
 

@@ -51,7 +51,7 @@ public final class PahoTransport implements MqttTransport {
         try {
             client.connect(o).waitForCompletion(timeout.toMillis());
         } catch (MqttException e) {
-            throw new MqttTransportException("cannot connect to " + client.getServerURI() + ": " + describe(e), e);
+            throw new MqttTransportException("cannot connect to " + dev.meerkat.config.BootstrapConfig.masked(client.getServerURI()) + ": " + describe(e), e);
         }
     }
 
