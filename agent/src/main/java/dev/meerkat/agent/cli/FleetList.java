@@ -81,6 +81,7 @@ final class FleetList implements Callable<Integer> {
             m.put("mqttConnected", d.mqttConnected());
             m.put("configErrors", d.configErrors());
             m.put("sensors", d.sensors());
+            m.put("problem", d.problem());
             devices.add(m);
         }
         root.put("devices", devices);
@@ -100,10 +101,11 @@ final class FleetList implements Callable<Integer> {
         rows.add(new String[] {"DEVICE", "STATE", "SINCE", "AGENT", "FIRMWARE", "FLEET CFG", "DEVICE CFG", "PROBLEMS"});
         for (FleetView.Device d : view.devices()) {
             List<String> problems = new ArrayList<>();
+            if (d.problem() != null) problems.add(d.problem());
             if (!d.configErrors().isEmpty()) problems.add(d.configErrors().size() + " config error" + (d.configErrors().size() == 1 ? "" : "s"));
             problems.addAll(d.unhealthySensors());
             if (d.online() && Boolean.FALSE.equals(d.mqttConnected())) problems.add("mqtt disconnected");
-            if (d.fleetVersion() == null) problems.add("no status");
+            if (d.fleetVersion() == null && d.problem() == null) problems.add("no status");
             rows.add(new String[] {d.device(), d.online() ? "online" : "offline", since(d.since(), now),
                     dash(d.agentVersion()), dash(d.firmware()), applied(d.fleetVersion(), view.latestFleetVersion()),
                     applied(d.deviceVersion(), d.latestDeviceVersion()), problems.isEmpty() ? "-" : String.join(", ", problems)});

@@ -26,7 +26,7 @@ public final class FleetView {
     private FleetView() {}
 
     /** One znode's data and stat. */
-    private record Node(byte[] data, Stat stat) {}
+    record Node(byte[] data, Stat stat) {}
 
     /**
      * One device.
@@ -38,10 +38,12 @@ public final class FleetView {
      * @param latestDeviceVersion the highest data version in the device's config layer now, -1 if it has none
      * @param configErrors the status's config errors, each {@code znode path: message}
      * @param sensors each sensor's state from the status ({@code ok}, {@code failing}, ...)
+     * @param problem what is wrong with the device's own znodes (a status that is not what SPEC §5
+     *     says: a device may write its own, so a bad one is that device's problem, shown with it), or null
      */
     public record Device(String device, boolean online, Instant since, long ownerSession, String agentVersion,
                          String firmware, Long fleetVersion, Long deviceVersion, long latestDeviceVersion,
-                         List<String> configErrors, Map<String, String> sensors, Boolean mqttConnected) {
+                         List<String> configErrors, Map<String, String> sensors, Boolean mqttConnected, String problem) {
         /** The sensors whose state is not {@code ok}. */
         public List<String> unhealthySensors() {
             return sensors.entrySet().stream().filter(e -> !"ok".equals(e.getValue())).map(e -> e.getKey() + " " + e.getValue()).toList();
@@ -94,11 +96,18 @@ public final class FleetView {
         return new Fleet(fleet, latestFleet.get(timeoutMs, TimeUnit.MILLISECONDS), out);
     }
 
-    private static Device device(String name, Optional<Node> member, Optional<Node> status, long latestDevice) {
-        JsonNode m = member.map(n -> tree(n.data)).orElse(null);
-        JsonNode s = status.map(n -> tree(n.data)).orElse(null);
+    /**
+     * One device from its znodes. A member or status znode that is not what SPEC §5 says (not JSON,
+     * fields of the wrong type) gives the device a {@code problem}, never an exception: a device may
+     * write its own status, and one bad device must not blind the operator's view of the fleet.
+     */
+    static Device device(String name, Optional<Node> member, Optional<Node> status, long latestDevice) {
         Instant since = member.map(n -> Instant.ofEpochMilli(n.stat.getCtime()))
                 .orElse(status.map(n -> Instant.ofEpochMilli(n.stat.getMtime())).orElse(null));
+        long owner = member.map(n -> n.stat.getEphemeralOwner()).orElse(0L);
+        List<String> problems = new ArrayList<>();
+        JsonNode m = member.map(n -> object(n.data, "member", problems)).orElse(null);
+        JsonNode s = status.map(n -> object(n.data, "status", problems)).orElse(null);
         String firmware = m != null ? text(m.path("firmware")) : s != null ? text(s.path("firmware").path("running")) : null;
         Long fleetVersion = null, deviceVersion = null;
         List<String> errors = new ArrayList<>();
@@ -106,15 +115,42 @@ public final class FleetView {
         Boolean mqtt = null;
         if (s != null) {
             JsonNode c = s.path("config");
-            fleetVersion = c.path("fleetVersion").asLong(-1);
-            deviceVersion = c.path("deviceVersion").asLong(-1);
-            for (JsonNode e : c.path("errors")) errors.add(text(e.path("znode")) + " " + text(e.path("path")) + ": " + text(e.path("message")));
-            s.path("sensors").properties().forEach(e -> sensors.put(e.getKey(), text(e.getValue().path("state"))));
-            if (s.path("mqtt").has("connected")) mqtt = s.path("mqtt").path("connected").asBoolean();
+            fleetVersion = version(c.path("fleetVersion"), "config.fleetVersion", problems);
+            deviceVersion = version(c.path("deviceVersion"), "config.deviceVersion", problems);
+            JsonNode errs = c.path("errors");
+            if (!errs.isMissingNode() && !errs.isNull() && !errs.isArray()) problems.add("status: config.errors is not a list");
+            for (JsonNode e : errs.isArray() ? errs : com.fasterxml.jackson.databind.node.MissingNode.getInstance()) {
+                errors.add(text(e.path("znode")) + " " + text(e.path("path")) + ": " + text(e.path("message")));
+            }
+            JsonNode ss = s.path("sensors");
+            if (!ss.isMissingNode() && !ss.isNull() && !ss.isObject()) problems.add("status: sensors is not an object");
+            ss.properties().forEach(e -> {
+                String state = e.getValue().isObject() ? text(e.getValue().path("state")) : null;
+                if (state == null) problems.add("status: sensor " + e.getKey() + " has no state");
+                sensors.put(e.getKey(), state == null ? "unknown" : state);
+            });
+            JsonNode connected = s.path("mqtt").path("connected");
+            if (connected.isBoolean()) mqtt = connected.asBoolean();
         }
-        return new Device(name, member.isPresent(), since, member.map(n -> n.stat.getEphemeralOwner()).orElse(0L),
-                m == null ? null : text(m.path("agentVersion")), firmware, fleetVersion, deviceVersion, latestDevice,
-                List.copyOf(errors), Map.copyOf(sensors), mqtt);
+        return new Device(name, member.isPresent(), since, owner, m == null ? null : text(m.path("agentVersion")), firmware,
+                fleetVersion, deviceVersion, latestDevice, List.copyOf(errors), Map.copyOf(sensors), mqtt,
+                problems.isEmpty() ? null : String.join("; ", problems));
+    }
+
+    /** The znode's JSON object; missing (every field absent) with a problem when it is not one. */
+    private static JsonNode object(byte[] data, String what, List<String> problems) {
+        JsonNode n = tree(data);
+        if (n.isObject()) return n;
+        problems.add(what + " znode is not a JSON object");
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+
+    /** A version from the status: -1 when absent (none applied), null with a problem when not a number. */
+    private static Long version(JsonNode n, String field, List<String> problems) {
+        if (n.isMissingNode() || n.isNull()) return -1L;
+        if (n.canConvertToLong() && n.isIntegralNumber()) return n.asLong();
+        problems.add("status: " + field + " is not a number");
+        return null;
     }
 
     private static JsonNode tree(byte[] data) {
