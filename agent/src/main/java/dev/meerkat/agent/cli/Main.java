@@ -32,9 +32,12 @@ public final class Main {
         /** With the subcommands other jars add (the sandbox, when installed). */
         static CommandLine commandLine() {
             CommandLine cl = new CommandLine(new Main());
+            // A defect's last resort: the command's whole name and what went wrong, one line; the stack
+            // trace only when asked for (MEERKAT_DEBUG=1).
             cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-                cmd.getErr().println("meerkat " + cmd.getCommandName() + ": " + e);
-                e.printStackTrace(cmd.getErr());
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": failed: " + e
+                        + (System.getenv("MEERKAT_DEBUG") == null ? " (MEERKAT_DEBUG=1 shows where)" : ""));
+                if (System.getenv("MEERKAT_DEBUG") != null) e.printStackTrace(cmd.getErr());
                 cmd.getErr().flush();
                 return FAILED;
             });
