@@ -168,7 +168,8 @@ journal_since() { # journal_since CURSOR [journalctl options]: the unit's lines 
     local cursor=$1; shift
     ct journalctl -u meerkat --no-pager -q --after-cursor="$cursor" "$@"
 }
-cursor() { ct journalctl -u meerkat -n 0 --show-cursor --no-pager -q | sed -n 's/^-- cursor: //p'; }
+# The journal's cursor now (the whole journal's: the unit may have no entry yet).
+cursor() { ct journalctl -n 1 --show-cursor --no-pager -q | sed -n 's/^-- cursor: //p'; }
 zk() { ct systemctl "$1" zookeeper; }
 zk_ok() { ct bash -c 'echo ruok | timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/2181; cat >&3; cat <&3"' 2>/dev/null | grep -q imok; }
 zk_pid() { prop zookeeper MainPID; }
