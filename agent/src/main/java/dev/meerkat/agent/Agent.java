@@ -462,7 +462,8 @@ public final class Agent implements AutoCloseable {
         if (journal == null) return StatusReport.Delivery.NONE;
         Journal.Counters c = journal.counters();
         return new StatusReport.Delivery(journal.depth(), journal.oldestUnacknowledged(), recovered + c.appended(),
-                outbox == null ? 0 : outbox.sent(), outbox == null ? 0 : outbox.acknowledged(), c.dropped(), c.lastError());
+                outbox == null ? 0 : outbox.sent(), outbox == null ? 0 : outbox.acknowledged(), c.dropped(),
+                c.lastDroppedAtMillis() == 0 ? null : java.time.Instant.ofEpochMilli(c.lastDroppedAtMillis()), c.lastError());
     }
 
     private MemberInfo memberInfo() {

@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code meerkat status [--json]}: the running agent, through its admin socket (SPEC §9). Exit 0
  * when it is healthy, 1 with the problems listed when not (not registered, a server not connected,
- * config errors, a sensor not ok, readings dropped or a journal error), 3 when no agent answers.
+ * config errors, a sensor not ok, readings dropped in the last 24 hours (counts are kept across
+ * restarts) or a journal error), 3 when no agent answers.
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {"The running agent: ZooKeeper session and registration, applied config, sensors, MQTT and its buffer.",
@@ -39,6 +40,19 @@ final class StatusCommand implements Callable<Integer> {
         return problems.isEmpty() ? Main.OK : Main.FAILED;
     }
 
+    /** How long after a drop the agent counts as unhealthy for it. */
+    static final java.time.Duration DROPS_MATTER_FOR = java.time.Duration.ofHours(24);
+
+    /** A drop within {@link #DROPS_MATTER_FOR}; an agent that does not say when (an older one) counts any. */
+    static boolean droppedRecently(JsonNode lastDroppedAt, java.time.Instant now) {
+        if (!lastDroppedAt.isTextual()) return true;
+        try {
+            return java.time.Instant.parse(lastDroppedAt.asText()).isAfter(now.minus(DROPS_MATTER_FOR));
+        } catch (java.time.format.DateTimeParseException e) {
+            return true;
+        }
+    }
+
     static List<String> problems(JsonNode s) {
         List<String> p = new ArrayList<>();
         JsonNode zk = s.path("zookeeper");
@@ -58,7 +72,10 @@ final class StatusCommand implements Callable<Integer> {
         });
         JsonNode mqtt = s.path("mqtt");
         if (!mqtt.isMissingNode() && !mqtt.path("connected").asBoolean()) p.add("MQTT not connected");
-        if (mqtt.path("dropped").size() > 0) p.add("readings dropped: " + mqtt.path("dropped"));
+        // The counts are kept across restarts; a drop makes the agent unhealthy for a day after it.
+        if (mqtt.path("dropped").size() > 0 && droppedRecently(mqtt.path("lastDroppedAt"), java.time.Instant.now())) {
+            p.add("readings dropped (the last at " + mqtt.path("lastDroppedAt").asText() + "): " + mqtt.path("dropped"));
+        }
         if (mqtt.path("journalError").isTextual()) p.add("journal: " + mqtt.path("journalError").asText());
         return p;
     }

@@ -70,11 +70,15 @@ public final class Journal implements Closeable {
     }
 
     /** What opening found. */
-    public record Recovery(int segments, long records, long unacknowledged, long corruptBytes, long tornBytes, List<String> problems) {}
+    public record Recovery(int segments, long records, long unacknowledged, long corruptBytes, long tornBytes, long lostReadings,
+                           List<String> problems) {}
 
     /** Counters since open, for the status. */
     public record Counters(long appended, long committed, long fsyncs, long bytesWritten, long payloadBytes,
-                           Map<String, Map<String, Long>> dropped, String lastError) {}
+                           Map<String, Map<String, Long>> dropped, String lastError, long lastDroppedAtMillis) {}
+
+    /** The sensor under which readings lost at recovery are counted when their sensor cannot be told. */
+    public static final String UNKNOWN_SENSOR = "*";
 
     private static final class Segment {
         final long firstId;
@@ -97,6 +101,10 @@ public final class Journal implements Closeable {
     private volatile boolean dropNewest;
     private volatile long segmentBytes;
     private volatile Runnable onChange = () -> {};
+    private static boolean plain(String s) {
+        return s.indexOf('\n') < 0 && s.indexOf('\r') < 0 && s.indexOf('\t') < 0;
+    }
+
     private long totalBytes; // guarded by lock
     private final Object lock = new Object();
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
@@ -122,6 +130,10 @@ public final class Journal implements Closeable {
     private final Map<String, Map<String, Long>> dropped = new TreeMap<>();
     private final Thread committer;
     private Recovery recovery;
+    private long lastDroppedAt; // guarded by lock
+    private SeqReservations seqs;
+    /** Damage already counted as lost readings, by segment file name and offset: not counted again at the next start. */
+    private final Map<String, java.util.Set<Long>> countedDamage = new TreeMap<>();
     // Guarded by lock:
     private List<Record> pending = new ArrayList<>();
     private List<ByteBuffer> pendingBytes = new ArrayList<>();
@@ -151,7 +163,7 @@ public final class Journal implements Closeable {
     }
 
     /** Opens (recovering) or creates the journal in {@code options.dir()}. */
-    public static Journal open(Options options, Clock clock) throws IOException {
+    public static Journal open(Options options, Clock clock) {
         Journal j = new Journal(options, clock);
         j.recover();
         j.committer.start();
@@ -162,27 +174,83 @@ public final class Journal implements Closeable {
         return recovery;
     }
 
-    private void recover() throws IOException {
-        Files.createDirectories(options.dir());
-        Acked saved = readAcked();
-        ackedId = saved.watermark();
-        List<Path> files;
-        try (Stream<Path> s = Files.list(options.dir())) {
-            files = s.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().toList();
-        }
-        long records = 0, unacked = 0, corrupt = 0, torn = 0, lastIdSeen = 0;
+    /**
+     * Reads what the last run left. It never fails for the journal's own sake: a segment that cannot
+     * be read (its permissions, a bad sector, a directory in its place) is set aside under a new
+     * name and reported with the readings it held; a directory that cannot be made or listed, or a
+     * full disk, leave a journal that counts what it cannot keep until it can (the agent samples on).
+     *
+     * <p>Recovery is honest about what it lost: the ids between the last intact reading before
+     * damage and the first after it (damaged records, a segment's damaged end, segments set aside)
+     * are readings lost, counted as dropped with reason {@code recovery} (under
+     * {@link #UNKNOWN_SENSOR}: damaged bytes do not tell whose they were), once for each damage
+     * (the acked file remembers what was counted). A torn tail of the newest segment held readings
+     * never committed, and is not counted. An acked file that does not match its checksum, or whose
+     * watermark lies beyond the journal's end, is ignored: what is not known to be acknowledged is
+     * sent again. After new damage, each sensor's {@code seq} goes on past its reservation
+     * ({@link SeqReservations}), so no {@code seq} is handed out twice.
+     */
+    private void recover() {
         List<String> problems = new ArrayList<>();
+        List<Path> files = List.of();
+        try {
+            Files.createDirectories(options.dir());
+            try (Stream<Path> s = Files.list(options.dir())) {
+                files = s.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().toList();
+            }
+        } catch (IOException | RuntimeException e) {
+            problems.add(options.dir() + ": cannot be read (" + e + "); nothing recovered");
+        }
+        Acked saved = readAcked(problems);
+        seqs = SeqReservations.open(options.dir().resolve("seqs"), problems);
+        long bound = idBound(files);
+        long savedMax = Math.max(saved.watermark(), saved.marks().values().stream().mapToLong(Long::longValue).max().orElse(0));
+        if (savedMax > bound) {
+            problems.add("acked: its watermark " + savedMax + " lies beyond the journal's end (at most " + bound
+                    + "); ignored: readings not known to be acknowledged are sent again");
+            saved = new Acked(0, Map.of(), saved.dropped(), saved.lastDropAt(), saved.counted());
+        }
+        ackedId = saved.watermark();
+        saved.dropped().forEach((sensor, m) -> dropped.put(sensor, new TreeMap<>(m)));
+        lastDroppedAt = saved.lastDropAt();
+        long records = 0, unacked = 0, corrupt = 0, torn = 0, lastIdSeen = 0, lost = 0;
+        boolean gapOpen = false, newDamage = false;
+        // The last intact id before the newest damage that no later checkpoint covers; -1: none. A
+        // segment's head checkpoint holds every sensor's last seq, so damage before it hides none.
+        long damagePoint = -1;
+        Map<String, Long> lastRecord = new HashMap<>(); // each sensor's newest intact reading found
+        long gapFrom = 0;
+        String gapKey = null;
         for (int i = 0; i < files.size(); i++) {
             Path f = files.get(i);
+            String name = f.getFileName().toString();
             boolean newest = i == files.size() - 1;
             long first;
             try {
-                first = Long.parseLong(f.getFileName().toString().replace(".seg", ""));
+                first = Long.parseLong(name.replace(".seg", ""));
             } catch (NumberFormatException e) {
-                problems.add(f.getFileName() + ": not a segment name, left alone");
+                problems.add(name + ": not a segment name, left alone");
                 continue;
             }
-            ByteBuffer buf = ByteBuffer.wrap(Files.readAllBytes(f));
+            java.util.Set<Long> counted = saved.counted().getOrDefault(name, java.util.Set.of());
+            if (!counted.isEmpty()) countedDamage.put(name, new java.util.TreeSet<>(counted));
+            if (gapOpen) {
+                // The damage before this segment: the ids up to its first are lost (those not acknowledged).
+                lost += Math.max(0, first - Math.max(gapFrom, ackedId + 1));
+                gapOpen = false;
+            }
+            ByteBuffer buf;
+            try {
+                buf = ByteBuffer.wrap(Files.readAllBytes(f));
+            } catch (IOException | OutOfMemoryError e) {
+                problems.add(setAside(f, e));
+                newDamage = true;
+                damagePoint = lastIdSeen;
+                gapOpen = true;
+                gapFrom = first;
+                gapKey = null;
+                continue;
+            }
             Segment seg = new Segment(first, f);
             int at = 0, goodEnd = 0;
             while (at < buf.limit()) {
@@ -195,6 +263,7 @@ public final class Journal implements Closeable {
                         records++;
                         SensorIds ids = ids(r.sensor());
                         ids.newest = r.id();
+                        lastRecord.put(r.sensor(), r.id());
                         if (r.id() > ackedId && r.id() > saved.marks().getOrDefault(r.sensor(), 0L)) {
                             unacked++;
                             unackedCount++;
@@ -204,38 +273,62 @@ public final class Journal implements Closeable {
                         seg.lastTs = Math.max(seg.lastTs, r.tsMillis());
                     } else {
                         ok.checkpoint().forEach((s, q) -> ids(s).seen(q));
+                        damagePoint = -1;
                     }
                     at += ok.size();
                     goodEnd = at;
                     continue;
                 }
                 // Damaged here: look for the next intact record.
+                boolean fresh = !counted.contains((long) at);
+                if (fresh) {
+                    countedDamage.computeIfAbsent(name, k -> new java.util.TreeSet<>()).add((long) at);
+                    newDamage = true;
+                }
+                damagePoint = lastIdSeen;
                 int next = nextIntact(buf, at + 1, lastIdSeen);
+                long from = Math.max(seg.lastId + 1, first);
                 if (next < 0) {
                     long rest = buf.limit() - at;
                     if (newest) {
                         torn += rest;
-                        problems.add(f.getFileName() + ": cut " + rest + " bytes of torn or zero-filled tail at offset " + at);
+                        problems.add(name + ": cut " + rest + " bytes of torn or zero-filled tail at offset " + at);
+                        // A tail torn by a power cut held readings never committed: their seqs were never
+                        // sent, and only a head torn with it (the checkpoint) leaves a seq unknown.
+                        if (at > 0) damagePoint = -1;
                     } else {
                         corrupt += rest;
-                        problems.add(f.getFileName() + ": skipped " + rest + " damaged bytes at offset " + at + " to the end");
+                        problems.add(name + ": skipped " + rest + " damaged bytes at offset " + at + " to the end");
+                        if (fresh) {
+                            gapOpen = true;
+                            gapFrom = from;
+                        }
                     }
                     break;
                 }
                 corrupt += next - at;
-                problems.add(f.getFileName() + ": skipped " + (next - at) + " damaged bytes at offset " + at
+                problems.add(name + ": skipped " + (next - at) + " damaged bytes at offset " + at
                         + (d instanceof Codec.Bad b ? " (" + b.why() + ")" : d instanceof Codec.Ok ? " (id out of order)" : ""));
+                if (fresh) {
+                    if (Codec.decode(buf, next) instanceof Codec.Ok ok && ok.record() != null) {
+                        lost += Math.max(0, ok.id() - Math.max(from, ackedId + 1));
+                    }
+                }
                 at = next;
             }
             if (newest && goodEnd < buf.limit()) {
                 try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
                     ch.truncate(goodEnd);
                     ch.force(true);
+                } catch (IOException e) {
+                    // Never written after (the next segment is a new one); the next recovery cuts it again.
+                    problems.add(name + ": its torn tail cannot be cut now (" + e + ")");
                 }
             }
             seg.bytes = newest ? goodEnd : buf.limit();
             segments.put(first, seg);
         }
+        if (gapOpen) problems.add("the readings after the last damage cannot be counted (no segment follows it)");
         // Never an id again that a mark or a segment's name has covered, even when their readings are gone.
         long highest = Math.max(lastIdSeen, ackedId);
         for (Segment s : segments.values()) highest = Math.max(highest, s.firstId - 1);
@@ -248,18 +341,54 @@ public final class Journal implements Closeable {
         committedId = nextId - 1;
         if (ackedId > committedId) ackedId = committedId;
         recomputeAcked();
-        recovery = new Recovery(segments.size(), records, unacked, corrupt, torn, List.copyOf(problems));
-        // Always append to a fresh segment, headed by a checkpoint: a damaged old tail is never written after.
+        if (lost > 0) {
+            drop(UNKNOWN_SENSOR, "recovery", lost);
+            problems.add(lost + " readings lost to damage, counted as dropped (recovery)");
+        }
+        if (damagePoint >= 0) {
+            // Records were lost after the last checkpoint: a sensor with no intact reading after them
+            // may have had its last seq among them. It goes on past what was reserved.
+            if (!seqs.readable()) problems.add("records were lost and the seq reservations cannot be read: a seq may repeat");
+            long point = damagePoint;
+            seqs.all().forEach((sensor, reserved) -> {
+                SensorIds ids = ids(sensor);
+                if (lastRecord.getOrDefault(sensor, 0L) <= point && ids.lastSeq < reserved) {
+                    problems.add("sensor " + sensor + ": seq goes on after " + reserved + " (its reservation), past readings that may be lost");
+                    ids.seen(reserved);
+                }
+            });
+        }
+        if (newDamage) marksVersion++; // what was counted is saved, and not counted again
+        recovery = new Recovery(segments.size(), records, unacked, corrupt, torn, lost, List.copyOf(problems));
+        // Always append to a fresh segment, headed by a checkpoint: a damaged old tail is never written
+        // after. On a full disk the first commit tries again (and counts what it cannot keep).
         synchronized (lock) {
-            roll();
+            rollOrMark();
         }
         deleteAcknowledged();
         if (!problems.isEmpty()) {
-            log.warn("journal recovered with damage: {} intact readings kept ({} unacknowledged), {} damaged bytes skipped, {} torn bytes cut: {}",
-                    records, unacked, corrupt, torn, problems);
+            log.warn("journal recovered with damage: {} intact readings kept ({} unacknowledged), {} lost, {} damaged bytes skipped, {} torn bytes cut: {}",
+                    records, unacked, lost, corrupt, torn, problems);
         } else if (records > 0) {
             log.info("journal recovered: {} readings in {} segments, {} unacknowledged", records, segments.size(), unacked);
         }
+    }
+
+    /**
+     * The highest id the segments can hold: the newest's name (one past the ids before it) plus as
+     * many records as its size could hold. An acked watermark above it cannot be right.
+     */
+    private static long idBound(List<Path> files) {
+        for (int i = files.size() - 1; i >= 0; i--) {
+            Path f = files.get(i);
+            try {
+                long first = Long.parseLong(f.getFileName().toString().replace(".seg", ""));
+                return first - 1 + Math.max(0, Files.size(f)) / Codec.HEADER + 1;
+            } catch (NumberFormatException | IOException e) {
+                // not a segment, or unreadable: the one before it
+            }
+        }
+        return files.isEmpty() ? Long.MAX_VALUE : Long.MAX_VALUE;
     }
 
     /**
@@ -274,6 +403,19 @@ public final class Journal implements Closeable {
             if (d instanceof Codec.Ok || (d instanceof Codec.Short && !toEnd)) return p;
         }
         return toEnd ? buf.limit() : Math.max(from, buf.limit() - 3); // a magic may begin in the last three bytes
+    }
+
+    /** A segment that cannot be read: renamed out of the journal's way (kept for a person to look at), reported. */
+    private String setAside(Path f, Throwable why) {
+        Path aside = f.resolveSibling(f.getFileName() + ".unreadable");
+        try {
+            Files.move(f, aside, StandardCopyOption.REPLACE_EXISTING);
+            log.error("journal segment {} cannot be read ({}); set aside as {}", f, why.toString(), aside.getFileName());
+            return f.getFileName() + ": cannot be read (" + why + "), set aside as " + aside.getFileName();
+        } catch (IOException | RuntimeException e) {
+            log.error("journal segment {} cannot be read ({}) nor renamed ({}); skipped", f, why.toString(), e.toString());
+            return f.getFileName() + ": cannot be read (" + why + ") nor renamed; skipped";
+        }
     }
 
     private static int nextIntact(ByteBuffer buf, int from, long afterId) {
@@ -302,7 +444,9 @@ public final class Journal implements Closeable {
     /** The next {@code seq} for {@code sensor}: one past the last one appended, recovered across restarts. */
     public long nextSeq(String sensor) {
         synchronized (lock) {
-            return ++ids(sensor).lastSeq; // a sensor's first reading is seq 1
+            long seq = ++ids(sensor).lastSeq; // a sensor's first reading is seq 1
+            seqs.cover(sensor, seq);
+            return seq;
         }
     }
 
@@ -404,7 +548,8 @@ public final class Journal implements Closeable {
             }
             if (!write(batch.subList(from, to), bytes.subList(from, to), size)) {
                 synchronized (lock) {
-                    for (Record r : batch.subList(to, batch.size())) drop(r.sensor(), "writeError", 1);
+                    String reason = String.valueOf(lastError).contains("No space left on device") ? "diskFull" : "writeError";
+                    for (Record r : batch.subList(to, batch.size())) drop(r.sensor(), reason, 1);
                     forget(batch.subList(to, batch.size()));
                     committedId = batch.get(batch.size() - 1).id();
                     recomputeAcked();
@@ -459,7 +604,8 @@ public final class Journal implements Closeable {
             lastError = why;
             needRoll = true;
             onChange.run();
-            for (Record r : batch) drop(r.sensor(), "writeError", 1);
+            String reason = why.contains("No space left on device") ? "diskFull" : "writeError";
+            for (Record r : batch) drop(r.sensor(), reason, 1);
             forget(batch);
             // Ids of the lost batch are committed as nothing: readers move past them.
             committedId = Math.max(committedId, batch.get(batch.size() - 1).id());
@@ -544,7 +690,7 @@ public final class Journal implements Closeable {
                 dropSegment(oldest, "maxAge");
             }
             // The active segment itself, once everything in it is too old: roll, so it can go next time.
-            if (activeSegment.lastTs > 0 && now - activeSegment.lastTs > maxAge.toMillis() && activeSegment.lastId >= activeSegment.firstId) {
+            if (activeSegment != null && activeSegment.lastTs > 0 && now - activeSegment.lastTs > maxAge.toMillis() && activeSegment.lastId >= activeSegment.firstId) {
                 rollOrMark();
             }
             totalBytes = 0;
@@ -614,8 +760,11 @@ public final class Journal implements Closeable {
         return marks;
     }
 
+    /** Counts {@code n} readings of {@code sensor} dropped for {@code reason}; the counts are kept across restarts (the acked file). */
     private void drop(String sensor, String reason, long n) {
         dropped.computeIfAbsent(sensor, k -> new TreeMap<>()).merge(reason, n, Long::sum);
+        lastDroppedAt = clock.millis();
+        marksVersion++;
         onChange.run();
     }
 
@@ -645,24 +794,44 @@ public final class Journal implements Closeable {
         }
     }
 
-    /** The {@code acked} file: the watermark, then a line {@code MARK<tab>SENSOR} for each sensor acknowledged beyond it. */
-    private record Acked(long watermark, Map<String, Long> marks) {}
+    /**
+     * The {@code acked} file: the watermark; a line {@code MARK<TAB>SENSOR} for each sensor
+     * acknowledged beyond it; the drop counts ({@code D<TAB>N<TAB>REASON<TAB>SENSOR}) and the time of
+     * the last drop ({@code L<TAB>MILLIS}), so that they survive restarts; the damage already counted
+     * ({@code R<TAB>OFFSET<TAB>SEGMENT}); and a checksum ({@link CheckedFile}).
+     */
+    private record Acked(long watermark, Map<String, Long> marks, Map<String, Map<String, Long>> dropped, long lastDropAt,
+                         Map<String, java.util.Set<Long>> counted) {
+        static final Acked NONE = new Acked(0, Map.of(), Map.of(), 0, Map.of());
+    }
 
-    private Acked readAcked() {
+    private Acked readAcked(List<String> problems) {
         try {
-            List<String> lines = Files.readAllLines(options.dir().resolve("acked"), StandardCharsets.UTF_8);
+            var read = CheckedFile.read(options.dir().resolve("acked"));
+            if (read.isEmpty()) return Acked.NONE;
+            List<String> lines = read.get().lines();
             long watermark = Long.parseLong(lines.isEmpty() ? "0" : lines.get(0).strip());
             Map<String, Long> marks = new HashMap<>();
+            Map<String, Map<String, Long>> drops = new TreeMap<>();
+            Map<String, java.util.Set<Long>> counted = new TreeMap<>();
+            long lastDrop = 0;
             for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-                int tab = line.indexOf('\t');
-                if (tab > 0) marks.put(line.substring(tab + 1), Long.parseLong(line.substring(0, tab)));
+                String[] f = line.split("\t", 4);
+                if (f[0].equals("D") && f.length == 4) {
+                    drops.computeIfAbsent(f[3], k -> new TreeMap<>()).put(f[2], Long.parseLong(f[1]));
+                } else if (f[0].equals("L") && f.length == 2) {
+                    lastDrop = Long.parseLong(f[1]);
+                } else if (f[0].equals("R") && f.length == 3) {
+                    counted.computeIfAbsent(f[2], k -> new java.util.TreeSet<>()).add(Long.parseLong(f[1]));
+                } else if (f.length == 2) {
+                    marks.put(f[1], Long.parseLong(f[0]));
+                }
             }
-            return new Acked(watermark, marks);
-        } catch (NoSuchFileException e) {
-            return new Acked(0, Map.of());
-        } catch (IOException | NumberFormatException e) {
+            return new Acked(watermark, marks, drops, lastDrop, counted);
+        } catch (IOException | RuntimeException e) {
+            problems.add("acked: ignored (" + e.getMessage() + "); readings not known to be acknowledged are sent again");
             log.warn("ignoring the journal's acked file: {}", e.toString());
-            return new Acked(0, Map.of());
+            return Acked.NONE;
         }
     }
 
@@ -675,21 +844,17 @@ public final class Journal implements Closeable {
             text.append(ackedId).append('\n');
             sensorMarks().forEach((sensor, mark) -> {
                 // A name that would break the line is left out: its readings count from the watermark (sent again, not lost).
-                if (sensor.indexOf('\n') < 0 && sensor.indexOf('\r') < 0 && sensor.indexOf('\t') < 0) {
-                    text.append(mark).append('\t').append(sensor).append('\n');
-                }
+                if (plain(sensor)) text.append(mark).append('\t').append(sensor).append('\n');
             });
+            dropped.forEach((sensor, byReason) -> byReason.forEach((reason, n) -> {
+                if (plain(sensor) && plain(reason)) text.append("D\t").append(n).append('\t').append(reason).append('\t').append(sensor).append('\n');
+            }));
+            if (lastDroppedAt > 0) text.append("L\t").append(lastDroppedAt).append('\n');
+            countedDamage.forEach((segment, offsets) -> offsets.forEach(o -> text.append("R\t").append(o).append('\t').append(segment).append('\n')));
             lastAckedSave = now;
         }
-        Path file = options.dir().resolve("acked"), tmp = options.dir().resolve("acked.tmp");
         try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            if (sync) {
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                    ch.force(true);
-                }
-            }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            CheckedFile.write(options.dir().resolve("acked"), text.toString(), sync);
             synchronized (lock) {
                 savedMarksVersion = version;
             }
@@ -932,7 +1097,7 @@ public final class Journal implements Closeable {
         synchronized (lock) {
             Map<String, Map<String, Long>> d = new LinkedHashMap<>();
             dropped.forEach((s, m) -> d.put(s, Map.copyOf(m)));
-            return new Counters(appended, committed, fsyncs, bytesWritten, payloadBytes, d, lastError);
+            return new Counters(appended, committed, fsyncs, bytesWritten, payloadBytes, d, lastError, lastDroppedAt);
         }
     }
 

@@ -27,12 +27,13 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
     /**
      * The MQTT bridge's accounting: readings buffered (not yet acknowledged) and the sample time of
      * the oldest; readings enqueued (into the journal), sent, acknowledged; dropped, per sensor and
-     * reason ({@code maxBytes}, {@code maxAge}, {@code full}, {@code writeError}); the journal's
-     * last write error, if it has one now.
+     * reason ({@code maxBytes}, {@code maxAge}, {@code full}, {@code writeError}, {@code diskFull},
+     * {@code recovery}), kept across restarts, and when the last was dropped; the journal's last
+     * write error, if it has one now.
      */
     public record Delivery(long buffered, Instant oldestBufferedAt, long enqueued, long sent, long acknowledged,
-                           Map<String, Map<String, Long>> dropped, String journalError) {
-        public static final Delivery NONE = new Delivery(0, null, 0, 0, 0, Map.of(), null);
+                           Map<String, Map<String, Long>> dropped, Instant lastDroppedAt, String journalError) {
+        public static final Delivery NONE = new Delivery(0, null, 0, 0, 0, Map.of(), null, null);
     }
 
     public Map<String, Object> toJson() {
@@ -58,6 +59,7 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
         mqtt.put("sent", delivery.sent());
         mqtt.put("acknowledged", delivery.acknowledged());
         mqtt.put("dropped", delivery.dropped());
+        mqtt.put("lastDroppedAt", delivery.lastDroppedAt() == null ? null : delivery.lastDroppedAt().toString());
         mqtt.put("journalError", delivery.journalError());
         root.put("mqtt", mqtt);
         root.put("firmware", Map.of("running", firmware));

@@ -346,7 +346,7 @@ class JournalTest {
             Thread.sleep(200);
             Journal.Counters c = j.counters();
             assertTrue(c.lastError().contains("No space left on device"), c.lastError());
-            long lost = c.dropped().get("a").get("writeError");
+            long lost = c.dropped().get("a").get("diskFull"); // a write error that is a full disk is named so
             assertTrue(lost > 0);
             List<Record> kept = readAll(j);
             assertEquals(3000, kept.size() + lost, "every reading is either on disk or counted as lost");
