@@ -243,6 +243,7 @@ log "start to READY with ZooKeeper up: $ready_up ms"
 check "readings on MQTT" readings 3 20
 check "meerkat status (as the meerkat user): healthy" wait_for 20 ct runuser -u meerkat -- meerkat status
 check "meerkat doctor" ct runuser -u meerkat -- meerkat doctor
+check "meerkat status as a user without access: says permission denied" sh -c "nsenter -t $pid1 -a -- runuser -u nobody -- meerkat status 2>&1 | grep -q 'permission denied on the agent.s admin socket'"
 check "STATUS= from the agent" sh -c "nsenter -t $pid1 -a -- systemctl show -P StatusText meerkat | grep -q 'registered, config fleet v'"
 
 # --- kill -9: systemd restarts it -----------------------------------------------------------------

@@ -81,6 +81,10 @@ final class Bootstrap {
         Path socket = boot.get().adminSocket();
         try {
             return new Answer(AdminClient.call(socket, request), Main.OK);
+        } catch (java.nio.file.AccessDeniedException e) {
+            System.err.println(command + ": permission denied on the agent's admin socket " + socket + " (user "
+                    + System.getProperty("user.name") + "); run it as the agent's user or root: sudo -u meerkat " + command);
+            return new Answer(null, Main.UNREACHABLE);
         } catch (IOException e) {
             System.err.println(command + ": no agent answers on " + socket + "; is it running? (meerkat run --config " + file + ")");
             return new Answer(null, Main.UNREACHABLE);
