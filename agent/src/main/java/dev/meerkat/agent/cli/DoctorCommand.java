@@ -7,6 +7,7 @@ import dev.meerkat.agent.mqtt.MqttSecurity;
 import dev.meerkat.agent.mqtt.PahoTransport;
 import dev.meerkat.agent.state.LastGoodConfig;
 import dev.meerkat.config.AgentSettings;
+import dev.meerkat.agent.sampling.BusLocks;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.Bus;
 import dev.meerkat.config.ConfigError;
@@ -286,6 +287,20 @@ final class DoctorCommand implements Callable<Integer> {
             else fail("bus w1", w1 + " is missing", "add dtoverlay=w1-gpio to /boot/firmware/config.txt and reboot");
         }
         if (nodes.isEmpty() && !oneWire) ok("buses", "no sensor of the config on disk uses a bus");
+        // The lock file of each bus, shared with other processes: one this user may not open (left by a
+        // run as root) fails every read on that bus.
+        Path lockDir = Path.of("/run/lock");
+        TreeSet<String> keys = new TreeSet<>();
+        for (SensorConfig s : config.sensors().values()) {
+            String key = BusLocks.key(s.bus());
+            if (key != null) keys.add(key);
+        }
+        for (String key : keys) {
+            Path lock = lockDir.resolve("meerkat-" + key + ".lock");
+            if (Files.exists(lock) && !Files.isWritable(lock)) {
+                fail("bus lock " + key, BusLocks.unusable(lock), "sudo rm " + lock);
+            }
+        }
     }
 
     /** Rollouts verify every artifact with the fleet's key: without a usable one, each would fail at verifying. */

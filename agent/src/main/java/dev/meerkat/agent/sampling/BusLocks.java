@@ -93,9 +93,31 @@ public final class BusLocks {
         FileChannel channel() throws IOException {
             if (channel == null || !channel.isOpen()) {
                 Files.createDirectories(dir);
-                channel = FileChannel.open(dir.resolve("meerkat-" + key + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                Path file = dir.resolve("meerkat-" + key + ".lock");
+                try {
+                    channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                } catch (java.nio.file.AccessDeniedException e) {
+                    throw new IOException(unusable(file), e);
+                }
             }
             return channel;
         }
+    }
+
+    /**
+     * What to say of a lock file this process may not open: its owner and mode, and what fixes it
+     * (typically left by a run as root: the lock files must be writable by the agent's user).
+     */
+    public static String unusable(Path file) {
+        String owner = "?", mode = "?";
+        try {
+            owner = Files.getOwner(file).getName();
+            mode = java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file));
+        } catch (IOException | UnsupportedOperationException e) {
+            // said as unknown
+        }
+        return "the bus lock file " + file + " cannot be opened by user " + System.getProperty("user.name") + " (owner " + owner
+                + ", " + mode + "; left by a run as another user?): sudo rm " + file
+                + " (or sudo systemd-tmpfiles --create meerkat.conf, which gives the agent's lock files to it)";
     }
 }

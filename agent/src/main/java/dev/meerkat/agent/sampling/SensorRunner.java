@@ -238,7 +238,10 @@ public final class SensorRunner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
-            if (timedOutAttempt != readingAttempt) failed(new DriverException(e.toString(), false, e), false);
+            // Our own I/O errors say what they mean (a bus lock file that cannot be opened, with what to do).
+            String why = e instanceof java.io.IOException && e.getMessage() != null && !(e instanceof java.nio.file.FileSystemException)
+                    ? e.getMessage() : e.toString();
+            if (timedOutAttempt != readingAttempt) failed(new DriverException(why, false, e), false);
             closeSensor();
         } finally {
             if (bus != null) bus.close();
