@@ -16,6 +16,54 @@ import java.util.Map;
  */
 public record StatusReport(EffectiveConfig config, Instant appliedAt, List<ConfigError> errors,
                            Map<String, Sensor> sensors, boolean mqttConnected, Delivery delivery, String firmware) {
+    /**
+     * The bounds that keep the status znode far below ZooKeeper's 1 MB limit whatever the number of
+     * sensors and errors (about 200 KB at most): at most this many sensors listed (those not ok
+     * first), config errors listed and sensors in the drop counts (the rest summed under
+     * {@link #OTHERS}), and texts cut at {@link #MAX_TEXT} characters. What is left out is counted
+     * ({@code sensorsNotListed}, {@code errorsNotListed}).
+     */
+    public static final int MAX_SENSORS = 500, MAX_ERRORS = 100, MAX_DROPPED_SENSORS = 500, MAX_TEXT = 200;
+    /** Where the drop counts of the sensors past {@link #MAX_DROPPED_SENSORS} are summed. */
+    public static final String OTHERS = "(others)";
+
+    static String cut(String s) {
+        return s == null || s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT) + "...";
+    }
+
+    /** The sensors listed: all when few, else those not ok first, in name order, up to {@link #MAX_SENSORS}. */
+    private Map<String, Sensor> listedSensors() {
+        if (sensors.size() <= MAX_SENSORS) return sensors;
+        Map<String, Sensor> out = new LinkedHashMap<>();
+        sensors.forEach((id, v) -> {
+            if (out.size() < MAX_SENSORS && !"ok".equals(v.state)) out.put(id, v);
+        });
+        sensors.forEach((id, v) -> {
+            if (out.size() < MAX_SENSORS && "ok".equals(v.state)) out.put(id, v);
+        });
+        return out;
+    }
+
+    /** The sensors not listed, counted by state. */
+    private Map<String, Long> notListed(Map<String, Sensor> listed) {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        sensors.forEach((id, v) -> {
+            if (!listed.containsKey(id)) counts.merge(v.state, 1L, Long::sum);
+        });
+        return counts;
+    }
+
+    static Map<String, Map<String, Long>> boundedDrops(Map<String, Map<String, Long>> dropped) {
+        if (dropped.size() <= MAX_DROPPED_SENSORS) return dropped;
+        Map<String, Map<String, Long>> out = new LinkedHashMap<>();
+        Map<String, Long> others = new java.util.TreeMap<>();
+        dropped.forEach((sensor, byReason) -> {
+            if (out.size() < MAX_DROPPED_SENSORS) out.put(sensor, byReason);
+            else byReason.forEach((reason, n) -> others.merge(reason, n, Long::sum));
+        });
+        out.put(OTHERS, others);
+        return out;
+    }
 
     /**
      * A sensor's state, its last reading's time, its read errors, the readings skipped because its
@@ -41,16 +89,18 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
         Map<String, Object> c = configJson();
         root.put("config", c);
         Map<String, Object> s = new LinkedHashMap<>();
-        sensors.forEach((id, v) -> {
+        Map<String, Sensor> listed = listedSensors();
+        listed.forEach((id, v) -> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("state", v.state);
             m.put("lastReadingAt", v.lastReadingAt == null ? null : v.lastReadingAt.toString());
             m.put("errors", v.errors);
             if (v.lockSkips > 0) m.put("lockSkips", v.lockSkips);
-            if (v.lastError != null) m.put("lastError", v.lastError);
+            if (v.lastError != null) m.put("lastError", cut(v.lastError));
             s.put(id, m);
         });
         root.put("sensors", s);
+        if (listed.size() < sensors.size()) root.put("sensorsNotListed", notListed(listed));
         Map<String, Object> mqtt = new LinkedHashMap<>();
         mqtt.put("connected", mqttConnected);
         mqtt.put("buffered", delivery.buffered());
@@ -58,9 +108,9 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
         mqtt.put("enqueued", delivery.enqueued());
         mqtt.put("sent", delivery.sent());
         mqtt.put("acknowledged", delivery.acknowledged());
-        mqtt.put("dropped", delivery.dropped());
+        mqtt.put("dropped", boundedDrops(delivery.dropped()));
         mqtt.put("lastDroppedAt", delivery.lastDroppedAt() == null ? null : delivery.lastDroppedAt().toString());
-        mqtt.put("journalError", delivery.journalError());
+        mqtt.put("journalError", cut(delivery.journalError()));
         root.put("mqtt", mqtt);
         root.put("firmware", Map.of("running", firmware));
         return root;
@@ -71,11 +121,12 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("config", configJson());
         Map<String, String> states = new LinkedHashMap<>();
-        sensors.forEach((id, v) -> states.put(id, v.state));
+        listedSensors().forEach((id, v) -> states.put(id, v.state));
         m.put("sensors", states);
+        m.put("sensorStates", notListed(Map.of()));
         m.put("mqtt", mqttConnected);
         // Drops and journal errors are never silent: each change of them is written.
-        m.put("dropped", delivery.dropped());
+        m.put("dropped", boundedDrops(delivery.dropped()));
         m.put("journalError", delivery.journalError());
         return m;
     }
@@ -87,14 +138,15 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
         c.put("digest", config.digest());
         c.put("appliedAt", appliedAt.toString());
         List<Map<String, String>> errs = new ArrayList<>();
-        for (ConfigError e : errors) {
+        for (ConfigError e : errors.subList(0, Math.min(errors.size(), MAX_ERRORS))) {
             Map<String, String> m = new LinkedHashMap<>();
-            m.put("znode", e.source());
-            m.put("path", e.path());
-            m.put("message", e.message());
+            m.put("znode", cut(e.source()));
+            m.put("path", cut(e.path()));
+            m.put("message", cut(e.message()));
             errs.add(m);
         }
         c.put("errors", errs);
+        if (errors.size() > MAX_ERRORS) c.put("errorsNotListed", errors.size() - MAX_ERRORS);
         return c;
     }
 }
