@@ -272,6 +272,26 @@ class HostileConditionsTest {
                     "--fleet", "badrollouts", "--json", "pending"));
             assertEquals("pending", Json.mapper().readTree(Files.readString(json)).path("status").asText());
             assertNotEquals("", t);
+
+            // The fleet's leader is not stopped by them either: it ends each, saying why.
+            try (AgentProcess agent = run(fleet, "gw-1")) {
+                Path all = servers.work().resolve("badrollouts-all.json");
+                Await.until(Duration.ofSeconds(60), "the leader ended the unreadable rollouts", () -> {
+                    try {
+                        AgentProcess.run(all, Duration.ofSeconds(60), "rollout", "status", "--config", boot.toString(), "--fleet", "badrollouts", "--json");
+                        JsonNode list = Json.mapper().readTree(Files.readString(all)).path("rollouts");
+                        int aborted = 0;
+                        for (JsonNode r : list) {
+                            if (r.path("status").asText().equals("aborted") && r.path("reason").asText().contains("could not be read")) aborted++;
+                        }
+                        return aborted == states.size();
+                    } catch (Exception e) {
+                        return false;
+                    }
+                }, agent::log);
+                assertTrue(agent.alive(), agent.log());
+                stopCleanly(agent);
+            }
         }
     }
 }

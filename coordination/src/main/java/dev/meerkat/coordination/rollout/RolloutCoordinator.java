@@ -127,7 +127,24 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
         for (Candidate c : candidates) {
             FencedWrites.Read stateRead = writes.read(paths.rolloutState(c.id()));
             if (!stateRead.exists()) continue; // made by `meerkat rollout create` with the document; not yet there
-            RolloutState state = RolloutState.read(stateRead.data());
+            RolloutState state;
+            try {
+                state = RolloutState.read(stateRead.data());
+                if (state == null || state.status() == null || state.waves() == null || state.devices() == null) {
+                    throw new java.io.IOException("it is not a rollout state");
+                }
+            } catch (java.io.IOException | RuntimeException | StackOverflowError e) {
+                // Every device may write a rollout's state (its ACL): one that is not what a leader writes
+                // must not stop the fleet's rollouts. It is ended, saying why; which devices it reached is
+                // not known any more, so a new rollout decides again from each device's firmware.
+                String why = "its state znode could not be read (" + (e instanceof StackOverflowError ? "nested too deeply" : e.getMessage())
+                        + "); aborted by the leader: check the devices' firmware before a new rollout";
+                log.warn("rollout {}: {}", c.id(), why);
+                writes.set(l, paths.rolloutState(c.id()), Json.write(new RolloutState("aborted", why, 0, List.of(), Map.of(), 0, 0, -1,
+                        l.leader(), l.epoch(), clock.instant().toString())), stateRead.version());
+                ended.add(c.created());
+                continue;
+            }
             if (state.isFinal()) {
                 ended.add(c.created());
                 continue;
