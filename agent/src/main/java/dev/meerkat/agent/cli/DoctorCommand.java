@@ -289,14 +289,14 @@ final class DoctorCommand implements Callable<Integer> {
         if (nodes.isEmpty() && !oneWire) ok("buses", "no sensor of the config on disk uses a bus");
         // The lock file of each bus, shared with other processes: one this user may not open (left by a
         // run as root) fails every read on that bus.
-        Path lockDir = Path.of("/run/lock");
+        Path lockDir = BusLocks.defaultDir(Path.of("/nonexistent"));
         TreeSet<String> keys = new TreeSet<>();
         for (SensorConfig s : config.sensors().values()) {
             String key = BusLocks.key(s.bus());
             if (key != null) keys.add(key);
         }
         for (String key : keys) {
-            Path lock = lockDir.resolve("meerkat-" + key + ".lock");
+            Path lock = BusLocks.file(lockDir, key);
             if (Files.exists(lock) && !Files.isWritable(lock)) {
                 fail("bus lock " + key, BusLocks.unusable(lock), "sudo rm " + lock);
             }

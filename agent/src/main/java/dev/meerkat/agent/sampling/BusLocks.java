@@ -28,10 +28,22 @@ public final class BusLocks {
         this.dir = dir;
     }
 
-    /** {@code /run/lock} where this user may write there (every process on the gateway finds it), else {@code fallback}. */
+    /**
+     * Where the lock files go, the first of: {@code /run/lock/meerkat} (the package's tmpfiles entry
+     * makes it, the agent's user's, group-writable: other processes on the gateway that share a
+     * bus join group {@code meerkat}), {@code /run/lock} where this user may write there (Debian 13
+     * makes it root's, 0755), else {@code fallback} (then shared by nothing outside the agent).
+     */
     public static Path defaultDir(Path fallback) {
-        Path run = Path.of("/run/lock");
-        return Files.isDirectory(run) && Files.isWritable(run) ? run : fallback;
+        for (Path p : new Path[] {Path.of("/run/lock/meerkat"), Path.of("/run/lock")}) {
+            if (Files.isDirectory(p) && Files.isWritable(p)) return p;
+        }
+        return fallback;
+    }
+
+    /** The lock file of bus {@code key} in {@code dir}. */
+    public static Path file(Path dir, String key) {
+        return dir.resolve("meerkat-" + key + ".lock");
     }
 
     /** The key of the bus device {@code bus} is on; null for no bus. */
@@ -93,7 +105,7 @@ public final class BusLocks {
         FileChannel channel() throws IOException {
             if (channel == null || !channel.isOpen()) {
                 Files.createDirectories(dir);
-                Path file = dir.resolve("meerkat-" + key + ".lock");
+                Path file = file(dir, key);
                 try {
                     channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 } catch (java.nio.file.AccessDeniedException e) {
@@ -118,6 +130,6 @@ public final class BusLocks {
         }
         return "the bus lock file " + file + " cannot be opened by user " + System.getProperty("user.name") + " (owner " + owner
                 + ", " + mode + "; left by a run as another user?): sudo rm " + file
-                + " (or sudo systemd-tmpfiles --create meerkat.conf, which gives the agent's lock files to it)";
+                + " (or sudo systemd-tmpfiles --create meerkat.conf, which gives the agent's lock files in /run/lock/meerkat to it)";
     }
 }
