@@ -31,8 +31,8 @@ public final class BusLocks {
     /**
      * Where the lock files go, the first of: {@code /run/lock/meerkat} (the package's tmpfiles entry
      * makes it, the agent's user's, group-writable: other processes on the gateway that share a
-     * bus join group {@code meerkat}), {@code /run/lock} where this user may write there (Debian 13
-     * makes it root's, 0755), else {@code fallback} (then shared by nothing outside the agent).
+     * bus join group {@code meerkat}), {@code /run/lock} where this user may write there (1777 on
+     * Debian), else {@code fallback} (then shared by nothing outside the agent).
      */
     public static Path defaultDir(Path fallback) {
         for (Path p : new Path[] {Path.of("/run/lock/meerkat"), Path.of("/run/lock")}) {
