@@ -22,27 +22,15 @@ shift || true
 arches=("$@")
 [ ${#arches[@]} -gt 0 ] || arches=(arm64 armhf)
 cache=${MEERKAT_SYSTEST_CACHE:-/var/cache/meerkat-systest}
-passed=0
-failed=0
-t_start=$(date +%s)
-
-log() { printf '%s arm-test: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-pass() { passed=$((passed + 1)); log "PASS $*"; }
-fail() { failed=$((failed + 1)); log "FAIL $*"; }
-die() { log "cannot run: $*"; exit 1; }
+test=arm-test
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "run it as root (chroot, binfmt)"
 [ -n "$dist" ] && [ -x "$dist/bin/meerkat" ] || die "no distribution (build it first: ./mvnw -B package -DskipTests)"
 command -v debootstrap >/dev/null || die "needs debootstrap: apt-get install -y debootstrap"
 java_home=${JAVA_HOME:-$("$project/.mvn/find-jdk" 2>/dev/null)}
 [ -x "$java_home/bin/javac" ] || die "needs a JDK 21 or newer to compile NativeCheck.java (JAVA_HOME)"
-
-mirror() { # the Debian mirror this machine's apt uses; never a host name written here
-    local m
-    m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v -- '-security' | head -n 1)
-    [ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' | grep -v -- '-security' | head -n 1)
-    printf '%s' "$m"
-}
 
 # qemu-user for a Debian architecture, registered with binfmt_misc with the F flag (the interpreter
 # is opened now, so the roots need no copy of it).

@@ -20,18 +20,9 @@ project=$(cd "$here/../.." && pwd)
 deb=${1:-$(ls "$project"/packaging/target/meerkat_*_all.deb 2>/dev/null | head -n 1)}
 cache=${MEERKAT_SYSTEST_CACHE:-/var/cache/meerkat-systest}
 name=meerkat-systest-$$
-passed=0
-failed=0
-t_start=$(date +%s)
-
-log() { printf '%s systemd-test: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-pass() { passed=$((passed + 1)); log "PASS $*"; }
-fail() { failed=$((failed + 1)); log "FAIL $*"; }
-check() { # check "what" command...: passes when the command exits 0
-    local what=$1; shift
-    if "$@"; then pass "$what"; else fail "$what"; fi
-}
-die() { log "cannot run: $*"; exit 1; }
+test=systemd-test
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "run it as root (it boots a container)"
 [ -n "$deb" ] && [ -f "$deb" ] || die "no .deb (build it first: ./mvnw -B package -DskipTests)"
@@ -46,13 +37,6 @@ command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null \
 packages=systemd,systemd-sysv,dbus,dbus-user-session,openjdk-21-jre-headless,zookeeper,mosquitto,mosquitto-clients,lintian,perl-openssl-defaults,procps,iproute2
 root=$cache/trixie
 stamp="trixie $packages v1"
-
-mirror() { # the Debian mirror this machine's apt uses; never a host name written here
-    local m
-    m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v -- '-security' | head -n 1)
-    [ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' | grep -v -- '-security' | head -n 1)
-    printf '%s' "$m"
-}
 
 make_root() {
     local m new=$cache/trixie.new

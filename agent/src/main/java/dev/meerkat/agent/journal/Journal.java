@@ -388,7 +388,7 @@ public final class Journal implements Closeable {
                 // not a segment, or unreadable: the one before it
             }
         }
-        return files.isEmpty() ? Long.MAX_VALUE : Long.MAX_VALUE;
+        return Long.MAX_VALUE; // no segment to bound it: nothing to send again either
     }
 
     /**
