@@ -345,8 +345,15 @@ public final class Agent implements AutoCloseable {
         Map<String, StatusReport.Sensor> sensors = new LinkedHashMap<>();
         sensors().forEach((id, r) -> sensors.put(id, new StatusReport.Sensor(r.state().json(),
                 r.last() == null ? null : r.last().ts(), r.errors(), r.lockSkips(), r.lastError())));
-        return new StatusReport(config, reconfigurer.appliedAt(), reconfigurer.errors(), sensors,
-                mqttConnected(), delivery(), runningFirmware);
+        // A fleet config missing in ZooKeeper is reported as a config error of the status znode too, so
+        // that the operator's views (fleet list) show it for this gateway.
+        List<dev.meerkat.config.ConfigError> errors = reconfigurer.errors();
+        if (configProblem != null) {
+            errors = new java.util.ArrayList<>(errors);
+            errors.add(new dev.meerkat.config.ConfigError(paths.relative(paths.fleetConfig()), "$",
+                    "does not exist in ZooKeeper; the config in force keeps running until it does"));
+        }
+        return new StatusReport(config, reconfigurer.appliedAt(), errors, sensors, mqttConnected(), delivery(), runningFirmware);
     }
 
     /** {@code meerkat status}: everything the agent knows about itself, from memory. */

@@ -108,6 +108,9 @@ class OutageBoundaryTest {
                 assertTrue(s.path("configProblem").asText().contains("/fleets/wiped/config"), s.toString());
                 assertTrue(s.path("sensors").has("a"), "the sensor keeps running: " + s);
                 assertEquals(saved, Files.readString(lastGood), "last-good.json is not overwritten with an empty config");
+                // The status znode says so too, as a config error, for the operator's fleet list.
+                Await.until(Duration.ofSeconds(10), "the status znode names the missing znode", () -> fleet.status("gw-1")
+                        .map(st -> st.path("config").path("errors").toString().contains("/fleets/wiped/config")).orElse(false), agent::log);
                 assertTrue(agent.log().lines().noneMatch(l -> l.contains("removed=[a]")), agent.log());
 
                 // Back: applied again, the problem gone.
@@ -116,6 +119,8 @@ class OutageBoundaryTest {
                         && agent.log().contains("removed=[a]"), agent::log);
                 JsonNode after = status(fleet, "gw-1", boot, Duration.ofSeconds(8));
                 assertTrue(after.path("configProblem").isMissingNode(), after.toString());
+                Await.until(Duration.ofSeconds(10), "the status znode's error gone", () -> fleet.status("gw-1")
+                        .map(st -> st.path("config").path("errors").size() == 0).orElse(false), agent::log);
                 assertTrue(after.path("sensors").has("b") && !after.path("sensors").has("a"), after.toString());
             }
         }
