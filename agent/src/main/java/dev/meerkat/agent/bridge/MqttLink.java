@@ -113,11 +113,6 @@ final class MqttLink {
         zooKeeper = connected;
     }
 
-    /** The delivery accounting last published, or null. */
-    Map<String, Object> lastDelivery() {
-        return delivery;
-    }
-
     /** New delivery accounting for the status topic: published again now (sender thread), and with every connect. */
     void delivery(Map<String, Object> accounting) throws MqttTransportException {
         if (!accounting.isEmpty()) delivery = accounting; // empty: the same accounting, published again

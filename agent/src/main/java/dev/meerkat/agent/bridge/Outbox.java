@@ -106,13 +106,12 @@ public final class Outbox implements AutoCloseable {
 
     /**
      * ZooKeeper's connection changed: the retained status says so ({@code "zookeeper":
-     * {"connected": false}}), published again soon by the sender thread, with the delivery
-     * accounting last published.
+     * {"connected": false}}), published again soon by the sender thread (an empty accounting keeps
+     * the one last published).
      */
     public void zooKeeper(boolean connected) {
         link.zooKeeper(connected);
-        Map<String, Object> d = link.lastDelivery();
-        announce(d == null ? Map.of() : d);
+        announce(Map.of());
     }
 
     public boolean connected() {
