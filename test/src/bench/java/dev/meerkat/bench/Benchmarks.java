@@ -38,7 +38,7 @@ public final class Benchmarks {
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args.length > 0 ? args[0] : "target/bench");
         Mode mode = Mode.of(args.length > 1 ? args[1] : "all");
-        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, locks, paho, bridge, fleet, footprint); default all.
+        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, locks, paho, bridge, fleet, footprint, rest); default all.
         run(out, mode, java.util.Set.of(System.getProperty("bench.only", "all").split(",")));
     }
 
@@ -271,6 +271,14 @@ public final class Benchmarks {
                         java.time.Duration.ofMinutes(5), java.time.Duration.ofMinutes(1), java.time.Duration.ofSeconds(10)));
                 results.put("footprint", fp);
                 FleetReport.footprint(md, fp);
+            }
+            if (runs.test("rest")) {
+                log("cost at rest of one agent process ...");
+                Map<String, Object> rest = new RestBenchmark(zk, broker, out).run(
+                        mode.pick(java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(20), java.time.Duration.ofSeconds(3)),
+                        mode.pick(java.time.Duration.ofMinutes(3), java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(5)));
+                results.put("rest", rest);
+                FleetReport.rest(md, rest);
             }
         }
         Files.writeString(out.resolve("results.json"), new String(Json.write(results)));

@@ -145,7 +145,7 @@ final class FootprintBenchmark {
         return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
     }
 
-    private static long statusKib(long pid, String key) throws IOException {
+    static long statusKib(long pid, String key) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith(key + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
         }

@@ -25,7 +25,7 @@ class BenchmarkSmokeTest {
         Map<String, Object> results = Benchmarks.run(out, Benchmarks.Mode.SMOKE, Set.of("all"));
 
         for (String section : List.of("zookeeper_crud", "zookeeper_watch", "config_fan_out", "registration", "locks",
-                "paho_qos1_throughput_window1000", "bridge", "fleet", "footprint")) {
+                "paho_qos1_throughput_window1000", "bridge", "fleet", "footprint", "rest")) {
             assertTrue(results.containsKey(section), "section " + section + " missing from " + results.keySet());
         }
         Map<String, Object> fleet = (Map<String, Object>) ((Map<String, Object>) results.get("fleet")).get("5");
@@ -46,6 +46,11 @@ class BenchmarkSmokeTest {
             assertEquals(0, r.get("exit"), run + " stopped cleanly: " + r);
             assertTrue(((Number) r.get("rss_mib")).doubleValue() > 0, run + ": " + r);
         }
+        Map<String, Object> rest = (Map<String, Object>) results.get("rest");
+        Map<String, Object> agent = (Map<String, Object>) rest.get("agent");
+        assertEquals(0, agent.get("exit"), "the agent stopped cleanly: " + agent);
+        assertTrue(((Number) agent.get("threads")).intValue() > 0 && ((Number) agent.get("readings_delivered")).longValue() > 0, "rest: " + agent);
+        assertTrue(((Number) ((Map<String, Object>) rest.get("empty_jvm")).get("threads")).intValue() > 0, "rest: " + rest);
         assertTrue(Files.readString(out.resolve("results.md")).contains("## Fleet of 5 agents"));
         assertTrue(Files.exists(out.resolve("results.json")));
     }

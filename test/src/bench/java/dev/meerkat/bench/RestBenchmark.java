@@ -1,0 +1,207 @@
+package dev.meerkat.bench;
+
+import dev.meerkat.coordination.FleetPaths;
+import dev.meerkat.test.fixtures.AgentProcess;
+import dev.meerkat.test.fixtures.MosquittoBroker;
+import dev.meerkat.test.fixtures.ProcessEnsemble;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.zookeeper.ZooKeeper;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+
+/**
+ * What one agent costs a gateway at rest: {@code meerkat run} through the launcher, 10 simulated
+ * sensors at 1 Hz, ZooKeeper and MQTT connected; after a settling time, over a window, from
+ * {@code /proc}: its threads, its wake-ups (context switches, voluntary and not, in all and by
+ * thread), its CPU as a share of a core and its resident memory. Beside it, in the same run, an
+ * empty JVM started with the launcher's own JVM options: the floor no Java agent goes under.
+ */
+final class RestBenchmark {
+    private static final int SENSORS = 10;
+    private static final long CLOCK_TICKS = 100; // USER_HZ
+
+    private final ProcessEnsemble ensemble;
+    private final MosquittoBroker broker;
+    private final Path dir;
+
+    RestBenchmark(ProcessEnsemble ensemble, MosquittoBroker broker, Path dir) {
+        this.ensemble = ensemble;
+        this.broker = broker;
+        this.dir = dir;
+    }
+
+    Map<String, Object> run(Duration settle, Duration window) throws Exception {
+        Path work = Files.createDirectories(dir.resolve("rest-" + System.nanoTime() % 100000));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("sensors", SENSORS);
+        m.put("settle_s", settle.toSeconds());
+        m.put("window_s", window.toSeconds());
+        m.put("agent", agent(work, settle, window));
+        Benchmarks.log("rest: agent " + m.get("agent"));
+        m.put("empty_jvm", emptyJvm(work, settle, window));
+        Benchmarks.log("rest: empty JVM " + m.get("empty_jvm"));
+        return m;
+    }
+
+    private Map<String, Object> agent(Path work, Duration settle, Duration window) throws Exception {
+        String root = "/rest-" + System.nanoTime();
+        String fleet = "rest";
+        FleetPaths fp = new FleetPaths(root, fleet, "gw-rest");
+        ZooKeeper operator = ZooKeeperBaseline.connect(ensemble.connectString());
+        AtomicLong delivered = new AtomicLong();
+        MqttClient sub = new MqttClient(broker.uri(), "rest-sub-" + System.nanoTime(), new MemoryPersistence());
+        try {
+            for (int i = 1; i <= SENSORS; i++) {
+                ConfigFanOutBenchmark.createAll(operator, fp.fleetConfig() + "/sensors/s" + i,
+                        "{\"driver\":\"simulated\",\"interval\":\"1s\"}".getBytes(StandardCharsets.UTF_8));
+            }
+            Path yaml = work.resolve("agent.yaml");
+            Files.writeString(yaml, String.join("\n",
+                    "device: { id: gw-rest, fleet: " + fleet + " }",
+                    "zookeeper: { connect: \"" + ensemble.connectString() + "\", root: " + root + ", sessionTimeout: 15s }",
+                    "mqtt: { uri: \"" + broker.uri() + "\", clientId: gw-rest }",
+                    "storage: { dir: " + work.resolve("state") + " }",
+                    "admin: { socket: " + work.resolve("admin.sock") + " }", ""));
+            MqttConnectOptions o = new MqttConnectOptions();
+            o.setCleanSession(true);
+            sub.connect(o);
+            sub.subscribe("meerkat/" + fleet + "/gw-rest/sensors/#", 1, (t, msg) -> delivered.incrementAndGet());
+            try (AgentProcess agent = AgentProcess.start(work.resolve("agent.log"), "run", "--config", yaml.toString())) {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (delivered.get() == 0 && System.nanoTime() < end) {
+                    if (!agent.alive()) throw new IllegalStateException("the agent exited: " + agent.log());
+                    Thread.sleep(10);
+                }
+                if (delivered.get() == 0) throw new IllegalStateException("no reading within 60 s: " + agent.log());
+                Thread.sleep(settle.toMillis());
+                long d0 = delivered.get();
+                Map<String, Object> r = measure(agent.pid(), window);
+                long readings = delivered.get() - d0;
+                r.put("readings_delivered", readings);
+                double secs = (Double) r.get("window_s");
+                r.put("wakeups_per_reading", Stats.round(((Number) r.get("wakeups_per_s")).doubleValue() * secs / Math.max(1, readings)));
+                agent.signal("TERM");
+                r.put("exit", agent.waitFor(Duration.ofSeconds(60)));
+                return r;
+            }
+        } finally {
+            if (sub.isConnected()) sub.disconnect();
+            sub.close();
+            operator.close();
+        }
+    }
+
+    private Map<String, Object> emptyJvm(Path work, Duration settle, Duration window) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(launcherOptions());
+        cmd.addAll(List.of("-cp", Path.of(IdleJvm.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString(),
+                IdleJvm.class.getName()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("empty-jvm.log").toFile())).start();
+        try {
+            Thread.sleep(Math.min(settle.toMillis(), 10_000));
+            if (!p.isAlive()) throw new IllegalStateException("the empty JVM exited: " + Files.readString(work.resolve("empty-jvm.log")));
+            Map<String, Object> r = measure(p.pid(), window);
+            r.put("jvm_options", String.join(" ", launcherOptions()));
+            return r;
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+    }
+
+    /** The JVM options the distribution's launcher starts the agent with when MEERKAT_JAVA_OPTS is unset. */
+    static List<String> launcherOptions() throws IOException {
+        String launcher = Files.readString(AgentProcess.distribution().resolve("bin/meerkat"));
+        Matcher m = Pattern.compile("MEERKAT_JAVA_OPTS:=([^}]*)}").matcher(launcher);
+        if (!m.find()) throw new IOException("no default MEERKAT_JAVA_OPTS in the launcher");
+        List<String> opts = new ArrayList<>(List.of(m.group(1).trim().split("\\s+")));
+        if (Runtime.version().feature() >= 22) opts.add("--enable-native-access=ALL-UNNAMED");
+        return opts;
+    }
+
+    /** Threads, wake-ups, CPU and memory of process {@code pid} over {@code window}. */
+    static Map<String, Object> measure(long pid, Duration window) throws Exception {
+        Map<String, Task> before = tasks(pid);
+        long cpu0 = cpuTicks(pid), w0 = System.nanoTime();
+        Thread.sleep(window.toMillis());
+        Map<String, Task> after = tasks(pid);
+        long cpu1 = cpuTicks(pid), w1 = System.nanoTime();
+        double secs = (w1 - w0) / 1e9;
+        Map<String, Long> byKind = new HashMap<>();
+        long all = 0;
+        for (Map.Entry<String, Task> e : after.entrySet()) {
+            Task b = before.get(e.getKey());
+            long d = e.getValue().switches - (b == null ? 0 : b.switches);
+            all += d;
+            byKind.merge(kind(e.getValue().name), d, Long::sum);
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("window_s", Stats.round(secs));
+        r.put("threads", after.size());
+        r.put("wakeups_per_s", Stats.round(all / secs));
+        r.put("cpu_percent_of_a_core", Stats.round((cpu1 - cpu0) * 100.0 / CLOCK_TICKS / secs));
+        r.put("rss_mib", Stats.round(FootprintBenchmark.statusKib(pid, "VmRSS") / 1024.0));
+        Map<String, Object> threads = new LinkedHashMap<>();
+        byKind.entrySet().stream().filter(e -> e.getValue() > 0)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> threads.put(e.getKey(), Stats.round(e.getValue() / secs)));
+        r.put("wakeups_per_s_by_thread", threads);
+        Map<String, Long> names = new TreeMap<>();
+        after.values().forEach(t -> names.merge(kind(t.name), 1L, Long::sum));
+        r.put("thread_names", names);
+        return r;
+    }
+
+    private record Task(String name, long switches) {}
+
+    private static Map<String, Task> tasks(long pid) throws IOException {
+        Map<String, Task> m = new HashMap<>();
+        try (Stream<Path> ts = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : (Iterable<Path>) ts::iterator) {
+                try {
+                    String name = "?";
+                    long sw = 0;
+                    for (String line : Files.readAllLines(t.resolve("status"))) {
+                        if (line.startsWith("Name:")) name = line.substring(5).trim();
+                        else if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            sw += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                    m.put(t.getFileName().toString(), new Task(name, sw));
+                } catch (IOException gone) {
+                    // the thread ended between the listing and the read
+                }
+            }
+        }
+        return m;
+    }
+
+    /** A thread's kind: its name without the numbers that tell threads of one pool apart. */
+    private static String kind(String name) {
+        String k = name.replaceAll("[0-9]+", "N");
+        return k.isEmpty() ? "?" : k;
+    }
+
+    private static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+}
