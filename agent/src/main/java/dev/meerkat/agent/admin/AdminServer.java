@@ -113,7 +113,8 @@ public final class AdminServer implements Closeable {
     private void serve() {
         while (!closed) {
             try {
-                selector.select(500);
+                // With a connection open, every 500 ms for its deadline; with none, only when one comes.
+                selector.select(selector.keys().size() > 1 ? 500 : 0);
                 if (closed) break;
                 for (var it = selector.selectedKeys().iterator(); it.hasNext(); ) {
                     SelectionKey k = it.next();

@@ -54,6 +54,7 @@ public final class Outbox implements AutoCloseable {
     private final Map<String, Lane> lanes = new java.util.HashMap<>();
     private long epoch;
     private boolean broken;
+    private boolean nudged; // something for the sender since its round began (a commit, a status, a retarget)
     private final AtomicLong sent = new AtomicLong(), acknowledged = new AtomicLong();
     private volatile boolean closing;
     private final java.util.concurrent.atomic.AtomicReference<Map<String, Object>> announce = new java.util.concurrent.atomic.AtomicReference<>();
@@ -75,6 +76,7 @@ public final class Outbox implements AutoCloseable {
                 monitor.notifyAll();
             }
         });
+        journal.onCommit(this::nudge);
         // A platform thread: Paho blocks inside synchronized code, which would pin a virtual thread's carrier.
         this.sender = Thread.ofPlatform().name("meerkat-mqtt-sender").daemon(true).unstarted(this::run);
     }
@@ -91,7 +93,13 @@ public final class Outbox implements AutoCloseable {
     /** Moves the device's status topic (a new topic prefix): offline on the old one, online on the new. */
     public void retarget(String statusTopic, boolean retainStatus) {
         link.retarget(new MqttLink.Target(statusTopic, retainStatus));
+        nudge();
+    }
+
+    /** Wakes the sender for a new round: readings were committed, or there is a status to publish. */
+    private void nudge() {
         synchronized (monitor) {
+            nudged = true;
             monitor.notifyAll();
         }
     }
@@ -99,9 +107,7 @@ public final class Outbox implements AutoCloseable {
     /** The delivery accounting for the retained status topic: published by the sender thread soon. */
     public void announce(Map<String, Object> delivery) {
         announce.set(delivery);
-        synchronized (monitor) {
-            monitor.notifyAll();
-        }
+        nudge();
     }
 
     /**
@@ -169,6 +175,9 @@ public final class Outbox implements AutoCloseable {
     private void round() throws InterruptedException {
         // Connects (with backoff) even with nothing to send, so that the status says online.
         if (!link.ensureConnected()) return;
+        synchronized (monitor) {
+            nudged = false; // what comes from here on sets it again
+        }
         Map<String, Object> news = announce.getAndSet(null);
         if (news != null) {
             try {
@@ -196,7 +205,7 @@ public final class Outbox implements AutoCloseable {
             }
             drop = broken;
             if (!drop && inFlight >= WINDOW) {
-                monitor.wait(50);
+                monitor.wait(untilNextCheck()); // an answer makes room and wakes it
                 return;
             }
         }
@@ -207,7 +216,9 @@ public final class Outbox implements AutoCloseable {
         long committed = journal.committedId();
         List<Lane> work = lanesWithWork(committed);
         if (work.isEmpty()) {
-            journal.awaitCommitted(committed, Duration.ofMillis(100));
+            synchronized (monitor) {
+                if (!nudged && !broken && !closing) monitor.wait(untilNextCheck());
+            }
             return;
         }
         int room;
@@ -390,6 +401,23 @@ public final class Outbox implements AutoCloseable {
             left -= more.records().size();
         }
         return turns;
+    }
+
+    /** The sender goes round at least this often with nothing to do, so that {@link #loopAlive} sees it. */
+    private static final long LIVENESS_MS = 10_000;
+
+    /**
+     * How long the sender may wait for a nudge (milliseconds, at least 1): until the oldest reading
+     * in flight is past the acknowledgement timeout, or at most {@link #LIVENESS_MS}. Nothing to
+     * do means no wake-ups but these. Holds the monitor.
+     */
+    private long untilNextCheck() {
+        long now = System.nanoTime(), wait = LIVENESS_MS * 1_000_000;
+        for (Lane lane : lanes.values()) {
+            long at = lane.oldestSentAt();
+            if (at >= 0) wait = Math.min(wait, at + MqttLink.ACK_TIMEOUT.toNanos() - now + 1_000_000);
+        }
+        return Math.max(1, wait / 1_000_000);
     }
 
     /** The oldest reading in flight has waited past the acknowledgement timeout. Holds the monitor. */

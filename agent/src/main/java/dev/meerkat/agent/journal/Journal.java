@@ -511,7 +511,10 @@ public final class Journal implements Closeable {
                 pendingBytes = new ArrayList<>();
                 pendingSize = 0;
             }
-            if (!batch.isEmpty()) commit(batch, bytes);
+            if (!batch.isEmpty()) {
+                commit(batch, bytes);
+                onCommit.run();
+            }
             maintain();
             synchronized (lock) {
                 if (closing && pending.isEmpty()) return;
@@ -1042,6 +1045,16 @@ public final class Journal implements Closeable {
             return ackedId;
         }
     }
+
+    /**
+     * Runs {@code listener} on the journal's thread after each commit (outside the journal's lock):
+     * how a reader waits for readings without polling. One listener; a later call replaces it.
+     */
+    public void onCommit(Runnable listener) {
+        this.onCommit = listener;
+    }
+
+    private volatile Runnable onCommit = () -> {};
 
     public long committedId() {
         synchronized (lock) {
