@@ -3,6 +3,7 @@ package dev.meerkat.agent.sampling;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.drivers.DriverContext;
 import dev.meerkat.drivers.Drivers;
+import dev.meerkat.time.Ticker;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -27,7 +28,8 @@ public final class Sampler implements AutoCloseable {
     private final Consumer<SensorRunner.Taken> sink;
     private final SeqSource seqs;
     private final ScheduledExecutorService timer;
-    private final ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor();
+    private final ExecutorService readers;
+    private final Ticker ticker;
     private final Map<String, SensorRunner> running = new TreeMap<>();
     private final Runnable onStateChange;
     private final SensorRunner.LockSource locks;
@@ -45,6 +47,17 @@ public final class Sampler implements AutoCloseable {
      */
     public Sampler(Drivers drivers, DriverContext context, SeqSource seqs, Consumer<SensorRunner.Taken> sink,
                    Runnable onStateChange, SensorRunner.LockSource locks, BusLocks busLocks) {
+        this(drivers, context, seqs, sink, onStateChange, locks, busLocks, timer(), Ticker.SYSTEM,
+                Executors.newVirtualThreadPerTaskExecutor());
+    }
+
+    /**
+     * The same on a given timer, time source and reader threads (a test's {@link Ticker} and
+     * scheduler drive the intervals, back-offs and read timeouts). The sampler shuts both down on close.
+     */
+    public Sampler(Drivers drivers, DriverContext context, SeqSource seqs, Consumer<SensorRunner.Taken> sink,
+                   Runnable onStateChange, SensorRunner.LockSource locks, BusLocks busLocks,
+                   ScheduledExecutorService timer, Ticker ticker, ExecutorService readers) {
         this.locks = locks;
         this.busLocks = busLocks;
         this.onStateChange = onStateChange;
@@ -52,8 +65,30 @@ public final class Sampler implements AutoCloseable {
         this.context = context;
         this.seqs = seqs;
         this.sink = sink;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
+        this.timer = timer;
+        this.ticker = ticker;
+        this.readers = readers;
+    }
+
+    private static ScheduledExecutorService timer() {
+        var t = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform()
                 .name("meerkat-sampler").daemon(true).unstarted(r));
+        t.setRemoveOnCancelPolicy(true); // a read's watchdog, cancelled when the read ends, wakes nobody
+        return t;
+    }
+
+    private long gridStart = Long.MIN_VALUE; // guarded by this; set at the first sensor's start
+
+    /**
+     * How long until the sampler's next tick for {@code interval}: every sensor's ticks fall on one
+     * grid (multiples of its interval after the first sensor started), so that sensors of one
+     * interval, or of intervals that divide each other, are read in one wake-up of the timer.
+     */
+    private long untilTick(java.time.Duration interval) {
+        long now = ticker.nanos(), period = interval.toNanos();
+        if (gridStart == Long.MIN_VALUE) gridStart = now;
+        long offset = Math.floorMod(now - gridStart, period);
+        return offset == 0 ? 0 : period - offset;
     }
 
     /** What an {@link #apply} changed, by sensor id. */
@@ -90,10 +125,10 @@ public final class Sampler implements AutoCloseable {
                 log.error("sensor={} names driver={} which is not installed; not started", s.id(), s.driver());
                 continue;
             }
-            SensorRunner runner = new SensorRunner(s, driver.get(), context, timer, readers, seqs, sink, onStateChange,
+            SensorRunner runner = new SensorRunner(s, driver.get(), context, timer, ticker, readers, seqs, sink, onStateChange,
                     locks, busLocks);
             running.put(s.id(), runner);
-            runner.start();
+            runner.start(untilTick(s.interval()));
             if (!changed.contains(s.id())) added.add(s.id());
         }
         return new Changes(added, changed, removed);

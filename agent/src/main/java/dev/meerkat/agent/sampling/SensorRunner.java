@@ -8,6 +8,7 @@ import dev.meerkat.drivers.DriverContext;
 import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.Sample;
 import dev.meerkat.drivers.Sensor;
+import dev.meerkat.time.Ticker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -60,6 +61,7 @@ public final class SensorRunner {
     private final Driver driver;
     private final DriverContext context;
     private final ScheduledExecutorService timer;
+    private final Ticker ticker;
     private final ExecutorService readers;
     private final Sampler.SeqSource seqs;
     private final Consumer<Taken> sink;
@@ -77,7 +79,7 @@ public final class SensorRunner {
     private volatile State state = State.STARTING;
     private volatile String lastError;
     private volatile int consecutive;
-    private volatile long nextTryNanos = System.nanoTime();
+    private volatile long nextTryNanos;
     private volatile Thread reading;
     private volatile long readingAttempt, timedOutAttempt;
     private volatile ScheduledFuture<?> schedule;
@@ -99,12 +101,14 @@ public final class SensorRunner {
     }
 
     SensorRunner(SensorConfig config, Driver driver, DriverContext context, ScheduledExecutorService timer,
-                 ExecutorService readers, Sampler.SeqSource seqs, Consumer<Taken> sink, Runnable onStateChange,
+                 Ticker ticker, ExecutorService readers, Sampler.SeqSource seqs, Consumer<Taken> sink, Runnable onStateChange,
                  LockSource locks, BusLocks busLocks) {
         this.onStateChange = onStateChange;
         this.config = config;
         this.driver = driver;
         this.timer = timer;
+        this.ticker = ticker;
+        this.nextTryNanos = ticker.nanos();
         this.readers = readers;
         this.seqs = seqs;
         this.sink = sink;
@@ -121,15 +125,20 @@ public final class SensorRunner {
         return d.compareTo(min) < 0 ? min : d.compareTo(max) > 0 ? max : d;
     }
 
-    void start() {
-        long period = config.interval().toMillis();
-        schedule = timer.scheduleAtFixedRate(this::fire, 0, period, TimeUnit.MILLISECONDS);
-        log.info("sensor started sensor={} driver={} interval={}ms{}", config.id(), config.driver(), period,
+    /**
+     * Reads now, then every interval from {@code firstTickNanos} on (the sampler's grid, so that
+     * the sensors of an agent wake it together: one wake-up, one commit, one round of publishes).
+     */
+    void start(long firstTickNanos) {
+        long period = config.interval().toNanos();
+        if (firstTickNanos > 0) timer.execute(this::fire);
+        schedule = timer.scheduleAtFixedRate(this::fire, firstTickNanos, period, TimeUnit.NANOSECONDS);
+        log.info("sensor started sensor={} driver={} interval={}ms{}", config.id(), config.driver(), config.interval().toMillis(),
                 config.lock().map(l -> " lock=" + l).orElse(""));
     }
 
     private void fire() {
-        if (System.nanoTime() - nextTryNanos < 0) return; // backing off
+        if (ticker.nanos() - nextTryNanos < 0) return; // backing off
         if (!busy.compareAndSet(false, true)) {
             // The last read still runs: skip this firing rather than pile reads up on one device.
             long n = overruns.incrementAndGet();
@@ -222,7 +231,7 @@ public final class SensorRunner {
             Sample sample = sensor.read();
             emit(ts, sample, hold == null ? OptionalLong.empty() : OptionalLong.of(hold.token()));
             consecutive = 0;
-            nextTryNanos = System.nanoTime();
+            nextTryNanos = ticker.nanos();
             lastError = null;
             setState(State.OK);
         } catch (LockException e) {
@@ -288,7 +297,7 @@ public final class SensorRunner {
         Duration backoff = permanent ? Duration.ofMinutes(1)
                 : c < 2 ? Duration.ZERO : config.interval().multipliedBy(1L << Math.min(c - 1, 20));
         if (backoff.compareTo(MAX_BACKOFF) > 0) backoff = MAX_BACKOFF;
-        nextTryNanos = System.nanoTime() + backoff.toNanos();
+        nextTryNanos = ticker.nanos() + backoff.toNanos();
         if (c == 1 || c == FAILED_AFTER || permanent || c % 50 == 0) {
             log.warn("sensor={} driver={} {} error ({} in a row){}: {}", config.id(), config.driver(), permanent ? "permanent" : "transient", c,
                     backoff.isZero() ? "" : ", next try in " + backoff.toMillis() + "ms", e.getMessage());

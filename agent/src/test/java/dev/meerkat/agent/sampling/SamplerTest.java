@@ -16,6 +16,7 @@ import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.Drivers;
 import dev.meerkat.drivers.Sample;
 import dev.meerkat.drivers.Sensor;
+import dev.meerkat.time.ManualScheduler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -26,6 +27,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -107,6 +109,51 @@ class SamplerTest {
                 locks, new BusLocks(dir));
     }
 
+    /** Time, intervals, back-offs and read timeouts driven by {@code time}; reads on {@code readers}. */
+    Sampler sampler(Path dir, SensorRunner.LockSource locks, ManualScheduler time, ExecutorService readers) {
+        return new Sampler(Drivers.of(driver), new DriverContext(Clock.systemUTC(), "gw"), s -> seq.incrementAndGet(), taken::add, () -> {},
+                locks, new BusLocks(dir), time, time, readers);
+    }
+
+    /** Reads on the thread that advances the time: each read is over before time moves on. */
+    static ExecutorService inline() {
+        return new java.util.concurrent.AbstractExecutorService() {
+            private volatile boolean down;
+
+            @Override
+            public void execute(Runnable r) {
+                if (down) throw new java.util.concurrent.RejectedExecutionException("closed");
+                r.run();
+            }
+
+            @Override
+            public void shutdown() {
+                down = true;
+            }
+
+            @Override
+            public List<Runnable> shutdownNow() {
+                down = true;
+                return List.of();
+            }
+
+            @Override
+            public boolean isShutdown() {
+                return down;
+            }
+
+            @Override
+            public boolean isTerminated() {
+                return down;
+            }
+
+            @Override
+            public boolean awaitTermination(long t, TimeUnit u) {
+                return true;
+            }
+        };
+    }
+
     long count(String id) {
         return taken.stream().filter(t -> t.sensor().id().equals(id)).count();
     }
@@ -117,17 +164,23 @@ class SamplerTest {
         driver.reads.put("bad", () -> {
             throw new DriverException("NACK", false);
         });
-        try (Sampler s = sampler(dir, (n, w) -> Optional.empty())) {
+        ManualScheduler time = new ManualScheduler();
+        try (Sampler s = sampler(dir, (n, w) -> Optional.empty(), time, inline())) {
             s.apply(Map.of("good", sensor("good", 20, Bus.NONE, null), "bad", sensor("bad", 20, Bus.NONE, null)));
-            Thread.sleep(2000);
+            time.advance(Duration.ofMillis(2000));
             SensorRunner bad = s.sensors().get("bad");
             assertEquals(SensorRunner.State.FAILED, bad.state());
             assertEquals("NACK", bad.lastError());
-            // Without back-off 100 tries in 2 s; with it 1 + 1 + 2 + 4 + 8 + 16 + 32... intervals apart: about 7.
-            int tries = driver.calls("bad");
-            assertTrue(tries >= 5 && tries <= 10, "tries of the failing sensor in 2s: " + tries);
-            assertTrue(count("good") >= 70, "the good sensor on its 20ms interval gave " + count("good") + " readings in 2s");
+            // Without back-off 101 tries in 2 s (0, 20, ... 2000 ms); with it the tries are at 0, 20,
+            // 60, 140, 300, 620 and 1260 ms: each wait twice the one before, from 2 intervals on.
+            assertEquals(7, driver.calls("bad"), "tries of the failing sensor in 2s");
+            assertEquals(101, count("good"), "the good sensor on its 20ms interval, at 0, 20, ... 2000 ms");
             assertEquals(SensorRunner.State.OK, s.sensors().get("good").state());
+            // The next try is at 2540 ms (1260 + 1280), not before.
+            time.advance(Duration.ofMillis(539));
+            assertEquals(7, driver.calls("bad"));
+            time.advance(Duration.ofMillis(1));
+            assertEquals(8, driver.calls("bad"));
             // It recovers on the next try that works.
             driver.reads.put("bad", () -> ONE);
             assertNotNull(bad.readNow(Duration.ofSeconds(2)));
@@ -139,22 +192,71 @@ class SamplerTest {
     @Test
     void aHungReadTimesOutAndIsIsolated(@TempDir Path dir) throws Exception {
         driver.reads.put("good", () -> ONE);
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
         driver.reads.put("hung", () -> {
+            entered.countDown();
             Thread.sleep(Long.MAX_VALUE);
             return ONE;
         });
-        try (Sampler s = sampler(dir, (n, w) -> Optional.empty())) {
-            s.apply(Map.of("good", sensor("good", 50, Bus.NONE, null), "hung", sensor("hung", 200, Bus.NONE, null)));
-            Thread.sleep(2800); // the timeout is the interval, at least 2 s, plus the lock wait (100 ms)
+        ManualScheduler time = new ManualScheduler();
+        // The good sensor reads on the timer's (this) thread; the hung one on a thread of its own, as in the agent.
+        ExecutorService own = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        ExecutorService inline = inline();
+        ExecutorService readers = new java.util.concurrent.AbstractExecutorService() {
+            @Override
+            public void execute(Runnable r) {
+                (hungFiring.get() ? own : inline).execute(r);
+            }
+
+            @Override
+            public void shutdown() {
+                own.shutdown();
+            }
+
+            @Override
+            public List<Runnable> shutdownNow() {
+                return own.shutdownNow();
+            }
+
+            @Override
+            public boolean isShutdown() {
+                return own.isShutdown();
+            }
+
+            @Override
+            public boolean isTerminated() {
+                return own.isTerminated();
+            }
+
+            @Override
+            public boolean awaitTermination(long t, TimeUnit u) throws InterruptedException {
+                return own.awaitTermination(t, u);
+            }
+        };
+        try (Sampler s = sampler(dir, (n, w) -> Optional.empty(), time, readers)) {
+            hungFiring.set(true);
+            s.apply(Map.of("hung", sensor("hung", 200, Bus.NONE, null)));
+            time.runDue();
+            assertTrue(entered.await(10, TimeUnit.SECONDS), "the hung read began");
+            hungFiring.set(false);
+            s.apply(Map.of("hung", sensor("hung", 200, Bus.NONE, null), "good", sensor("good", 50, Bus.NONE, null)));
             SensorRunner hung = s.sensors().get("hung");
-            assertEquals(1, hung.timeouts(), "the hung read timed out");
+            // The timeout is the interval, at least 2 s, plus the lock wait (100 ms): not yet at 2099 ms.
+            time.advance(Duration.ofMillis(2099));
+            assertEquals(0, hung.timeouts());
+            time.advance(Duration.ofMillis(1));
+            assertEquals(1, hung.timeouts(), "the hung read timed out at 2100 ms");
             assertTrue(hung.lastError().contains("timed out"), hung.lastError());
             assertEquals(SensorRunner.State.FAILING, hung.state(), hung.errors() + " errors, last: " + hung.lastError());
-            assertTrue(hung.overruns() > 0, "firings while the read hung were skipped");
-            assertTrue(count("good") >= 45, "the good sensor gave " + count("good") + " readings in 2.8s");
+            assertEquals(10, hung.overruns(), "firings at 200, 400, ... 2000 ms while the read hung were skipped");
+            assertEquals(43, count("good"), "the good sensor, at 0, 50, ... 2100 ms");
             assertEquals(0, count("hung"));
+        } finally {
+            own.shutdownNow();
         }
     }
+
+    private final java.util.concurrent.atomic.AtomicBoolean hungFiring = new java.util.concurrent.atomic.AtomicBoolean();
 
     @Test
     void aReadingWithoutItsLockIsSkippedAndCountedNeverTaken(@TempDir Path dir) throws Exception {
@@ -163,15 +265,15 @@ class SamplerTest {
         SensorRunner.LockSource never = (name, wait) -> {
             asked.incrementAndGet();
             if (asked.get() % 2 == 0) throw new LockException("lock " + name + ": not connected to ZooKeeper");
-            TimeUnit.MILLISECONDS.sleep(wait.toMillis());
-            return Optional.empty();
+            return Optional.empty(); // did not come free within the wait
         };
-        try (Sampler s = sampler(dir, never)) {
+        ManualScheduler time = new ManualScheduler();
+        try (Sampler s = sampler(dir, never, time, inline())) {
             s.apply(Map.of("locked", sensor("locked", 100, new Bus.I2c(1, 0x76), "site/i2c-1/0x76")));
-            Thread.sleep(1000);
+            time.advance(Duration.ofMillis(1000));
             SensorRunner r = s.sensors().get("locked");
-            assertTrue(asked.get() >= 4, "lock asked for " + asked.get() + " times");
-            assertEquals(asked.get(), r.lockSkips(), 1);
+            assertEquals(11, asked.get(), "lock asked for at 0, 100, ... 1000 ms");
+            assertEquals(11, r.lockSkips());
             assertEquals(0, driver.calls("locked"), "the hardware was touched without the lock");
             assertEquals(0, count("locked"));
             assertEquals(0, r.errors(), "a skipped reading is not a driver error");
@@ -181,9 +283,10 @@ class SamplerTest {
     @Test
     void pushedSamplesAreNumberedWithTheReadOnes(@TempDir Path dir) throws Exception {
         driver.reads.put("edge", () -> ONE);
-        try (Sampler s = sampler(dir, (n, w) -> Optional.empty())) {
+        ManualScheduler time = new ManualScheduler();
+        try (Sampler s = sampler(dir, (n, w) -> Optional.empty(), time, inline())) {
             s.apply(Map.of("edge", sensor("edge", 60_000, Bus.NONE, null)));
-            java.util.concurrent.TimeUnit.MILLISECONDS.sleep(300); // the first read opens the sensor
+            time.runDue(); // the first read opens the sensor
             var push = driver.listeners.get("edge");
             assertNotNull(push, "the sampler did not listen to the sensor");
             Sample two = new Sample(Map.of("v", 2.0), Map.of("v", "1"));
@@ -191,6 +294,29 @@ class SamplerTest {
             assertEquals(6, count("edge"));
             assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), taken.stream().map(SensorRunner.Taken::seq).toList());
             assertEquals(2.0, s.sensors().get("edge").last().sample().values().get("v"));
+        }
+    }
+
+    @Test
+    void sensorsOfOneIntervalAreReadInOneTickAndALaterOneJoinsTheGrid(@TempDir Path dir) throws Exception {
+        driver.reads.put("a", () -> ONE);
+        driver.reads.put("b", () -> ONE);
+        driver.reads.put("c", () -> ONE);
+        ManualScheduler time = new ManualScheduler();
+        try (Sampler s = sampler(dir, (n, w) -> Optional.empty(), time, inline())) {
+            s.apply(Map.of("a", sensor("a", 1000, Bus.NONE, null), "b", sensor("b", 1000, Bus.NONE, null)));
+            time.advance(Duration.ofMillis(300));
+            assertEquals(2, taken.size(), "both read at once when started");
+            // Added 300 ms into the second: read at once, then on the others' ticks.
+            s.apply(Map.of("a", sensor("a", 1000, Bus.NONE, null), "b", sensor("b", 1000, Bus.NONE, null),
+                    "c", sensor("c", 1000, Bus.NONE, null)));
+            time.runDue();
+            assertEquals(1, count("c"));
+            time.advance(Duration.ofMillis(699));
+            assertEquals(3, taken.size(), "nothing between the ticks");
+            time.advance(Duration.ofMillis(1));
+            assertEquals(List.of(2L, 2L, 2L), List.of(count("a"), count("b"), count("c")), "all three on the tick at 1000 ms");
+            assertEquals(3, time.pending(), "one timer task a sensor: each read's watchdog is cancelled when the read ends");
         }
     }
 
