@@ -80,20 +80,6 @@ public final class Journal implements Closeable {
     /** The sensor under which readings lost at recovery are counted when their sensor cannot be told. */
     public static final String UNKNOWN_SENSOR = "*";
 
-    private static final class Segment {
-        final long firstId;
-        final Path path;
-        long lastId;
-        long bytes;
-        long lastTs;
-
-        Segment(long firstId, Path path) {
-            this.firstId = firstId;
-            this.path = path;
-            this.lastId = firstId - 1;
-        }
-    }
-
     private final Options options;
     private final Clock clock;
     private volatile long maxBytes;
@@ -101,30 +87,9 @@ public final class Journal implements Closeable {
     private volatile boolean dropNewest;
     private volatile long segmentBytes;
     private volatile Runnable onChange = () -> {};
-    private static boolean plain(String s) {
-        return s.indexOf('\n') < 0 && s.indexOf('\r') < 0 && s.indexOf('\t') < 0;
-    }
-
     private long totalBytes; // guarded by lock
     private final Object lock = new Object();
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
-    /** A sensor's unacknowledged ids, its newest id (acknowledged or not), and its last seq handed out or appended. */
-    private static final class SensorIds {
-        final IdQueue waiting = new IdQueue();
-        long newest;
-        long lastSeq;
-
-        /** A seq of this sensor's was appended or recovered: the next one handed out is past it. */
-        void seen(long seq) {
-            if (seq > lastSeq) lastSeq = seq;
-        }
-
-        /** Every reading of the sensor at or below it is acknowledged. */
-        long mark() {
-            return waiting.isEmpty() ? newest : waiting.first() - 1;
-        }
-    }
-
     private final TreeMap<String, SensorIds> sensors = new TreeMap<>(); // guarded by lock
     private long unackedCount;
     private final Map<String, Map<String, Long>> dropped = new TreeMap<>();
@@ -152,6 +117,8 @@ public final class Journal implements Closeable {
     private boolean needRoll;
     /** The newest committed readings, in id order: a sender that keeps up reads them here, not from the file. */
     private final RecentRecords recent = new RecentRecords();
+    private final SegmentReader reader = new SegmentReader(lock);
+    private volatile int recordBytes = 512; // the size of a recent record, on average
 
     private Journal(Options options, Clock clock) {
         this.options = options;
@@ -191,175 +158,22 @@ public final class Journal implements Closeable {
      * ({@link SeqReservations}), so no {@code seq} is handed out twice.
      */
     private void recover() {
-        List<String> problems = new ArrayList<>();
-        List<Path> files = List.of();
-        try {
-            Files.createDirectories(options.dir());
-            try (Stream<Path> s = Files.list(options.dir())) {
-                files = s.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().toList();
-            }
-        } catch (IOException | RuntimeException e) {
-            problems.add(options.dir() + ": cannot be read (" + e + "); nothing recovered");
-        }
-        Acked saved = readAcked(problems);
-        seqs = SeqReservations.open(options.dir().resolve("seqs"), problems);
-        long bound = idBound(files);
-        long savedMax = Math.max(saved.watermark(), saved.marks().values().stream().mapToLong(Long::longValue).max().orElse(0));
-        if (savedMax > bound) {
-            problems.add("acked: its watermark " + savedMax + " lies beyond the journal's end (at most " + bound
-                    + "); ignored: readings not known to be acknowledged are sent again");
-            saved = new Acked(0, Map.of(), saved.dropped(), saved.lastDropAt(), saved.counted());
-        }
-        ackedId = saved.watermark();
-        saved.dropped().forEach((sensor, m) -> dropped.put(sensor, new TreeMap<>(m)));
-        lastDroppedAt = saved.lastDropAt();
-        long records = 0, unacked = 0, corrupt = 0, torn = 0, lastIdSeen = 0, lost = 0;
-        boolean gapOpen = false, newDamage = false;
-        // The last intact id before the newest damage that no later checkpoint covers; -1: none. A
-        // segment's head checkpoint holds every sensor's last seq, so damage before it hides none.
-        long damagePoint = -1;
-        Map<String, Long> lastRecord = new HashMap<>(); // each sensor's newest intact reading found
-        long gapFrom = 0;
-        String gapKey = null;
-        for (int i = 0; i < files.size(); i++) {
-            Path f = files.get(i);
-            String name = f.getFileName().toString();
-            boolean newest = i == files.size() - 1;
-            long first;
-            try {
-                first = Long.parseLong(name.replace(".seg", ""));
-            } catch (NumberFormatException e) {
-                problems.add(name + ": not a segment name, left alone");
-                continue;
-            }
-            java.util.Set<Long> counted = saved.counted().getOrDefault(name, java.util.Set.of());
-            if (!counted.isEmpty()) countedDamage.put(name, new java.util.TreeSet<>(counted));
-            if (gapOpen) {
-                // The damage before this segment: the ids up to its first are lost (those not acknowledged).
-                lost += Math.max(0, first - Math.max(gapFrom, ackedId + 1));
-                gapOpen = false;
-            }
-            ByteBuffer buf;
-            try {
-                buf = ByteBuffer.wrap(Files.readAllBytes(f));
-            } catch (IOException | OutOfMemoryError e) {
-                problems.add(setAside(f, e));
-                newDamage = true;
-                damagePoint = lastIdSeen;
-                gapOpen = true;
-                gapFrom = first;
-                gapKey = null;
-                continue;
-            }
-            Segment seg = new Segment(first, f);
-            int at = 0, goodEnd = 0;
-            while (at < buf.limit()) {
-                Codec.Decoded d = Codec.decode(buf, at);
-                if (d instanceof Codec.Ok ok && (ok.record() == null || ok.id() > lastIdSeen)) {
-                    if (ok.record() != null) {
-                        Record r = ok.record();
-                        lastIdSeen = r.id();
-                        seg.lastId = r.id();
-                        records++;
-                        SensorIds ids = ids(r.sensor());
-                        ids.newest = r.id();
-                        lastRecord.put(r.sensor(), r.id());
-                        if (r.id() > ackedId && r.id() > saved.marks().getOrDefault(r.sensor(), 0L)) {
-                            unacked++;
-                            unackedCount++;
-                            ids.waiting.add(r.id());
-                        }
-                        ids.seen(r.seq());
-                        seg.lastTs = Math.max(seg.lastTs, r.tsMillis());
-                    } else {
-                        ok.checkpoint().forEach((s, q) -> ids(s).seen(q));
-                        damagePoint = -1;
-                    }
-                    at += ok.size();
-                    goodEnd = at;
-                    continue;
-                }
-                // Damaged here: look for the next intact record.
-                boolean fresh = !counted.contains((long) at);
-                if (fresh) {
-                    countedDamage.computeIfAbsent(name, k -> new java.util.TreeSet<>()).add((long) at);
-                    newDamage = true;
-                }
-                damagePoint = lastIdSeen;
-                int next = nextIntact(buf, at + 1, lastIdSeen);
-                long from = Math.max(seg.lastId + 1, first);
-                if (next < 0) {
-                    long rest = buf.limit() - at;
-                    if (newest) {
-                        torn += rest;
-                        problems.add(name + ": cut " + rest + " bytes of torn or zero-filled tail at offset " + at);
-                        // A tail torn by a power cut held readings never committed: their seqs were never
-                        // sent, and only a head torn with it (the checkpoint) leaves a seq unknown.
-                        if (at > 0) damagePoint = -1;
-                    } else {
-                        corrupt += rest;
-                        problems.add(name + ": skipped " + rest + " damaged bytes at offset " + at + " to the end");
-                        if (fresh) {
-                            gapOpen = true;
-                            gapFrom = from;
-                        }
-                    }
-                    break;
-                }
-                corrupt += next - at;
-                problems.add(name + ": skipped " + (next - at) + " damaged bytes at offset " + at
-                        + (d instanceof Codec.Bad b ? " (" + b.why() + ")" : d instanceof Codec.Ok ? " (id out of order)" : ""));
-                if (fresh) {
-                    if (Codec.decode(buf, next) instanceof Codec.Ok ok && ok.record() != null) {
-                        lost += Math.max(0, ok.id() - Math.max(from, ackedId + 1));
-                    }
-                }
-                at = next;
-            }
-            if (newest && goodEnd < buf.limit()) {
-                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-                    ch.truncate(goodEnd);
-                    ch.force(true);
-                } catch (IOException e) {
-                    // Never written after (the next segment is a new one); the next recovery cuts it again.
-                    problems.add(name + ": its torn tail cannot be cut now (" + e + ")");
-                }
-            }
-            seg.bytes = newest ? goodEnd : buf.limit();
-            segments.put(first, seg);
-        }
-        if (gapOpen) problems.add("the readings after the last damage cannot be counted (no segment follows it)");
-        // Never an id again that a mark or a segment's name has covered, even when their readings are gone.
-        long highest = Math.max(lastIdSeen, ackedId);
-        for (Segment s : segments.values()) highest = Math.max(highest, s.firstId - 1);
-        for (var m : saved.marks().entrySet()) {
-            highest = Math.max(highest, m.getValue());
-            SensorIds ids = ids(m.getKey());
-            ids.newest = Math.max(ids.newest, m.getValue());
-        }
-        nextId = highest + 1;
+        RecoveryScan scan = RecoveryScan.of(options.dir());
+        List<String> problems = scan.problems;
+        seqs = scan.seqs;
+        segments.putAll(scan.segments);
+        sensors.putAll(scan.sensors);
+        countedDamage.putAll(scan.countedDamage);
+        dropped.putAll(scan.dropped);
+        ackedId = scan.ackedId;
+        lastDroppedAt = scan.lastDroppedAt;
+        unackedCount = scan.unackedCount;
+        nextId = scan.nextId;
         committedId = nextId - 1;
-        if (ackedId > committedId) ackedId = committedId;
         recomputeAcked();
-        if (lost > 0) {
-            drop(UNKNOWN_SENSOR, "recovery", lost);
-            problems.add(lost + " readings lost to damage, counted as dropped (recovery)");
-        }
-        if (damagePoint >= 0) {
-            // Records were lost after the last checkpoint: a sensor with no intact reading after them
-            // may have had its last seq among them. It goes on past what was reserved.
-            if (!seqs.readable()) problems.add("records were lost and the seq reservations cannot be read: a seq may repeat");
-            long point = damagePoint;
-            seqs.all().forEach((sensor, reserved) -> {
-                SensorIds ids = ids(sensor);
-                if (lastRecord.getOrDefault(sensor, 0L) <= point && ids.lastSeq < reserved) {
-                    problems.add("sensor " + sensor + ": seq goes on after " + reserved + " (its reservation), past readings that may be lost");
-                    ids.seen(reserved);
-                }
-            });
-        }
-        if (newDamage) marksVersion++; // what was counted is saved, and not counted again
-        recovery = new Recovery(segments.size(), records, unacked, corrupt, torn, lost, List.copyOf(problems));
+        if (scan.lost > 0) drop(UNKNOWN_SENSOR, "recovery", scan.lost);
+        if (scan.newDamage) marksVersion++; // what was counted is saved, and not counted again
+        recovery = new Recovery(segments.size(), scan.records, scan.unacked, scan.corrupt, scan.torn, scan.lost, List.copyOf(problems));
         // Always append to a fresh segment, headed by a checkpoint: a damaged old tail is never written
         // after. On a full disk the first commit tries again (and counts what it cannot keep).
         synchronized (lock) {
@@ -368,62 +182,10 @@ public final class Journal implements Closeable {
         deleteAcknowledged();
         if (!problems.isEmpty()) {
             log.warn("journal recovered with damage: {} intact readings kept ({} unacknowledged), {} lost, {} damaged bytes skipped, {} torn bytes cut: {}",
-                    records, unacked, lost, corrupt, torn, problems);
-        } else if (records > 0) {
-            log.info("journal recovered: {} readings in {} segments, {} unacknowledged", records, segments.size(), unacked);
+                    scan.records, scan.unacked, scan.lost, scan.corrupt, scan.torn, problems);
+        } else if (scan.records > 0) {
+            log.info("journal recovered: {} readings in {} segments, {} unacknowledged", scan.records, segments.size(), scan.unacked);
         }
-    }
-
-    /**
-     * The highest id the segments can hold: the newest's name (one past the ids before it) plus as
-     * many records as its size could hold. An acked watermark above it cannot be right.
-     */
-    private static long idBound(List<Path> files) {
-        for (int i = files.size() - 1; i >= 0; i--) {
-            Path f = files.get(i);
-            try {
-                long first = Long.parseLong(f.getFileName().toString().replace(".seg", ""));
-                return first - 1 + Math.max(0, Files.size(f)) / Codec.HEADER + 1;
-            } catch (NumberFormatException | IOException e) {
-                // not a segment, or unreadable: the one before it
-            }
-        }
-        return Long.MAX_VALUE; // no segment to bound it: nothing to send again either
-    }
-
-    /**
-     * Where a read goes on after a damaged record before {@code from}: the next intact record, or
-     * (unless the chunk reaches the end of what is committed) the next one the chunk cuts short,
-     * where the next chunk then starts; past the chunk when there is neither.
-     */
-    private static int resync(ByteBuffer buf, int from, boolean toEnd) {
-        for (int p = from; p + 4 <= buf.limit(); p++) {
-            if (buf.getInt(p) != Codec.MAGIC) continue;
-            Codec.Decoded d = Codec.decode(buf, p);
-            if (d instanceof Codec.Ok || (d instanceof Codec.Short && !toEnd)) return p;
-        }
-        return toEnd ? buf.limit() : Math.max(from, buf.limit() - 3); // a magic may begin in the last three bytes
-    }
-
-    /** A segment that cannot be read: renamed out of the journal's way (kept for a person to look at), reported. */
-    private String setAside(Path f, Throwable why) {
-        Path aside = f.resolveSibling(f.getFileName() + ".unreadable");
-        try {
-            Files.move(f, aside, StandardCopyOption.REPLACE_EXISTING);
-            log.error("journal segment {} cannot be read ({}); set aside as {}", f, why.toString(), aside.getFileName());
-            return f.getFileName() + ": cannot be read (" + why + "), set aside as " + aside.getFileName();
-        } catch (IOException | RuntimeException e) {
-            log.error("journal segment {} cannot be read ({}) nor renamed ({}); skipped", f, why.toString(), e.toString());
-            return f.getFileName() + ": cannot be read (" + why + ") nor renamed; skipped";
-        }
-    }
-
-    private static int nextIntact(ByteBuffer buf, int from, long afterId) {
-        for (int p = from; p + Codec.HEADER <= buf.limit(); p++) {
-            if (buf.getInt(p) != Codec.MAGIC) continue;
-            if (Codec.decode(buf, p) instanceof Codec.Ok ok && (ok.record() == null || ok.id() > afterId)) return p;
-        }
-        return -1;
     }
 
     /**
@@ -797,67 +559,17 @@ public final class Journal implements Closeable {
         }
     }
 
-    /**
-     * The {@code acked} file: the watermark; a line {@code MARK<TAB>SENSOR} for each sensor
-     * acknowledged beyond it; the drop counts ({@code D<TAB>N<TAB>REASON<TAB>SENSOR}) and the time of
-     * the last drop ({@code L<TAB>MILLIS}), so that they survive restarts; the damage already counted
-     * ({@code R<TAB>OFFSET<TAB>SEGMENT}); and a checksum ({@link CheckedFile}).
-     */
-    private record Acked(long watermark, Map<String, Long> marks, Map<String, Map<String, Long>> dropped, long lastDropAt,
-                         Map<String, java.util.Set<Long>> counted) {
-        static final Acked NONE = new Acked(0, Map.of(), Map.of(), 0, Map.of());
-    }
-
-    private Acked readAcked(List<String> problems) {
-        try {
-            var read = CheckedFile.read(options.dir().resolve("acked"));
-            if (read.isEmpty()) return Acked.NONE;
-            List<String> lines = read.get().lines();
-            long watermark = Long.parseLong(lines.isEmpty() ? "0" : lines.get(0).strip());
-            Map<String, Long> marks = new HashMap<>();
-            Map<String, Map<String, Long>> drops = new TreeMap<>();
-            Map<String, java.util.Set<Long>> counted = new TreeMap<>();
-            long lastDrop = 0;
-            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-                String[] f = line.split("\t", 4);
-                if (f[0].equals("D") && f.length == 4) {
-                    drops.computeIfAbsent(f[3], k -> new TreeMap<>()).put(f[2], Long.parseLong(f[1]));
-                } else if (f[0].equals("L") && f.length == 2) {
-                    lastDrop = Long.parseLong(f[1]);
-                } else if (f[0].equals("R") && f.length == 3) {
-                    counted.computeIfAbsent(f[2], k -> new java.util.TreeSet<>()).add(Long.parseLong(f[1]));
-                } else if (f.length == 2) {
-                    marks.put(f[1], Long.parseLong(f[0]));
-                }
-            }
-            return new Acked(watermark, marks, drops, lastDrop, counted);
-        } catch (IOException | RuntimeException e) {
-            problems.add("acked: ignored (" + e.getMessage() + "); readings not known to be acknowledged are sent again");
-            log.warn("ignoring the journal's acked file: {}", e.toString());
-            return Acked.NONE;
-        }
-    }
-
     private void saveAckedIfDue(long now, boolean sync) {
         long version;
-        StringBuilder text = new StringBuilder();
+        String text;
         synchronized (lock) {
             if (marksVersion == savedMarksVersion || (!sync && now - lastAckedSave < ACKED_SAVE_EVERY.toMillis())) return;
             version = marksVersion;
-            text.append(ackedId).append('\n');
-            sensorMarks().forEach((sensor, mark) -> {
-                // A name that would break the line is left out: its readings count from the watermark (sent again, not lost).
-                if (plain(sensor)) text.append(mark).append('\t').append(sensor).append('\n');
-            });
-            dropped.forEach((sensor, byReason) -> byReason.forEach((reason, n) -> {
-                if (plain(sensor) && plain(reason)) text.append("D\t").append(n).append('\t').append(reason).append('\t').append(sensor).append('\n');
-            }));
-            if (lastDroppedAt > 0) text.append("L\t").append(lastDroppedAt).append('\n');
-            countedDamage.forEach((segment, offsets) -> offsets.forEach(o -> text.append("R\t").append(o).append('\t').append(segment).append('\n')));
+            text = new AckedMarks(ackedId, sensorMarks(), dropped, lastDroppedAt, countedDamage).text();
             lastAckedSave = now;
         }
         try {
-            CheckedFile.write(options.dir().resolve("acked"), text.toString(), sync);
+            CheckedFile.write(options.dir().resolve("acked"), text, sync);
             synchronized (lock) {
                 savedMarksVersion = version;
             }
@@ -896,14 +608,6 @@ public final class Journal implements Closeable {
         }
     }
 
-    private static final int CHUNK = Codec.HEADER + Codec.MAX_BODY; // the longest record there can be
-    private volatile int recordBytes = 512; // the size of a recent record, on average
-    private static final int SPARE_MAX = 512 << 10;
-    private final java.util.concurrent.atomic.AtomicReference<ByteBuffer> spareBuffer = new java.util.concurrent.atomic.AtomicReference<>();
-    // Where each reader's last read stopped, by sensor (null: every sensor's), as {afterId, segment, byte} (guarded by readLock).
-    private final Object readLock = new Object();
-    private final Map<String, long[]> cursors = new HashMap<>();
-
     private Batch read(String sensor, long afterId, int max, Duration wait, boolean sender) throws InterruptedException {
         List<Segment> from = new ArrayList<>();
         long upTo;
@@ -924,80 +628,7 @@ public final class Journal implements Closeable {
                 if (s.lastId > afterId) from.add(s);
             }
         }
-        List<Record> out = new ArrayList<>();
-        Codec.Names names = new Codec.Names();
-        long endSegment = -1, endPos = 0;
-        boolean beyond = false; // met a reading committed after upTo: stop before it
-        for (Segment s : from) {
-            long limit;
-            synchronized (lock) {
-                limit = s.bytes; // committed bytes only
-            }
-            long pos = 0;
-            if (sender) {
-                synchronized (readLock) {
-                    long[] c = cursors.get(sensor);
-                    if (c != null && c[0] == afterId && c[1] == s.firstId && c[2] <= limit) pos = c[2];
-                }
-            }
-            ByteBuffer buf = spareBuffer.getAndSet(null); // one buffer for the reads, not one each (a reader decodes copies)
-            try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
-                // About what max readings take (a sensor's own may be spread among others'), not a whole chunk each time.
-                long want = Math.min(CHUNK, Math.max(64 << 10, (long) (max - out.size()) * recordBytes * 2));
-                while (pos < limit && out.size() < max && !beyond) {
-                    int size = (int) Math.min(want, limit - pos);
-                    if (buf == null || buf.capacity() < size) buf = ByteBuffer.allocate((int) Math.max(size, Math.min(want, CHUNK)));
-                    buf.clear().limit(size);
-                    while (buf.hasRemaining() && ch.read(buf, pos + buf.position()) >= 0) {
-                        // fill the chunk
-                    }
-                    buf.flip();
-                    boolean toEnd = pos + buf.limit() >= limit; // nothing committed after this chunk
-                    int at = 0;
-                    while (at < buf.limit() && out.size() < max) {
-                        Codec.Decoded d = Codec.decode(buf, at, names);
-                        if (d instanceof Codec.Short && !toEnd) break; // the rest is in the next chunk
-                        if (!(d instanceof Codec.Ok ok)) { // damaged: recovery reported it; go on after it
-                            at = resync(buf, at + 1, toEnd);
-                            continue;
-                        }
-                        if (ok.record() != null && ok.id() > upTo) {
-                            beyond = true;
-                            break;
-                        }
-                        at += ok.size();
-                        if (ok.record() != null && ok.id() > afterId && (sensor == null || sensor.equals(ok.record().sensor()))) {
-                            out.add(ok.record());
-                        }
-                    }
-                    if (at == 0 && !beyond) {
-                        if (want < CHUNK) {
-                            want = CHUNK; // a record longer than the first guess: a chunk holds the longest there can be
-                            continue;
-                        }
-                        break; // cannot be: a chunk holds the longest record
-                    }
-                    pos += at;
-                }
-                endSegment = s.firstId;
-                endPos = pos;
-            } catch (NoSuchFileException dropped) {
-                continue;
-            } catch (IOException e) {
-                log.error("cannot read journal segment {}: {}", s.path, e.toString());
-                continue;
-            } finally {
-                if (buf != null && buf.capacity() <= SPARE_MAX) spareBuffer.set(buf); // a whole chunk is not kept
-            }
-            if (out.size() >= max || beyond) break;
-        }
-        long reached = out.size() >= max ? out.get(out.size() - 1).id() : upTo;
-        if (sender && endSegment >= 0) {
-            synchronized (readLock) {
-                cursors.put(sensor, new long[] {reached, endSegment, endPos});
-            }
-        }
-        return new Batch(out, reached);
+        return reader.read(from, sensor, afterId, upTo, max, sender, recordBytes);
     }
 
     /** Every reading of {@code sensor} at or below {@code upToId} is acknowledged by the broker. */
