@@ -59,22 +59,22 @@ public final class Agent implements AutoCloseable {
     /** Changes this close together become one apply. */
     public static final Duration DEBOUNCE = Duration.ofMillis(5);
 
-    private final BootstrapConfig boot;
+    final BootstrapConfig boot;
     private final Drivers drivers;
     private final Clock clock;
     private final FleetPaths paths;
     private final LastGoodConfig lastGood;
-    private final Reconfigurer reconfigurer;
+    final Reconfigurer reconfigurer;
     private final CountDownLatch firstApply = new CountDownLatch(1);
     private CuratorFramework zk;
     private TlsDiagnosis tlsDiagnosis;
     private static final Duration ROLLOUT_TICK = Duration.ofSeconds(1);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration MQTT_LOOP_STALE = Duration.ofSeconds(120);
-    private Session session;
-    private HardwareLocks locks;
+    Session session;
+    HardwareLocks locks;
     private final Pi4jBuses buses = new Pi4jBuses(java.nio.file.Path.of("/dev"));
-    private Registration registration;
+    Registration registration;
     private Journal journal;
     private long recovered;
     private AdminServer admin;
@@ -84,14 +84,14 @@ public final class Agent implements AutoCloseable {
     private ConfigWatch watch;
     private StatusReporter status;
     private RolloutCoordinator rollouts;
-    private Election election;
-    private FirmwareUpdater firmware;
+    Election election;
+    FirmwareUpdater firmware;
     private final String runningFirmware = FirmwareUpdater.running(AgentVersion.get());
     private volatile Runnable restartRequest = () -> log.error("a restart was asked for, and nothing listens");
     private volatile java.util.function.Consumer<EffectiveConfig> appliedListener = c -> {};
     private boolean closed;
     /** Why ZooKeeper's config is not applied although ZooKeeper answers; null when there is no such problem. */
-    private volatile String configProblem;
+    volatile String configProblem;
 
     public Agent(BootstrapConfig boot, Drivers drivers, Clock clock) {
         this.boot = boot;
@@ -142,8 +142,9 @@ public final class Agent implements AutoCloseable {
         mqttSecurity = MqttSecurity.of(boot.mqtt());
         Files.createDirectories(boot.storageDir());
         // First: a second agent on the same socket stops here, before it touches the journal.
-        admin = AdminServer.start(boot.adminSocket(), Map.of("status", a -> statusJson(), "config", a -> configJson(),
-                "read", this::readNow));
+        AgentViews views = new AgentViews(this);
+        admin = AdminServer.start(boot.adminSocket(), Map.of("status", a -> views.status(), "config", a -> views.config(),
+                "read", views::readNow));
         // The journal's segment size follows from its default bound; the config's bounds apply with the first config.
         var buffer = dev.meerkat.config.AgentSettings.DEFAULTS.buffer();
         journal = Journal.open(Journal.Options.of(boot.storageDir().resolve("journal"), buffer.maxBytes(), buffer.maxAge()), clock);
@@ -339,7 +340,7 @@ public final class Agent implements AutoCloseable {
         outbox.offer(r, topicPrefix(config) + "/sensors/" + t.sensor().id(), t.sensor().qosOr(config.agent().mqtt().qos()));
     }
 
-    private StatusReport statusReport() {
+    StatusReport statusReport() {
         EffectiveConfig config = reconfigurer.running();
         if (config == null) return null;
         Map<String, StatusReport.Sensor> sensors = new LinkedHashMap<>();
@@ -354,99 +355,6 @@ public final class Agent implements AutoCloseable {
                     "does not exist in ZooKeeper; the config in force keeps running until it does"));
         }
         return new StatusReport(config, reconfigurer.appliedAt(), errors, sensors, mqttConnected(), delivery(), runningFirmware);
-    }
-
-    /** {@code meerkat status}: everything the agent knows about itself, from memory. */
-    private Map<String, Object> statusJson() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("device", boot.device().id());
-        m.put("fleet", boot.device().fleet());
-        m.put("agentVersion", AgentVersion.get());
-        Map<String, Object> zkState = new LinkedHashMap<>();
-        zkState.put("connected", session != null && session.connected());
-        zkState.put("session", session == null || session.id() == 0 ? null : "0x" + Long.toHexString(session.id()));
-        zkState.put("sessionTimeoutMs", session == null ? null : session.negotiatedTimeoutMs());
-        zkState.put("registered", registered()); // as STATUS= and the health check say it: connected, and the owner verified
-        long conflict = registration == null ? 0 : registration.conflictWith();
-        zkState.put("memberHeldBy", conflict == 0 ? null : "0x" + Long.toHexString(conflict));
-        m.put("zookeeper", zkState);
-        Map<String, Object> leader = new LinkedHashMap<>();
-        var leadership = election == null ? Optional.<dev.meerkat.coordination.election.Leadership>empty() : election.leadership();
-        leader.put("leading", leadership.isPresent());
-        leader.put("leader", election == null ? null : election.leader().orElse(null)); // as last seen: never a round trip
-        leader.put("epoch", leadership.map(l -> (Object) l.epoch()).orElse(null));
-        m.put("leader", leader);
-        Map<String, Object> lockState = new LinkedHashMap<>();
-        if (locks != null) {
-            lockState.put("held", locks.held());
-            var c = locks.counters();
-            lockState.put("acquired", c.acquired());
-            lockState.put("timedOut", c.timedOut());
-            lockState.put("failed", c.failed());
-        }
-        m.put("locks", lockState);
-        StatusReport report = statusReport();
-        if (report != null) {
-            Map<String, Object> r = report.toJson();
-            m.put("config", r.get("config"));
-            m.put("sensors", r.get("sensors"));
-            m.put("mqtt", r.get("mqtt"));
-            m.put("firmware", firmware == null ? r.get("firmware") : firmware.status());
-        } else {
-            m.put("config", null);
-        }
-        if (configProblem != null) m.put("configProblem", configProblem);
-        return m;
-    }
-
-    /** {@code meerkat sensors read S}: one reading now, published like the others. */
-    private Map<String, Object> readNow(String sensor) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        SensorRunner r = sensors().get(sensor);
-        if (r == null) {
-            m.put("error", "no sensor \"" + sensor + "\" runs here; sensors: " + String.join(", ", new java.util.TreeSet<>(sensors().keySet())));
-            return m;
-        }
-        SensorRunner.Taken t;
-        try {
-            t = r.readNow(Duration.ofSeconds(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            t = null;
-        }
-        if (t == null) {
-            m.put("error", "sensor " + sensor + " did not give a reading (state " + r.state().json() + ", errors " + r.errors() + "; the agent's log says why)");
-            return m;
-        }
-        m.putAll(new Reading(boot.device().id(), sensor, t.seq(), t.ts(), t.sample().values(), t.sample().units(), t.lockToken()).toJson());
-        return m;
-    }
-
-    /** {@code meerkat config show}: the documents in force and the effective config they make. */
-    private Map<String, Object> configJson() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        EffectiveConfig config = reconfigurer.running();
-        m.put("device", boot.device().id());
-        m.put("fleet", boot.device().fleet());
-        if (config == null) return m;
-        m.put("fleetVersion", config.fleetVersion());
-        m.put("deviceVersion", config.deviceVersion());
-        m.put("digest", config.digest());
-        m.put("appliedAt", reconfigurer.appliedAt() == null ? null : reconfigurer.appliedAt().toString());
-        Map<String, Object> docs = new LinkedHashMap<>();
-        reconfigurer.inForce().values().stream().sorted(java.util.Comparator.comparing(dev.meerkat.config.ConfigDocument::znode)).forEach(d -> {
-            Map<String, Object> one = new LinkedHashMap<>();
-            one.put("version", d.version());
-            try {
-                one.put("document", dev.meerkat.config.Json.tree(d.data()));
-            } catch (IOException e) {
-                one.put("document", new String(d.data(), java.nio.charset.StandardCharsets.UTF_8));
-            }
-            docs.put(d.znode(), one);
-        });
-        m.put("documents", docs);
-        m.put("effective", EffectiveJson.of(config));
-        return m;
     }
 
     /** The report just written to the status znode goes to the retained status topic too (no second build). */

@@ -1,0 +1,117 @@
+package dev.meerkat.agent;
+
+import dev.meerkat.agent.bridge.Reading;
+import dev.meerkat.agent.sampling.SensorRunner;
+import dev.meerkat.agent.status.StatusReport;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import dev.meerkat.config.EffectiveConfig;
+import java.util.Optional;
+
+/**
+ * What the admin socket answers ({@code meerkat status}, {@code meerkat config show},
+ * {@code meerkat sensors read}): the agent's state as JSON, from memory, never a round trip to a
+ * server. Reads the agent's parts as they are (some are not made yet while it starts).
+ */
+final class AgentViews {
+    private final Agent agent;
+
+    AgentViews(Agent agent) {
+        this.agent = agent;
+    }
+
+    /** {@code meerkat status}: everything the agent knows about itself, from memory. */
+    Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("device", agent.boot.device().id());
+        m.put("fleet", agent.boot.device().fleet());
+        m.put("agentVersion", AgentVersion.get());
+        Map<String, Object> zkState = new LinkedHashMap<>();
+        zkState.put("connected", agent.session != null && agent.session.connected());
+        zkState.put("session", agent.session == null || agent.session.id() == 0 ? null : "0x" + Long.toHexString(agent.session.id()));
+        zkState.put("sessionTimeoutMs", agent.session == null ? null : agent.session.negotiatedTimeoutMs());
+        zkState.put("registered", agent.registered()); // as STATUS= and the health check say it: connected, and the owner verified
+        long conflict = agent.registration == null ? 0 : agent.registration.conflictWith();
+        zkState.put("memberHeldBy", conflict == 0 ? null : "0x" + Long.toHexString(conflict));
+        m.put("zookeeper", zkState);
+        Map<String, Object> leader = new LinkedHashMap<>();
+        var leadership = agent.election == null ? Optional.<dev.meerkat.coordination.election.Leadership>empty() : agent.election.leadership();
+        leader.put("leading", leadership.isPresent());
+        leader.put("leader", agent.election == null ? null : agent.election.leader().orElse(null)); // as last seen: never a round trip
+        leader.put("epoch", leadership.map(l -> (Object) l.epoch()).orElse(null));
+        m.put("leader", leader);
+        Map<String, Object> lockState = new LinkedHashMap<>();
+        if (agent.locks != null) {
+            lockState.put("held", agent.locks.held());
+            var c = agent.locks.counters();
+            lockState.put("acquired", c.acquired());
+            lockState.put("timedOut", c.timedOut());
+            lockState.put("failed", c.failed());
+        }
+        m.put("locks", lockState);
+        StatusReport report = agent.statusReport();
+        if (report != null) {
+            Map<String, Object> r = report.toJson();
+            m.put("config", r.get("config"));
+            m.put("sensors", r.get("sensors"));
+            m.put("mqtt", r.get("mqtt"));
+            m.put("firmware", agent.firmware == null ? r.get("firmware") : agent.firmware.status());
+        } else {
+            m.put("config", null);
+        }
+        if (agent.configProblem != null) m.put("configProblem", agent.configProblem);
+        return m;
+    }
+
+    /** {@code meerkat sensors read S}: one reading now, published like the others. */
+    Map<String, Object> readNow(String sensor) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        SensorRunner r = agent.sensors().get(sensor);
+        if (r == null) {
+            m.put("error", "no sensor \"" + sensor + "\" runs here; sensors: " + String.join(", ", new java.util.TreeSet<>(agent.sensors().keySet())));
+            return m;
+        }
+        SensorRunner.Taken t;
+        try {
+            t = r.readNow(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            t = null;
+        }
+        if (t == null) {
+            m.put("error", "sensor " + sensor + " did not give a reading (state " + r.state().json() + ", errors " + r.errors() + "; the agent's log says why)");
+            return m;
+        }
+        m.putAll(new Reading(agent.boot.device().id(), sensor, t.seq(), t.ts(), t.sample().values(), t.sample().units(), t.lockToken()).toJson());
+        return m;
+    }
+
+    /** {@code meerkat config show}: the documents in force and the effective config they make. */
+    Map<String, Object> config() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        EffectiveConfig config = agent.reconfigurer.running();
+        m.put("device", agent.boot.device().id());
+        m.put("fleet", agent.boot.device().fleet());
+        if (config == null) return m;
+        m.put("fleetVersion", config.fleetVersion());
+        m.put("deviceVersion", config.deviceVersion());
+        m.put("digest", config.digest());
+        m.put("appliedAt", agent.reconfigurer.appliedAt() == null ? null : agent.reconfigurer.appliedAt().toString());
+        Map<String, Object> docs = new LinkedHashMap<>();
+        agent.reconfigurer.inForce().values().stream().sorted(java.util.Comparator.comparing(dev.meerkat.config.ConfigDocument::znode)).forEach(d -> {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("version", d.version());
+            try {
+                one.put("document", dev.meerkat.config.Json.tree(d.data()));
+            } catch (IOException e) {
+                one.put("document", new String(d.data(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            docs.put(d.znode(), one);
+        });
+        m.put("documents", docs);
+        m.put("effective", EffectiveJson.of(config));
+        return m;
+    }
+}
