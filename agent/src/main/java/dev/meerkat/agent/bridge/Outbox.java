@@ -47,6 +47,7 @@ public final class Outbox implements AutoCloseable {
     private final MqttLink link;
     private final MqttTransport transport;
     private final Journal journal;
+    private final Turns shares;
     private final Thread sender;
     private final Object monitor = new Object();
     // Guarded by monitor:
@@ -66,6 +67,7 @@ public final class Outbox implements AutoCloseable {
                   Clock clock, Runnable onConnectionChange) {
         this.transport = transport;
         this.journal = journal;
+        this.shares = new Turns(journal::read);
         this.clock = clock;
         this.link = new MqttLink(transport, new MqttLink.Target(statusTopic, retainStatus), agentVersion, clock, onConnectionChange);
         transport.onConnectionLost(() -> {
@@ -225,9 +227,9 @@ public final class Outbox implements AutoCloseable {
         synchronized (monitor) {
             room = WINDOW - inFlight;
         }
-        List<Turn> turns = take(work, room);
+        List<Turns.Turn> turns = shares.take(work, room);
         boolean filling = false;
-        for (Turn t : turns) {
+        for (Turns.Turn t : turns) {
             t.messages = messages(t.batch.records());
             filling |= t.messages == null; // a batch still filling: wait for more, at most its maxDelay
         }
@@ -235,7 +237,7 @@ public final class Outbox implements AutoCloseable {
         synchronized (monitor) {
             if (epoch != e || broken) return;
             // All of them in flight before any is sent, so a mark never passes one not yet sent.
-            for (Turn t : turns) {
+            for (Turns.Turn t : turns) {
                 if (t.messages == null) continue;
                 for (Message m : t.messages) {
                     for (Record r : m.records()) t.lane.sending(r.id(), now);
@@ -246,7 +248,7 @@ public final class Outbox implements AutoCloseable {
         publish(turns, e);
         synchronized (monitor) {
             if (epoch == e && !broken) {
-                for (Turn t : turns) {
+                for (Turns.Turn t : turns) {
                     if (t.messages == null) continue;
                     // Past everything just sent, and past ids of other sensors and without a reading (upTo).
                     if (t.batch.upTo() > t.lane.after) t.lane.after = t.batch.upTo();
@@ -284,10 +286,10 @@ public final class Outbox implements AutoCloseable {
      * Hands the round's messages to the client, the lanes' in turn, one each: a short backlog goes
      * out early in the round, not after a long one's share. A refusal marks the connection broken.
      */
-    private void publish(List<Turn> turns, long e) {
+    private void publish(List<Turns.Turn> turns, long e) {
         for (int k = 0, more = 1; more > 0; k++) {
             more = 0;
-            for (Turn t : turns) {
+            for (Turns.Turn t : turns) {
                 if (t.messages == null || k >= t.messages.size()) continue;
                 more++;
                 Message m = t.messages.get(k);
@@ -305,102 +307,6 @@ public final class Outbox implements AutoCloseable {
                 sent.addAndGet(ids.length);
             }
         }
-    }
-
-    /**
-     * One sensor's way to the broker: its readings go in id (and so seq) order; every one at or
-     * below {@code after} is in flight or acknowledged. Guarded by the monitor; only the sender
-     * thread changes {@code after} and the lanes.
-     */
-    private static final class Lane {
-        final String sensor;
-        long after;
-        long waitingIn; // the last round in which the journal had readings of it waiting
-        /** Sent and not all answered, in send order; the answered ones among them (out of order) in {@code early}. */
-        private final IdQueue sent = new IdQueue();
-        private final java.util.Set<Long> early = new java.util.HashSet<>();
-        /** When each round's readings were sent: {last id of the round, nanoTime}. */
-        private final java.util.ArrayDeque<long[]> rounds = new java.util.ArrayDeque<>();
-
-        Lane(String sensor) {
-            this.sensor = sensor;
-        }
-
-        void sending(long id, long nanos) {
-            sent.add(id);
-            long[] last = rounds.peekLast();
-            if (last != null && last[1] == nanos) last[0] = id;
-            else rounds.addLast(new long[] {id, nanos});
-        }
-
-        boolean idle() {
-            return sent.isEmpty();
-        }
-
-        /** An answer for {@code id}: 1 if it was in flight (0 for one already answered); moves the oldest on. */
-        int answered(long id) {
-            if (sent.isEmpty() || id < sent.first()) return 0;
-            if (id != sent.first()) return early.add(id) ? 1 : 0;
-            sent.removeUpTo(id);
-            while (!sent.isEmpty() && early.remove(sent.first())) sent.removeUpTo(sent.first());
-            if (sent.isEmpty()) rounds.clear();
-            return 1;
-        }
-
-        /** Every reading of the sensor at or below it is acknowledged. */
-        long mark() {
-            return sent.isEmpty() ? after : sent.first() - 1;
-        }
-
-        /** When the oldest reading still in flight was sent, or -1. */
-        long oldestSentAt() {
-            if (sent.isEmpty()) return -1;
-            while (rounds.size() > 1 && rounds.peekFirst()[0] < sent.first()) rounds.pollFirst();
-            return rounds.peekFirst()[1];
-        }
-    }
-
-    /** What one lane sends in one round. */
-    private static final class Turn {
-        final Lane lane;
-        Journal.Batch batch;
-        List<Message> messages;
-
-        Turn(Lane lane, Journal.Batch batch) {
-            this.lane = lane;
-            this.batch = batch;
-        }
-    }
-
-    private int turn;
-
-    /**
-     * Fair shares of the window's {@code room} among the lanes with readings to send: each gets an
-     * equal share, starting from a different lane each round, and what some leave over goes to the
-     * others. So a sensor with a long backlog cannot hold back one with a short backlog or none:
-     * every sensor's readings go at once at least 1/N of the rate (N the sensors with readings
-     * waiting), its backlog first (SPEC §8: each sensor's readings in seq order).
-     */
-    private List<Turn> take(List<Lane> work, int room) {
-        List<Turn> turns = new ArrayList<>();
-        int share = Math.max(1, room / work.size()), left = room, start = Math.floorMod(turn++, work.size());
-        for (int i = 0; i < work.size() && left > 0; i++) {
-            Lane lane = work.get((start + i) % work.size());
-            Journal.Batch b = journal.read(lane.sensor, lane.after, Math.min(share, left));
-            turns.add(new Turn(lane, b));
-            left -= b.records().size();
-        }
-        for (Turn t : turns) {
-            if (left <= 0) break;
-            if (t.batch.records().size() < share) continue; // it had no more
-            Journal.Batch more = journal.read(t.lane.sensor, t.batch.upTo(), left);
-            if (more.records().isEmpty()) continue;
-            List<Record> all = new ArrayList<>(t.batch.records());
-            all.addAll(more.records());
-            t.batch = new Journal.Batch(all, more.upTo());
-            left -= more.records().size();
-        }
-        return turns;
     }
 
     /** The sender goes round at least this often with nothing to do, so that {@link #loopAlive} sees it. */
@@ -440,34 +346,7 @@ public final class Outbox implements AutoCloseable {
      * {@code maxDelay}.
      */
     List<Message> messages(List<Record> records) {
-        int max = batchMessages;
-        List<Message> out = new ArrayList<>();
-        if (max <= 1) {
-            for (Record r : records) out.add(new Message(r.topic(), r.qos(), List.of(r), r.payload()));
-            return out;
-        }
-        Map<String, List<Record>> byTopic = new LinkedHashMap<>();
-        long oldest = Long.MAX_VALUE;
-        for (Record r : records) {
-            byTopic.computeIfAbsent(r.topic(), t -> new ArrayList<>()).add(r);
-            oldest = Math.min(oldest, r.tsMillis());
-        }
-        boolean allShort = byTopic.values().stream().allMatch(l -> l.size() < max);
-        if (!records.isEmpty() && allShort && clock.millis() - oldest < batchDelay.toMillis()) return null;
-        byTopic.forEach((topic, list) -> {
-            for (int i = 0; i < list.size(); i += max) {
-                List<Record> part = list.subList(i, Math.min(list.size(), i + max));
-                java.io.ByteArrayOutputStream json = new java.io.ByteArrayOutputStream();
-                json.write('[');
-                for (int k = 0; k < part.size(); k++) {
-                    if (k > 0) json.write(',');
-                    json.writeBytes(part.get(k).payload());
-                }
-                json.write(']');
-                out.add(new Message(topic, part.get(0).qos(), List.copyOf(part), json.toByteArray()));
-            }
-        });
-        return out;
+        return Batching.messages(records, batchMessages, batchDelay.toMillis(), clock.millis());
     }
 
     /** Batching (SPEC §4 {@code publish.batch}), live: up to {@code maxMessages} readings per message, waiting at most {@code maxDelay} to fill one. */
