@@ -71,8 +71,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
     private final CuratorWatcher watcher = event -> {
         if (event.getType() != Watcher.Event.EventType.None) submit(this::checkTarget);
     };
-    private volatile FirmwareReport last;
-    private volatile boolean unsent;
+    private final FirmwareReporter reporter;
     private volatile boolean closed;
 
     /**
@@ -94,6 +93,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         this.clock = clock;
         this.healthProblem = healthProblem;
         this.restart = restart;
+        this.reporter = new FirmwareReporter(client, paths, clock, running, dir);
         this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "meerkat-firmware");
             t.setDaemon(true);
@@ -133,7 +133,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
     @Override
     public void connected(long sessionId, boolean newSession) {
         submit(() -> {
-            if (unsent && last != null) write(last);
+            reporter.again();
             checkTarget();
         });
     }
@@ -147,13 +147,13 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
                 Mark m = Json.readTolerant(Files.readAllBytes(v.rolledBack()), Mark.class);
                 String why = Files.exists(v.rolledBackReason()) ? Versions.read(v.rolledBackReason()) : "rolled back";
                 log.warn("firmware {} was rolled back: {}", m.firmware(), why);
-                resumeHistory(m.rollout(), m.firmware());
+                reporter.resume(m.rollout(), m.firmware());
                 conclude(m.rollout(), m.firmware(), "rolled-back", why, m.healthTimeout());
                 v.forgetRollBack();
             }
             if (Files.exists(v.pending())) {
                 Mark m = Json.readTolerant(Files.readAllBytes(v.pending()), Mark.class);
-                resumeHistory(m.rollout(), m.firmware());
+                reporter.resume(m.rollout(), m.firmware());
                 if (!m.firmware().equals(running)) {
                     // The launcher did not start the pending version (its link was switched back): never call that healthy.
                     String why = "the pending version " + m.firmware() + " is not the one running (" + running + ")";
@@ -221,7 +221,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
             return;
         }
         if (t.rollout() == null || t.firmware() == null) return;
-        Optional<Mark> done = handled();
+        Optional<Mark> done = reporter.handled();
         if (done.isPresent() && t.names(done.get().rollout(), done.get().firmware())) return;
         if (versions.isPresent() && Files.exists(versions.get().pending())) return; // checking itself first
         apply(t);
@@ -229,17 +229,17 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
 
     private void apply(FirmwareTarget t) {
         String r = t.rollout(), fw = t.firmware();
-        resumeHistory(r, fw);
+        reporter.resume(r, fw);
         if (fw.equals(running)) {
             conclude(r, fw, "healthy", null, t.healthTimeout());
             return;
         }
         log.info("firmware target {} (rollout {}, installer {})", fw, r, t.installer());
-        report(r, fw, "pending", null, null, null);
+        reporter.report(r, fw, "pending", null, null, null);
         Path artifact = dir.resolve("downloads").resolve(r + "-" + fw + ".artifact");
         try {
-            report(r, fw, "downloading", null, 0L, null);
-            Download.fetch(t.artifact().url(), artifact, (bytes, total) -> report(r, fw, "downloading", null, bytes, total < 0 ? null : total));
+            reporter.report(r, fw, "downloading", null, 0L, null);
+            Download.fetch(t.artifact().url(), artifact, (bytes, total) -> reporter.report(r, fw, "downloading", null, bytes, total < 0 ? null : total));
         } catch (IOException e) {
             fail(t, "download failed: " + e.getMessage());
             return;
@@ -247,7 +247,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
             Thread.currentThread().interrupt();
             return;
         }
-        report(r, fw, "verifying", null, null, null);
+        reporter.report(r, fw, "verifying", null, null, null);
         try {
             if (config.publicKey().isEmpty()) {
                 fail(t, "no firmware.publicKey in the bootstrap config: nothing can be verified, so nothing is installed");
@@ -263,7 +263,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
             fail(t, "cannot verify: " + e.getMessage());
             return;
         }
-        report(r, fw, "installing", null, null, null);
+        reporter.report(r, fw, "installing", null, null, null);
         try {
             if ("package".equals(t.installer())) {
                 installPackage(t, artifact);
@@ -293,7 +293,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         Versions v = versions.get();
         v.unpack(artifact, t.firmware());
         v.switchTo(t.firmware(), Json.write(new Mark(t.rollout(), t.firmware(), "pending", t.healthTimeout())));
-        report(t.rollout(), t.firmware(), "restarting", null, null, null);
+        reporter.report(t.rollout(), t.firmware(), "restarting", null, null, null);
         log.info("firmware {} installed beside {}; restarting into it", t.firmware(), running);
         restart.run();
     }
@@ -329,76 +329,13 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
 
     /** A target's outcome: reported, and recorded on disk so that it is not handled again. */
     private void conclude(String rollout, String firmware, String state, String reason, String healthTimeout) {
-        report(rollout, firmware, state, reason, null, null);
-        handled(new Mark(rollout, firmware, state, healthTimeout));
-    }
-
-    private void resumeHistory(String rollout, String firmware) {
-        if (last != null && rollout.equals(last.rollout()) && firmware.equals(last.firmware())) return;
-        last = null;
-        try {
-            byte[] data = client.getData().forPath(paths.firmwareReport(paths.device()));
-            if (data != null && data.length > 0) {
-                FirmwareReport r = FirmwareReport.read(data);
-                if (rollout.equals(r.rollout()) && firmware.equals(r.firmware())) last = r;
-            }
-        } catch (Exception e) {
-            // no report yet, or unreadable: a new history
-        }
-    }
-
-    private void report(String rollout, String firmware, String state, String reason, Long bytes, Long total) {
-        List<FirmwareReport.Step> history = new ArrayList<>();
-        FirmwareReport before = last;
-        if (before != null && rollout.equals(before.rollout()) && firmware.equals(before.firmware()) && before.history() != null) {
-            history.addAll(before.history());
-        }
-        String at = clock.instant().toString();
-        if (history.isEmpty() || !history.get(history.size() - 1).state().equals(state)) {
-            history.add(new FirmwareReport.Step(state, at, reason));
-        }
-        FirmwareReport r = new FirmwareReport(rollout, firmware, state, at, reason, bytes, total,
-                running, List.copyOf(history));
-        last = r;
-        write(r);
-    }
-
-    private void write(FirmwareReport r) {
-        String path = paths.firmwareReport(paths.device());
-        try {
-            try {
-                client.setData().forPath(path, Json.write(r));
-            } catch (KeeperException.NoNodeException e) {
-                client.create().creatingParentsIfNeeded().forPath(path, Json.write(r));
-            }
-            unsent = false;
-        } catch (Exception e) {
-            unsent = true;
-            log.warn("cannot write the firmware report ({}), again on reconnect: {}", r.state(), e.toString());
-        }
-    }
-
-    private Optional<Mark> handled() {
-        try {
-            Path f = dir.resolve("handled.json");
-            return Files.exists(f) ? Optional.of(Json.readTolerant(Files.readAllBytes(f), Mark.class)) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    private void handled(Mark m) {
-        try {
-            Files.createDirectories(dir);
-            Versions.write(dir.resolve("handled.json"), Json.write(m));
-        } catch (IOException e) {
-            log.error("cannot record the firmware outcome in {}: {}", dir, e.toString());
-        }
+        reporter.report(rollout, firmware, state, reason, null, null);
+        reporter.handled(new Mark(rollout, firmware, state, healthTimeout));
     }
 
     /** For {@code meerkat status}: the firmware this agent runs and its last report. */
     public Map<String, Object> status() {
-        FirmwareReport r = last;
+        FirmwareReport r = reporter.last();
         Map<String, Object> m = new java.util.LinkedHashMap<>();
         m.put("running", running);
         m.put("rollout", r == null ? null : r.rollout());
