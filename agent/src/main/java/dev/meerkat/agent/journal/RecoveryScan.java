@@ -21,6 +21,21 @@ import org.slf4j.LoggerFactory;
  * read record by record, damage skipped and counted, a torn tail of the newest segment cut, the
  * acked file and the seq reservations read. What it found, the journal takes over; nothing here
  * is shared with another thread.
+ *
+ * <p>It never fails for the journal's own sake: a segment that cannot
+ * be read (its permissions, a bad sector, a directory in its place) is set aside under a new
+ * name and reported with the readings it held; a directory that cannot be made or listed, or a
+ * full disk, leave a journal that counts what it cannot keep until it can (the agent samples on).
+ *
+ * <p>Recovery is honest about what it lost: the ids between the last intact reading before
+ * damage and the first after it (damaged records, a segment's damaged end, segments set aside)
+ * are readings lost, counted as dropped with reason {@code recovery} (under
+ * {@link Journal#UNKNOWN_SENSOR}: damaged bytes do not tell whose they were), once for each damage
+ * (the acked file remembers what was counted). A torn tail of the newest segment held readings
+ * never committed, and is not counted. An acked file that does not match its checksum, or whose
+ * watermark lies beyond the journal's end, is ignored: what is not known to be acknowledged is
+ * sent again. After new damage, each sensor's {@code seq} goes on past its reservation
+ * ({@link SeqReservations}), so no {@code seq} is handed out twice.
  */
 final class RecoveryScan {
     private static final Logger log = LoggerFactory.getLogger(Journal.class);
@@ -28,12 +43,10 @@ final class RecoveryScan {
     private final Path dir;
     final List<String> problems = new ArrayList<>();
     final TreeMap<Long, Segment> segments = new TreeMap<>();
-    final TreeMap<String, SensorIds> sensors = new TreeMap<>();
-    /** Damage counted as lost readings, by segment file name and offset (this start's and earlier ones'). */
-    final Map<String, java.util.Set<Long>> countedDamage = new TreeMap<>();
-    final Map<String, Map<String, Long>> dropped = new TreeMap<>();
+    /** What waits, the marks, the drops, the damage counted: the journal takes it over. */
+    final Ledger ledger = new Ledger();
     SeqReservations seqs;
-    long ackedId, lastDroppedAt, unackedCount, nextId;
+    long nextId;
     long records, unacked, corrupt, torn, lost;
     /** Damage not counted at an earlier start was found. */
     boolean newDamage;
@@ -48,9 +61,6 @@ final class RecoveryScan {
         return scan;
     }
 
-    private SensorIds ids(String sensor) {
-        return sensors.computeIfAbsent(sensor, k -> new SensorIds());
-    }
 
     private void run() {
         List<Path> files = List.of();
@@ -71,9 +81,9 @@ final class RecoveryScan {
                     + "); ignored: readings not known to be acknowledged are sent again");
             saved = new AckedMarks(0, Map.of(), saved.dropped(), saved.lastDropAt(), saved.counted());
         }
-        ackedId = saved.watermark();
-        saved.dropped().forEach((sensor, m) -> dropped.put(sensor, new TreeMap<>(m)));
-        lastDroppedAt = saved.lastDropAt();
+        ledger.ackedId = saved.watermark();
+        saved.dropped().forEach((sensor, m) -> ledger.dropped.put(sensor, new TreeMap<>(m)));
+        ledger.lastDroppedAt = saved.lastDropAt();
         long lastIdSeen = 0;
         boolean gapOpen = false;
         // The last intact id before the newest damage that no later checkpoint covers; -1: none. A
@@ -94,10 +104,10 @@ final class RecoveryScan {
                 continue;
             }
             java.util.Set<Long> counted = saved.counted().getOrDefault(name, java.util.Set.of());
-            if (!counted.isEmpty()) countedDamage.put(name, new java.util.TreeSet<>(counted));
+            if (!counted.isEmpty()) ledger.countedDamage.put(name, new java.util.TreeSet<>(counted));
             if (gapOpen) {
                 // The damage before this segment: the ids up to its first are lost (those not acknowledged).
-                lost += Math.max(0, first - Math.max(gapFrom, ackedId + 1));
+                lost += Math.max(0, first - Math.max(gapFrom, ledger.ackedId + 1));
                 gapOpen = false;
             }
             ByteBuffer buf;
@@ -122,18 +132,18 @@ final class RecoveryScan {
                         lastIdSeen = r.id();
                         seg.lastId = r.id();
                         records++;
-                        SensorIds ids = ids(r.sensor());
+                        SensorIds ids = ledger.ids(r.sensor());
                         ids.newest = r.id();
                         lastRecord.put(r.sensor(), r.id());
-                        if (r.id() > ackedId && r.id() > saved.marks().getOrDefault(r.sensor(), 0L)) {
+                        if (r.id() > ledger.ackedId && r.id() > saved.marks().getOrDefault(r.sensor(), 0L)) {
                             unacked++;
-                            unackedCount++;
+                            ledger.unacked++;
                             ids.waiting.add(r.id());
                         }
                         ids.seen(r.seq());
                         seg.lastTs = Math.max(seg.lastTs, r.tsMillis());
                     } else {
-                        ok.checkpoint().forEach((s, q) -> ids(s).seen(q));
+                        ok.checkpoint().forEach((s, q) -> ledger.ids(s).seen(q));
                         damagePoint = -1;
                     }
                     at += ok.size();
@@ -143,7 +153,7 @@ final class RecoveryScan {
                 // Damaged here: look for the next intact record.
                 boolean fresh = !counted.contains((long) at);
                 if (fresh) {
-                    countedDamage.computeIfAbsent(name, k -> new java.util.TreeSet<>()).add((long) at);
+                    ledger.countedDamage.computeIfAbsent(name, k -> new java.util.TreeSet<>()).add((long) at);
                     newDamage = true;
                 }
                 damagePoint = lastIdSeen;
@@ -172,7 +182,7 @@ final class RecoveryScan {
                         + (d instanceof Codec.Bad b ? " (" + b.why() + ")" : d instanceof Codec.Ok ? " (id out of order)" : ""));
                 if (fresh) {
                     if (Codec.decode(buf, next) instanceof Codec.Ok ok && ok.record() != null) {
-                        lost += Math.max(0, ok.id() - Math.max(from, ackedId + 1));
+                        lost += Math.max(0, ok.id() - Math.max(from, ledger.ackedId + 1));
                     }
                 }
                 at = next;
@@ -191,15 +201,15 @@ final class RecoveryScan {
         }
         if (gapOpen) problems.add("the readings after the last damage cannot be counted (no segment follows it)");
         // Never an id again that a mark or a segment's name has covered, even when their readings are gone.
-        long highest = Math.max(lastIdSeen, ackedId);
+        long highest = Math.max(lastIdSeen, ledger.ackedId);
         for (Segment s : segments.values()) highest = Math.max(highest, s.firstId - 1);
         for (var m : saved.marks().entrySet()) {
             highest = Math.max(highest, m.getValue());
-            SensorIds ids = ids(m.getKey());
+            SensorIds ids = ledger.ids(m.getKey());
             ids.newest = Math.max(ids.newest, m.getValue());
         }
         nextId = highest + 1;
-        if (ackedId > nextId - 1) ackedId = nextId - 1;
+        if (ledger.ackedId > nextId - 1) ledger.ackedId = nextId - 1;
         if (lost > 0) problems.add(lost + " readings lost to damage, counted as dropped (recovery)");
         if (damagePoint >= 0) {
             // Records were lost after the last checkpoint: a sensor with no intact reading after them
@@ -207,7 +217,7 @@ final class RecoveryScan {
             if (!seqs.readable()) problems.add("records were lost and the seq reservations cannot be read: a seq may repeat");
             long point = damagePoint;
             seqs.all().forEach((sensor, reserved) -> {
-                SensorIds ids = ids(sensor);
+                SensorIds ids = ledger.ids(sensor);
                 if (lastRecord.getOrDefault(sensor, 0L) <= point && ids.lastSeq < reserved) {
                     problems.add("sensor " + sensor + ": seq goes on after " + reserved + " (its reservation), past readings that may be lost");
                     ids.seen(reserved);
