@@ -1,6 +1,6 @@
-package dev.meerkat.coordination.security;
+package dev.meerkat.coordination;
 
-import dev.meerkat.coordination.FleetPaths;
+import dev.meerkat.coordination.security.FleetAcls;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

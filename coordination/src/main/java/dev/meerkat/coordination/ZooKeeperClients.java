@@ -1,7 +1,6 @@
 package dev.meerkat.coordination;
 
 import dev.meerkat.config.BootstrapConfig;
-import dev.meerkat.coordination.security.DeviceAcls;
 import dev.meerkat.coordination.security.ZooKeeperSecurity;
 import java.io.IOException;
 import org.apache.curator.framework.CuratorFramework;

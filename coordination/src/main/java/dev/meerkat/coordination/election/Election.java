@@ -138,6 +138,7 @@ public final class Election implements Closeable {
                             leaderSeenAt = System.nanoTime();
                         }
                     } catch (Exception e) {
+                        if (e instanceof InterruptedException) Thread.currentThread().interrupt();
                         // not answered: what was seen stays, and the next caller asks again
                     } finally {
                         answered.countDown();

@@ -8,7 +8,7 @@ package dev.meerkat.coordination.locks;
  * <ul>
  *   <li>the ZooKeeper connection is suspended or the session lost (the session may expire while the
  *       agent cannot hear about it, and then another gateway takes the lock);
- *   <li>its lease runs out: the hold is valid for two thirds of the negotiated session timeout after
+ *   <li>its lease runs out: the hold is valid for half the negotiated session timeout after
  *       the last moment the servers are known to have heard from this session (the acquisition, or a
  *       check made for the purpose). The servers cannot expire the session before a whole timeout has
  *       passed since then, so a process paused past that point (SIGSTOP, a long GC, a suspended VM)
