@@ -184,6 +184,7 @@ public final class Agent implements AutoCloseable {
         try {
             election.start();
         } catch (Exception e) {
+            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             throw new IOException("cannot join the fleet's election: " + e, e);
         }
         firmware = new FirmwareUpdater(zk, paths, boot.firmware(), boot.storageDir(), FirmwareUpdater.versionsDir(), runningFirmware,

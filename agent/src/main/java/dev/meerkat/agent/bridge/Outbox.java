@@ -1,6 +1,5 @@
 package dev.meerkat.agent.bridge;
 
-import dev.meerkat.agent.journal.IdQueue;
 import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.journal.Record;
 import dev.meerkat.agent.mqtt.MqttTransport;
@@ -8,7 +7,6 @@ import dev.meerkat.agent.mqtt.MqttTransportException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;

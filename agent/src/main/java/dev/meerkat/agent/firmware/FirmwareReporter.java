@@ -61,6 +61,7 @@ final class FirmwareReporter {
                 if (rollout.equals(r.rollout()) && firmware.equals(r.firmware())) last = r;
             }
         } catch (Exception e) {
+            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             // no report yet, or unreadable: a new history
         }
     }
@@ -92,6 +93,7 @@ final class FirmwareReporter {
             }
             unsent = false;
         } catch (Exception e) {
+            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             unsent = true;
             log.warn("cannot write the firmware report ({}), again on reconnect: {}", r.state(), e.toString());
         }

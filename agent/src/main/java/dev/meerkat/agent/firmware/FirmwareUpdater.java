@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -212,11 +211,13 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         } catch (KeeperException.NoNodeException e) {
             try {
                 client.checkExists().usingWatcher(watcher).forPath(paths.firmwareTarget(paths.device()));
-            } catch (Exception ignored) {
-                // the periodic check will look again
+            } catch (Exception again) {
+                if (again instanceof InterruptedException) Thread.currentThread().interrupt();
+                // else the periodic check will look again
             }
             return;
         } catch (Exception e) {
+            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             log.debug("cannot read the firmware target: {}", e.toString());
             return;
         }
