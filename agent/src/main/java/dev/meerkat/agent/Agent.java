@@ -38,7 +38,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -55,38 +54,37 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
-    private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(3);
     /** Changes this close together become one apply. */
     public static final Duration DEBOUNCE = Duration.ofMillis(5);
 
     final BootstrapConfig boot;
     private final Drivers drivers;
     private final Clock clock;
-    private final FleetPaths paths;
+    final FleetPaths paths;
     private final LastGoodConfig lastGood;
     final Reconfigurer reconfigurer;
     private final CountDownLatch firstApply = new CountDownLatch(1);
-    private CuratorFramework zk;
-    private TlsDiagnosis tlsDiagnosis;
+    private final AgentViews views = new AgentViews(this);
+    private final AgentHealth health = new AgentHealth(this);
+    CuratorFramework zk;
+    TlsDiagnosis tlsDiagnosis;
     private static final Duration ROLLOUT_TICK = Duration.ofSeconds(1);
-    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration MQTT_LOOP_STALE = Duration.ofSeconds(120);
     Session session;
     HardwareLocks locks;
-    private final Pi4jBuses buses = new Pi4jBuses(java.nio.file.Path.of("/dev"));
+    final Pi4jBuses buses = new Pi4jBuses(java.nio.file.Path.of("/dev"));
     Registration registration;
-    private Journal journal;
-    private long recovered;
-    private AdminServer admin;
+    Journal journal;
+    long recovered;
+    AdminServer admin;
     private MqttSecurity mqttSecurity;
-    private volatile Outbox outbox;
-    private Sampler sampler;
-    private ConfigWatch watch;
-    private StatusReporter status;
-    private RolloutCoordinator rollouts;
+    volatile Outbox outbox;
+    Sampler sampler;
+    ConfigWatch watch;
+    StatusReporter status;
+    RolloutCoordinator rollouts;
     Election election;
     FirmwareUpdater firmware;
-    private final String runningFirmware = FirmwareUpdater.running(AgentVersion.get());
+    final String runningFirmware = FirmwareUpdater.running(AgentVersion.get());
     private volatile Runnable restartRequest = () -> log.error("a restart was asked for, and nothing listens");
     private volatile java.util.function.Consumer<EffectiveConfig> appliedListener = c -> {};
     private boolean closed;
@@ -142,7 +140,6 @@ public final class Agent implements AutoCloseable {
         mqttSecurity = MqttSecurity.of(boot.mqtt());
         Files.createDirectories(boot.storageDir());
         // First: a second agent on the same socket stops here, before it touches the journal.
-        AgentViews views = new AgentViews(this);
         admin = AdminServer.start(boot.adminSocket(), Map.of("status", a -> views.status(), "config", a -> views.config(),
                 "read", views::readNow));
         // The journal's segment size follows from its default bound; the config's bounds apply with the first config.
@@ -157,7 +154,7 @@ public final class Agent implements AutoCloseable {
         zkSecurity.sslContext().ifPresent(ssl -> tlsDiagnosis = TlsDiagnosis.start(boot.zookeeper().connect(), ssl,
                 () -> session.connected(), Duration.ofSeconds(Math.max(5, Math.min(30, boot.zookeeper().sessionTimeout().toSeconds())))));
         // Each status written to ZooKeeper also goes to the retained status topic, with its delivery accounting.
-        status = new StatusReporter(new StatusWriter(zk, paths.status()), this::statusReport, this::statusWritten);
+        status = new StatusReporter(new StatusWriter(zk, paths.status()), views::statusReport, views::statusWritten);
         locks = new HardwareLocks(zk, session, boot.zookeeper().root());
         registration = new Registration(zk, paths.member(), memberInfo(), Optional.of(boot.storageDir().resolve("session")));
         registration.start(session);
@@ -188,7 +185,7 @@ public final class Agent implements AutoCloseable {
             throw new IOException("cannot join the fleet's election: " + e, e);
         }
         firmware = new FirmwareUpdater(zk, paths, boot.firmware(), boot.storageDir(), FirmwareUpdater.versionsDir(), runningFirmware,
-                clock, this::healthProblem, () -> restartRequest.run());
+                clock, health::problem, () -> restartRequest.run());
         firmware.start(session);
 
         Optional<LastGoodConfig.Saved> saved = loadLastGood();
@@ -263,24 +260,6 @@ public final class Agent implements AutoCloseable {
         return (c == null ? dev.meerkat.config.AgentSettings.DEFAULTS : c.agent()).rollout().healthTimeout();
     }
 
-    /**
-     * What keeps this agent from being healthy, for the check after a firmware update: registered,
-     * a config applied, MQTT connected, and every sensor has read (and is not failing).
-     */
-    public Optional<String> healthProblem() {
-        if (!registered()) return Optional.of("not registered in ZooKeeper");
-        if (reconfigurer.running() == null) return Optional.of("no config applied");
-        if (!mqttConnected()) return Optional.of("MQTT not connected");
-        for (var e : sensors().entrySet()) {
-            SensorRunner r = e.getValue();
-            if (r.state() == SensorRunner.State.FAILING || r.state() == SensorRunner.State.FAILED) {
-                return Optional.of("sensor " + e.getKey() + " is " + r.state().json());
-            }
-            if (r.last() == null) return Optional.of("sensor " + e.getKey() + " has not read yet");
-        }
-        return Optional.empty();
-    }
-
     /** Applies a built config (on the config watch's thread, or at start), then saves and reports. */
     private synchronized void apply(ConfigLayers.Result result, boolean fromZooKeeper) {
         if (closed) return;
@@ -341,47 +320,6 @@ public final class Agent implements AutoCloseable {
         outbox.offer(r, topicPrefix(config) + "/sensors/" + t.sensor().id(), t.sensor().qosOr(config.agent().mqtt().qos()));
     }
 
-    StatusReport statusReport() {
-        EffectiveConfig config = reconfigurer.running();
-        if (config == null) return null;
-        Map<String, StatusReport.Sensor> sensors = new LinkedHashMap<>();
-        sensors().forEach((id, r) -> sensors.put(id, new StatusReport.Sensor(r.state().json(),
-                r.last() == null ? null : r.last().ts(), r.errors(), r.lockSkips(), r.lastError())));
-        // A fleet config missing in ZooKeeper is reported as a config error of the status znode too, so
-        // that the operator's views (fleet list) show it for this gateway.
-        List<dev.meerkat.config.ConfigError> errors = reconfigurer.errors();
-        if (configProblem != null) {
-            errors = new java.util.ArrayList<>(errors);
-            errors.add(new dev.meerkat.config.ConfigError(paths.relative(paths.fleetConfig()), "$",
-                    "does not exist in ZooKeeper; the config in force keeps running until it does"));
-        }
-        return new StatusReport(config, reconfigurer.appliedAt(), errors, sensors, mqttConnected(), delivery(), runningFirmware);
-    }
-
-    /** The report just written to the status znode goes to the retained status topic too (no second build). */
-    private void statusWritten(StatusReport report) {
-        if (outbox != null) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> mqtt = (Map<String, Object>) report.toJson().get("mqtt");
-            Map<String, Object> d = new LinkedHashMap<>(mqtt);
-            d.remove("connected");
-            outbox.announce(d);
-        }
-    }
-
-    /**
-     * The delivery accounting of the status (SPEC §5): buffered, enqueued, sent, acknowledged,
-     * dropped, since this agent started. Enqueued counts the readings found unacknowledged in the
-     * journal at the start too, since this run sends them: sent never exceeds it for want of them.
-     */
-    public StatusReport.Delivery delivery() {
-        if (journal == null) return StatusReport.Delivery.NONE;
-        Journal.Counters c = journal.counters();
-        return new StatusReport.Delivery(journal.depth(), journal.oldestUnacknowledged(), recovered + c.appended(),
-                outbox == null ? 0 : outbox.sent(), outbox == null ? 0 : outbox.acknowledged(), c.dropped(),
-                c.lastDroppedAtMillis() == 0 ? null : java.time.Instant.ofEpochMilli(c.lastDroppedAtMillis()), c.lastError());
-    }
-
     private MemberInfo memberInfo() {
         return new MemberInfo(boot.device().id(), boot.device().fleet(), AgentVersion.get(), runningFirmware, HostFacts.hostName(),
                 HostFacts.addresses(), clock.instant().toString(), HostFacts.capabilities());
@@ -423,39 +361,19 @@ public final class Agent implements AutoCloseable {
         return outbox != null && outbox.connected();
     }
 
-    /**
-     * The agent's own loops, which systemd's watchdog waits on (see {@link ServiceNotifier}). None of
-     * them asks a server: a ZooKeeper or broker that does not answer is an outage, reported in the
-     * status, and answered by the clients' reconnects, never by a restart.
-     */
+    /** The agent's own loops, which systemd's watchdog waits on ({@link AgentHealth#probes}). */
     public List<ServiceNotifier.Probe> probes() {
-        return List.of(
-                new ServiceNotifier.Probe("mqtt", () -> outbox == null || outbox.loopAlive(MQTT_LOOP_STALE)),
-                new ServiceNotifier.Probe("sampling", () -> sampler == null || sampler.alive(PROBE_TIMEOUT)));
+        return health.probes();
     }
 
-    /**
-     * One line for systemd's STATUS: registration, config, MQTT and sensors. From memory only:
-     * systemd's notifier calls it, and it must never wait on a server.
-     */
+    /** One line for systemd's STATUS, from memory ({@link AgentHealth#summary}). */
     public String summary() {
-        EffectiveConfig c = config();
-        long failing = sensors().values().stream().filter(r -> r.state() == SensorRunner.State.FAILING || r.state() == SensorRunner.State.FAILED).count();
-        String problem = configProblem;
-        return (registered() ? "registered" : session != null && session.connected() ? "connected, not registered" : "zookeeper not connected")
-                + (c == null ? ", waiting for a first config" : ", " + versions(c))
-                + (problem == null ? "" : ", fleet config missing in ZooKeeper")
-                + ", mqtt " + (mqttConnected() ? "connected" : "not connected")
-                + (outbox == null ? "" : ", " + outbox.depth() + " buffered")
-                + ", " + sensors().size() + " sensor(s)" + (failing == 0 ? "" : " (" + failing + " failing)");
+        return health.summary();
     }
 
-    /** "config fleet v3, device v1"; a layer without documents (version -1) is left out. */
-    static String versions(EffectiveConfig c) {
-        if (c.fleetVersion() < 0 && c.deviceVersion() < 0) return "config empty";
-        return "config " + (c.fleetVersion() < 0 ? "" : "fleet v" + c.fleetVersion())
-                + (c.fleetVersion() >= 0 && c.deviceVersion() >= 0 ? ", " : "")
-                + (c.deviceVersion() < 0 ? "" : "device v" + c.deviceVersion());
+    /** The delivery accounting of the status ({@link AgentViews#delivery}). */
+    public StatusReport.Delivery delivery() {
+        return views.delivery();
     }
 
     public Map<String, SensorRunner> sensors() {
@@ -465,7 +383,7 @@ public final class Agent implements AutoCloseable {
     /**
      * The clean stop: config watch and sensors first, then the buffer is flushed (bounded), the
      * member znode deleted (best effort), offline published, and the connections closed. Every
-     * step that talks to ZooKeeper is bounded by {@link #ZK_STEP}: a server that hangs during the
+     * step that talks to ZooKeeper is bounded by {@link AgentStop#ZK_STEP}: a server that hangs during the
      * stop (the ensemble or the network goes first at a poweroff) costs a few seconds, never
      * systemd's stop timeout; what is left undone, the session's expiry does. Safe to call more than
      * once, and after a failed or interrupted {@link #start()}.
@@ -476,63 +394,6 @@ public final class Agent implements AutoCloseable {
             if (closed) return;
             closed = true;
         }
-        // Stop coordinating, then leave the election: its znode goes now, and the next agent leads at
-        // once. First, so that the fleet is not left without a leader while the rest stops (the
-        // config watch and the firmware updater each wait up to 5 s for work in progress).
-        if (rollouts != null) rollouts.close();
-        if (election != null) bounded("leaving the election", () -> {
-            try {
-                election.close();
-            } catch (IOException e) {
-                log.warn("leaving the election: {}", e.toString());
-            }
-        });
-        if (watch != null) watch.close();
-        if (firmware != null) firmware.close();
-        if (sampler != null) sampler.close();
-        if (outbox != null) {
-            try {
-                if (!outbox.flush(FLUSH_TIMEOUT)) {
-                    log.warn("stopping with {} readings unacknowledged after {}ms; they stay in the journal and go after the next start",
-                            outbox.depth(), FLUSH_TIMEOUT.toMillis());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        if (locks != null) bounded("releasing the hardware locks", locks::close);
-        buses.close();
-        if (registration != null) registration.close(ZK_STEP);
-        if (outbox != null) outbox.close();
-        if (status != null) status.close();
-        if (session != null) session.close();
-        if (tlsDiagnosis != null) tlsDiagnosis.close();
-        if (zk != null) bounded("closing the ZooKeeper session", zk::close);
-        if (journal != null) journal.close();
-        if (admin != null) admin.close();
-        log.info("agent stopped device={}", boot.device().id());
-    }
-
-    /** How long one step of the stop may wait for ZooKeeper. */
-    static final Duration ZK_STEP = Duration.ofSeconds(2);
-
-    /**
-     * Runs one step of the stop on a thread of its own and waits for it at most {@link #ZK_STEP};
-     * a step still waiting for a server then is left to finish or die with the process.
-     */
-    private static void bounded(String what, Runnable step) {
-        Thread t = Thread.ofPlatform().daemon().name("meerkat-stop").start(() -> {
-            try {
-                step.run();
-            } catch (RuntimeException e) {
-                log.warn("stopping: {} failed: {}", what, e.toString());
-            }
-        });
-        try {
-            t.join(ZK_STEP.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (t.isAlive()) log.warn("stopping: {} did not finish within {} s (ZooKeeper does not answer); going on", what, ZK_STEP.toSeconds());
+        AgentStop.stop(this);
     }
 }

@@ -1,11 +1,13 @@
 package dev.meerkat.agent;
 
 import dev.meerkat.agent.bridge.Reading;
+import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.sampling.SensorRunner;
 import dev.meerkat.agent.status.StatusReport;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import dev.meerkat.config.EffectiveConfig;
 import java.util.Optional;
@@ -51,7 +53,7 @@ final class AgentViews {
             lockState.put("failed", c.failed());
         }
         m.put("locks", lockState);
-        StatusReport report = agent.statusReport();
+        StatusReport report = statusReport();
         if (report != null) {
             Map<String, Object> r = report.toJson();
             m.put("config", r.get("config"));
@@ -113,5 +115,47 @@ final class AgentViews {
         m.put("documents", docs);
         m.put("effective", EffectiveJson.of(config));
         return m;
+    }
+
+    /** The status of SPEC §5 for the status znode and topic; null before the first config. */
+    StatusReport statusReport() {
+        EffectiveConfig config = agent.reconfigurer.running();
+        if (config == null) return null;
+        Map<String, StatusReport.Sensor> sensors = new LinkedHashMap<>();
+        agent.sensors().forEach((id, r) -> sensors.put(id, new StatusReport.Sensor(r.state().json(),
+                r.last() == null ? null : r.last().ts(), r.errors(), r.lockSkips(), r.lastError())));
+        // A fleet config missing in ZooKeeper is reported as a config error of the status znode too, so
+        // that the operator's views (fleet list) show it for this gateway.
+        List<dev.meerkat.config.ConfigError> errors = agent.reconfigurer.errors();
+        if (agent.configProblem != null) {
+            errors = new java.util.ArrayList<>(errors);
+            errors.add(new dev.meerkat.config.ConfigError(agent.paths.relative(agent.paths.fleetConfig()), "$",
+                    "does not exist in ZooKeeper; the config in force keeps running until it does"));
+        }
+        return new StatusReport(config, agent.reconfigurer.appliedAt(), errors, sensors, agent.mqttConnected(), delivery(), agent.runningFirmware);
+    }
+
+    /** The report just written to the status znode goes to the retained status topic too (no second build). */
+    void statusWritten(StatusReport report) {
+        if (agent.outbox != null) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> mqtt = (Map<String, Object>) report.toJson().get("mqtt");
+            Map<String, Object> d = new LinkedHashMap<>(mqtt);
+            d.remove("connected");
+            agent.outbox.announce(d);
+        }
+    }
+
+    /**
+     * The delivery accounting of the status (SPEC §5): buffered, enqueued, sent, acknowledged,
+     * dropped, since this agent started. Enqueued counts the readings found unacknowledged in the
+     * journal at the start too, since this run sends them: sent never exceeds it for want of them.
+     */
+    StatusReport.Delivery delivery() {
+        if (agent.journal == null) return StatusReport.Delivery.NONE;
+        Journal.Counters c = agent.journal.counters();
+        return new StatusReport.Delivery(agent.journal.depth(), agent.journal.oldestUnacknowledged(), agent.recovered + c.appended(),
+                agent.outbox == null ? 0 : agent.outbox.sent(), agent.outbox == null ? 0 : agent.outbox.acknowledged(), c.dropped(),
+                c.lastDroppedAtMillis() == 0 ? null : java.time.Instant.ofEpochMilli(c.lastDroppedAtMillis()), c.lastError());
     }
 }
