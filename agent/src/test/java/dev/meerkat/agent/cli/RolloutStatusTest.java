@@ -16,7 +16,7 @@ class RolloutStatusTest {
     private static final byte[] DOC = "{\"firmware\":\"1.5.0\",\"waves\":[{\"percent\":10},{\"percent\":100}]}".getBytes(StandardCharsets.UTF_8);
 
     private static Map<String, Object> describe(String state) {
-        return RolloutCommand.Status.describe("r1", DOC, state == null ? null : state.getBytes(StandardCharsets.UTF_8));
+        return RolloutDescription.describe("r1", DOC, state == null ? null : state.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
