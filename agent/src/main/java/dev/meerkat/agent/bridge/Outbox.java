@@ -4,6 +4,7 @@ import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.journal.Record;
 import dev.meerkat.agent.mqtt.MqttTransport;
 import dev.meerkat.agent.mqtt.MqttTransportException;
+import dev.meerkat.time.Ticker;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,6 +64,14 @@ public final class Outbox implements AutoCloseable {
 
     public Outbox(MqttTransport transport, Journal journal, String statusTopic, boolean retainStatus, String agentVersion,
                   Clock clock, Runnable onConnectionChange) {
+        this(transport, journal, statusTopic, retainStatus, agentVersion, clock, Ticker.SYSTEM, onConnectionChange);
+    }
+
+    /** The same, with the time source of the acknowledgement timeout and the liveness (a test's). */
+    public Outbox(MqttTransport transport, Journal journal, String statusTopic, boolean retainStatus, String agentVersion,
+                  Clock clock, Ticker ticker, Runnable onConnectionChange) {
+        this.ticker = ticker;
+        this.loopAt = ticker.nanos();
         this.transport = transport;
         this.journal = journal;
         this.shares = new Turns(journal::read);
@@ -148,15 +157,16 @@ public final class Outbox implements AutoCloseable {
      */
     public boolean loopAlive(java.time.Duration stale) {
         if (sender.getState() == Thread.State.NEW) return true; // made, not started yet
-        return !sender.isAlive() ? closing : System.nanoTime() - loopAt < stale.toNanos();
+        return !sender.isAlive() ? closing : ticker.nanos() - loopAt < stale.toNanos();
     }
 
-    private volatile long loopAt = System.nanoTime();
+    private volatile long loopAt;
+    private final Ticker ticker;
 
     private void run() {
         try {
             while (!closing) {
-                loopAt = System.nanoTime();
+                loopAt = ticker.nanos();
                 round();
             }
         } catch (InterruptedException ex) {
@@ -231,7 +241,7 @@ public final class Outbox implements AutoCloseable {
             t.messages = messages(t.batch.records());
             filling |= t.messages == null; // a batch still filling: wait for more, at most its maxDelay
         }
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         synchronized (monitor) {
             if (epoch != e || broken) return;
             // All of them in flight before any is sent, so a mark never passes one not yet sent.
@@ -316,7 +326,7 @@ public final class Outbox implements AutoCloseable {
      * do means no wake-ups but these. Holds the monitor.
      */
     private long untilNextCheck() {
-        long now = System.nanoTime(), wait = LIVENESS_MS * 1_000_000;
+        long now = ticker.nanos(), wait = LIVENESS_MS * 1_000_000;
         for (Lane lane : lanes.values()) {
             long at = lane.oldestSentAt();
             if (at >= 0) wait = Math.min(wait, at + MqttLink.ACK_TIMEOUT.toNanos() - now + 1_000_000);
@@ -326,7 +336,7 @@ public final class Outbox implements AutoCloseable {
 
     /** The oldest reading in flight has waited past the acknowledgement timeout. Holds the monitor. */
     private boolean ackOverdue() {
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         for (Lane lane : lanes.values()) {
             long at = lane.oldestSentAt();
             if (at >= 0 && now - at > MqttLink.ACK_TIMEOUT.toNanos()) return true;
@@ -337,12 +347,7 @@ public final class Outbox implements AutoCloseable {
     /** One MQTT message: a reading, or with batching a JSON array of readings of one sensor. */
     record Message(String topic, int qos, List<Record> records, byte[] payload) {}
 
-    /**
-     * The messages for {@code records} (in journal order): one per reading, or with batching up to
-     * {@code maxMessages} readings of one topic in a JSON array, each sensor's in seq order. Null
-     * when batching asks to wait: every batch is short and its oldest reading younger than
-     * {@code maxDelay}.
-     */
+    /** The messages for {@code records} with the batching in force now ({@link Batching#messages}); null: wait for more. */
     List<Message> messages(List<Record> records) {
         return Batching.messages(records, batchMessages, batchDelay.toMillis(), clock.millis());
     }
