@@ -275,8 +275,8 @@ public final class Benchmarks {
             if (runs.test("rest")) {
                 log("cost at rest of one agent process ...");
                 Map<String, Object> rest = new RestBenchmark(zk, broker, out).run(
-                        mode.pick(java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(20), java.time.Duration.ofSeconds(3)),
-                        mode.pick(java.time.Duration.ofMinutes(3), java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(5)));
+                        mode.pick(java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(20), java.time.Duration.ofSeconds(1)),
+                        mode.pick(java.time.Duration.ofMinutes(3), java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(2)));
                 results.put("rest", rest);
                 FleetReport.rest(md, rest);
             }
