@@ -2,6 +2,7 @@ package dev.meerkat.drivers;
 
 import dev.meerkat.config.Fields;
 import dev.meerkat.config.SensorConfig;
+import dev.meerkat.drivers.bus.DriverException;
 
 /**
  * A kind of sensor (SPEC §4 {@code driver}), found with {@link java.util.ServiceLoader}. A driver

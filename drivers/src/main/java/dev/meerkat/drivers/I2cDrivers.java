@@ -1,6 +1,7 @@
 package dev.meerkat.drivers;
 
 import dev.meerkat.config.Bus;
+import dev.meerkat.drivers.bus.DriverException;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;

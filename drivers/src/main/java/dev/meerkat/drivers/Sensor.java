@@ -1,5 +1,7 @@
 package dev.meerkat.drivers;
 
+import dev.meerkat.drivers.bus.DriverException;
+
 /**
  * An open sensor: polled with {@link #read()} on the sensor's interval, closed when it is removed.
  * A sensor may also push samples as events happen ({@link #listen}).

@@ -12,6 +12,7 @@ import dev.meerkat.config.Fields;
 import dev.meerkat.config.Json;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.drivers.bme280.Bme280Calibration;
+import dev.meerkat.drivers.bus.DriverException;
 import dev.meerkat.drivers.ds18b20.Ds18b20Driver;
 import dev.meerkat.drivers.fakes.FakeAds1115;
 import dev.meerkat.drivers.fakes.FakeBh1750;

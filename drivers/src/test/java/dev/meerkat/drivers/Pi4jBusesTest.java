@@ -3,6 +3,7 @@ package dev.meerkat.drivers;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.meerkat.drivers.bus.DriverException;
 import dev.meerkat.drivers.bus.Pull;
 import dev.meerkat.drivers.bus.SysfsOneWire;
 import dev.meerkat.drivers.pi4j.Pi4jBuses;

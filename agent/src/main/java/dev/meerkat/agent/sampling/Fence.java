@@ -2,8 +2,8 @@ package dev.meerkat.agent.sampling;
 
 import dev.meerkat.coordination.locks.Hold;
 import dev.meerkat.coordination.locks.LockException;
-import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.bus.Buses;
+import dev.meerkat.drivers.bus.DriverException;
 import dev.meerkat.drivers.bus.GpioInput;
 import dev.meerkat.drivers.bus.GpioOutput;
 import dev.meerkat.drivers.bus.I2cDevice;

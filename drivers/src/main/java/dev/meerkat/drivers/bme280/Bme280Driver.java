@@ -5,9 +5,9 @@ import dev.meerkat.config.Fields;
 import dev.meerkat.config.SensorConfig;
 import dev.meerkat.drivers.Driver;
 import dev.meerkat.drivers.DriverContext;
-import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.I2cDrivers;
 import dev.meerkat.drivers.Sensor;
+import dev.meerkat.drivers.bus.DriverException;
 import java.util.List;
 
 /**

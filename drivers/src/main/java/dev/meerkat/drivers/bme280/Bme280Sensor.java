@@ -1,9 +1,9 @@
 package dev.meerkat.drivers.bme280;
 
-import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.I2cDrivers;
 import dev.meerkat.drivers.Sample;
 import dev.meerkat.drivers.Sensor;
+import dev.meerkat.drivers.bus.DriverException;
 import dev.meerkat.drivers.bus.I2cDevice;
 import java.time.Duration;
 import java.util.LinkedHashMap;

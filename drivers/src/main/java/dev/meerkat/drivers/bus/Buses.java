@@ -1,6 +1,5 @@
 package dev.meerkat.drivers.bus;
 
-import dev.meerkat.drivers.DriverException;
 import java.time.Duration;
 
 /**

@@ -1,6 +1,5 @@
 package dev.meerkat.drivers.bus;
 
-import dev.meerkat.drivers.DriverException;
 import java.util.function.Consumer;
 
 /** A GPIO line read as an input; edges arrive on a thread of the bus's, debounced by the kernel or the library. */

@@ -1,6 +1,5 @@
 package dev.meerkat.drivers.bus;
 
-import dev.meerkat.drivers.DriverException;
 
 /** A GPIO line driven as an output. */
 public interface GpioOutput extends AutoCloseable {

@@ -1,6 +1,5 @@
 package dev.meerkat.drivers.bus;
 
-import dev.meerkat.drivers.DriverException;
 
 /**
  * One device on an I2C bus ({@code /dev/i2c-N}, a 7-bit address). Each call is one bus transaction.

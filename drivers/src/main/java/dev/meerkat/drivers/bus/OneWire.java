@@ -1,6 +1,5 @@
 package dev.meerkat.drivers.bus;
 
-import dev.meerkat.drivers.DriverException;
 
 /** The kernel's 1-Wire bus ({@code w1-gpio}, {@code w1-therm}): each slave is a directory under {@code /sys/bus/w1/devices}. */
 public interface OneWire {

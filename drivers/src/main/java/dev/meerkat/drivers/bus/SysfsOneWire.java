@@ -1,6 +1,5 @@
 package dev.meerkat.drivers.bus;
 
-import dev.meerkat.drivers.DriverException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;

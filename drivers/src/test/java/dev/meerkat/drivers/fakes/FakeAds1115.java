@@ -1,6 +1,6 @@
 package dev.meerkat.drivers.fakes;
 
-import dev.meerkat.drivers.DriverException;
+import dev.meerkat.drivers.bus.DriverException;
 
 /**
  * An ADS1115 (datasheet SBAS444 8.6): pointer register, then 16-bit registers MSB first; writing the

@@ -1,6 +1,6 @@
 package dev.meerkat.drivers.fakes;
 
-import dev.meerkat.drivers.DriverException;
+import dev.meerkat.drivers.bus.DriverException;
 
 /**
  * A BH1750FVI: opcode 0x20 (one-time high resolution) measures for 120 ms typical and powers

@@ -1,6 +1,6 @@
 package dev.meerkat.drivers.fakes;
 
-import dev.meerkat.drivers.DriverException;
+import dev.meerkat.drivers.bus.DriverException;
 
 /**
  * A BME280 as its datasheet describes it: chip id at 0xD0, trimming at 0x88..0xA1 and 0xE1..0xE7,

@@ -1,7 +1,7 @@
 package dev.meerkat.drivers.fakes;
 
-import dev.meerkat.drivers.DriverException;
 import dev.meerkat.drivers.bus.Buses;
+import dev.meerkat.drivers.bus.DriverException;
 import dev.meerkat.drivers.bus.GpioInput;
 import dev.meerkat.drivers.bus.GpioOutput;
 import dev.meerkat.drivers.bus.I2cDevice;

@@ -1,6 +1,6 @@
 package dev.meerkat.drivers.fakes;
 
-import dev.meerkat.drivers.DriverException;
+import dev.meerkat.drivers.bus.DriverException;
 import dev.meerkat.drivers.bus.I2cDevice;
 import java.util.concurrent.atomic.AtomicInteger;
 

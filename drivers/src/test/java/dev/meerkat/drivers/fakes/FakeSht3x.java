@@ -1,6 +1,6 @@
 package dev.meerkat.drivers.fakes;
 
-import dev.meerkat.drivers.DriverException;
+import dev.meerkat.drivers.bus.DriverException;
 import dev.meerkat.drivers.sht3x.Sht3xDriver;
 
 /**

@@ -1,4 +1,4 @@
-package dev.meerkat.drivers;
+package dev.meerkat.drivers.bus;
 
 /**
  * A driver could not do what it was asked. Transient errors (a NACK, a bad CRC) are worth trying
