@@ -67,17 +67,17 @@ final class FirmwareReporter {
     }
 
     /** A new state of a target, written to the device's firmware report (with its history). */
-    void report(String rollout, String firmware, String state, String reason, Long bytes, Long total) {
+    void report(String rollout, String firmware, FirmwareReport.State state, String reason, Long bytes, Long total) {
         List<FirmwareReport.Step> history = new ArrayList<>();
         FirmwareReport before = last;
         if (before != null && rollout.equals(before.rollout()) && firmware.equals(before.firmware()) && before.history() != null) {
             history.addAll(before.history());
         }
         String at = clock.instant().toString();
-        if (history.isEmpty() || !history.get(history.size() - 1).state().equals(state)) {
-            history.add(new FirmwareReport.Step(state, at, reason));
+        if (history.isEmpty() || !history.get(history.size() - 1).state().equals(state.json())) {
+            history.add(new FirmwareReport.Step(state.json(), at, reason));
         }
-        FirmwareReport r = new FirmwareReport(rollout, firmware, state, at, reason, bytes, total,
+        FirmwareReport r = new FirmwareReport(rollout, firmware, state.json(), at, reason, bytes, total,
                 running, List.copyOf(history));
         last = r;
         write(r);

@@ -5,6 +5,7 @@ import dev.meerkat.config.Durations;
 import dev.meerkat.config.Json;
 import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.coordination.rollout.FirmwareReport;
+import dev.meerkat.coordination.rollout.FirmwareReport.State;
 import dev.meerkat.coordination.rollout.FirmwareTarget;
 import dev.meerkat.coordination.session.Session;
 import java.io.Closeable;
@@ -147,7 +148,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
                 String why = Files.exists(v.rolledBackReason()) ? Versions.read(v.rolledBackReason()) : "rolled back";
                 log.warn("firmware {} was rolled back: {}", m.firmware(), why);
                 reporter.resume(m.rollout(), m.firmware());
-                conclude(m.rollout(), m.firmware(), "rolled-back", why, m.healthTimeout());
+                conclude(m.rollout(), m.firmware(), State.ROLLED_BACK, why, m.healthTimeout());
                 v.forgetRollBack();
             }
             if (Files.exists(v.pending())) {
@@ -158,12 +159,12 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
                     String why = "the pending version " + m.firmware() + " is not the one running (" + running + ")";
                     log.warn("firmware {}: {}", m.firmware(), why);
                     v.confirm();
-                    conclude(m.rollout(), m.firmware(), "rolled-back", why, m.healthTimeout());
+                    conclude(m.rollout(), m.firmware(), State.ROLLED_BACK, why, m.healthTimeout());
                     return;
                 }
                 if (checkHealth(m, "the new version")) {
                     v.confirm();
-                    conclude(m.rollout(), m.firmware(), "healthy", null, m.healthTimeout());
+                    conclude(m.rollout(), m.firmware(), State.HEALTHY, null, m.healthTimeout());
                     log.info("firmware {} is healthy", m.firmware());
                 } else if (!closed) {
                     restart.run(); // rolled back: restart into the previous version, which reports it
@@ -196,7 +197,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         if (versions.isPresent() && Files.exists(versions.get().pending())) {
             versions.get().rollBack(why);
         } else {
-            conclude(m.rollout(), m.firmware(), "failed", why, m.healthTimeout());
+            conclude(m.rollout(), m.firmware(), State.FAILED, why, m.healthTimeout());
         }
         return false;
     }
@@ -232,15 +233,15 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         String r = t.rollout(), fw = t.firmware();
         reporter.resume(r, fw);
         if (fw.equals(running)) {
-            conclude(r, fw, "healthy", null, t.healthTimeout());
+            conclude(r, fw, State.HEALTHY, null, t.healthTimeout());
             return;
         }
         log.info("firmware target {} (rollout {}, installer {})", fw, r, t.installer());
-        reporter.report(r, fw, "pending", null, null, null);
+        reporter.report(r, fw, State.PENDING, null, null, null);
         Path artifact = dir.resolve("downloads").resolve(r + "-" + fw + ".artifact");
         try {
-            reporter.report(r, fw, "downloading", null, 0L, null);
-            Download.fetch(t.artifact().url(), artifact, (bytes, total) -> reporter.report(r, fw, "downloading", null, bytes, total < 0 ? null : total));
+            reporter.report(r, fw, State.DOWNLOADING, null, 0L, null);
+            Download.fetch(t.artifact().url(), artifact, (bytes, total) -> reporter.report(r, fw, State.DOWNLOADING, null, bytes, total < 0 ? null : total));
         } catch (IOException e) {
             fail(t, "download failed: " + e.getMessage());
             return;
@@ -248,7 +249,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
             Thread.currentThread().interrupt();
             return;
         }
-        reporter.report(r, fw, "verifying", null, null, null);
+        reporter.report(r, fw, State.VERIFYING, null, null, null);
         try {
             if (config.publicKey().isEmpty()) {
                 fail(t, "no firmware.publicKey in the bootstrap config: nothing can be verified, so nothing is installed");
@@ -264,7 +265,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
             fail(t, "cannot verify: " + e.getMessage());
             return;
         }
-        reporter.report(r, fw, "installing", null, null, null);
+        reporter.report(r, fw, State.INSTALLING, null, null, null);
         try {
             if ("package".equals(t.installer())) {
                 installPackage(t, artifact);
@@ -293,8 +294,8 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         }
         Versions v = versions.get();
         v.unpack(artifact, t.firmware());
-        v.switchTo(t.firmware(), Json.write(new Mark(t.rollout(), t.firmware(), "pending", t.healthTimeout())));
-        reporter.report(t.rollout(), t.firmware(), "restarting", null, null, null);
+        v.switchTo(t.firmware(), Json.write(new Mark(t.rollout(), t.firmware(), State.PENDING.json(), t.healthTimeout())));
+        reporter.report(t.rollout(), t.firmware(), State.RESTARTING, null, null, null);
         log.info("firmware {} installed beside {}; restarting into it", t.firmware(), running);
         restart.run();
     }
@@ -319,19 +320,19 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
             fail(t, "the installer " + argv.get(0) + " exited " + p.exitValue() + lastLine);
             return;
         }
-        Mark m = new Mark(t.rollout(), t.firmware(), "installing", t.healthTimeout());
-        if (checkHealth(m, "after the installer")) conclude(t.rollout(), t.firmware(), "healthy", null, t.healthTimeout());
+        Mark m = new Mark(t.rollout(), t.firmware(), State.INSTALLING.json(), t.healthTimeout());
+        if (checkHealth(m, "after the installer")) conclude(t.rollout(), t.firmware(), State.HEALTHY, null, t.healthTimeout());
     }
 
     private void fail(FirmwareTarget t, String reason) {
         log.error("firmware {} (rollout {}) failed: {}", t.firmware(), t.rollout(), reason);
-        conclude(t.rollout(), t.firmware(), "failed", reason, t.healthTimeout());
+        conclude(t.rollout(), t.firmware(), State.FAILED, reason, t.healthTimeout());
     }
 
     /** A target's outcome: reported, and recorded on disk so that it is not handled again. */
-    private void conclude(String rollout, String firmware, String state, String reason, String healthTimeout) {
+    private void conclude(String rollout, String firmware, State state, String reason, String healthTimeout) {
         reporter.report(rollout, firmware, state, reason, null, null);
-        reporter.handled(new Mark(rollout, firmware, state, healthTimeout));
+        reporter.handled(new Mark(rollout, firmware, state.json(), healthTimeout));
     }
 
     /** For {@code meerkat status}: the firmware this agent runs and its last report. */

@@ -15,17 +15,26 @@ import java.util.List;
  */
 public record FirmwareReport(String rollout, String firmware, String state, String at, String reason,
                              Long bytes, Long total, String running, List<Step> history) {
-    public static final List<String> STATES = List.of("pending", "downloading", "verifying", "installing", "restarting",
-            "healthy", "failed", "rolled-back");
+    /** A report's states, in the order a target goes through them; {@link #json()} is the name in the report. */
+    public enum State {
+        PENDING, DOWNLOADING, VERIFYING, INSTALLING, RESTARTING, HEALTHY, FAILED, ROLLED_BACK;
+
+        public String json() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    /** The names of the states, as a report holds them. */
+    public static final List<String> STATES = java.util.Arrays.stream(State.values()).map(State::json).toList();
 
     public record Step(String state, String at, String reason) {}
 
     public boolean healthy() {
-        return "healthy".equals(state);
+        return State.HEALTHY.json().equals(state);
     }
 
     public boolean failed() {
-        return "failed".equals(state) || "rolled-back".equals(state);
+        return State.FAILED.json().equals(state) || State.ROLLED_BACK.json().equals(state);
     }
 
     public boolean finished() {
