@@ -139,7 +139,8 @@ final class FootprintBenchmark {
         return r;
     }
 
-    private static long cpuTicks(long pid) throws IOException {
+    /** CPU time of process {@code pid} so far, in clock ticks ({@code utime + stime}). */
+    static long cpuTicks(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)

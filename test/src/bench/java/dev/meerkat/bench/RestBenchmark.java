@@ -139,10 +139,10 @@ final class RestBenchmark {
     /** Threads, wake-ups, CPU and memory of process {@code pid} over {@code window}. */
     static Map<String, Object> measure(long pid, Duration window) throws Exception {
         Map<String, Task> before = tasks(pid);
-        long cpu0 = cpuTicks(pid), w0 = System.nanoTime();
+        long cpu0 = FootprintBenchmark.cpuTicks(pid), w0 = System.nanoTime();
         Thread.sleep(window.toMillis());
         Map<String, Task> after = tasks(pid);
-        long cpu1 = cpuTicks(pid), w1 = System.nanoTime();
+        long cpu1 = FootprintBenchmark.cpuTicks(pid), w1 = System.nanoTime();
         double secs = (w1 - w0) / 1e9;
         Map<String, Long> byKind = new HashMap<>();
         long all = 0;
@@ -197,11 +197,5 @@ final class RestBenchmark {
     private static String kind(String name) {
         String k = name.replaceAll("[0-9]+", "N");
         return k.isEmpty() ? "?" : k;
-    }
-
-    private static long cpuTicks(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 }
