@@ -10,12 +10,10 @@ import dev.meerkat.coordination.rollout.FirmwareTarget;
 import dev.meerkat.coordination.session.Session;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -52,7 +50,6 @@ import org.slf4j.LoggerFactory;
 public final class FirmwareUpdater implements Session.Listener, Closeable {
     private static final Logger log = LoggerFactory.getLogger(FirmwareUpdater.class);
     private static final Duration CHECK_MAX = Duration.ofMinutes(5);
-    private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(30);
     static final Duration RECHECK = Duration.ofSeconds(30);
 
     /** What this device did with a target (handled.json), or what is pending or rolled back (versions/). */
@@ -268,9 +265,22 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         reporter.report(r, fw, State.INSTALLING, null, null, null);
         try {
             if ("package".equals(t.installer())) {
-                installPackage(t, artifact);
+                String problem = Installers.installPackage(versions, t, artifact);
+                if (problem != null) {
+                    fail(t, problem);
+                    return;
+                }
+                reporter.report(r, fw, State.RESTARTING, null, null, null);
+                log.info("firmware {} installed beside {}; restarting into it", fw, running);
+                restart.run();
             } else if ("command".equals(t.installer())) {
-                installCommand(t, artifact);
+                String problem = Installers.runCommand(config.command(), dir.resolve("installer.log"), t, artifact);
+                if (problem != null) {
+                    fail(t, problem);
+                    return;
+                }
+                Mark m = new Mark(r, fw, State.INSTALLING.json(), t.healthTimeout());
+                if (checkHealth(m, "after the installer")) conclude(r, fw, State.HEALTHY, null, t.healthTimeout());
             } else {
                 fail(t, "unknown installer \"" + t.installer() + "\"");
             }
@@ -285,43 +295,6 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
                 // a leftover download; the next one replaces it
             }
         }
-    }
-
-    private void installPackage(FirmwareTarget t, Path artifact) throws IOException {
-        if (versions.isEmpty()) {
-            fail(t, "the package installer needs the launcher's versions directory (systemd's StateDirectory, or MEERKAT_VERSIONS_DIR)");
-            return;
-        }
-        Versions v = versions.get();
-        v.unpack(artifact, t.firmware());
-        v.switchTo(t.firmware(), Json.write(new Mark(t.rollout(), t.firmware(), State.PENDING.json(), t.healthTimeout())));
-        reporter.report(t.rollout(), t.firmware(), State.RESTARTING, null, null, null);
-        log.info("firmware {} installed beside {}; restarting into it", t.firmware(), running);
-        restart.run();
-    }
-
-    private void installCommand(FirmwareTarget t, Path artifact) throws IOException, InterruptedException {
-        if (config.command().isEmpty()) {
-            fail(t, "the command installer needs firmware.command in the bootstrap config");
-            return;
-        }
-        List<String> argv = config.command().stream().map(a -> a.replace("{file}", artifact.toString())
-                .replace("{firmware}", t.firmware()).replace("{rollout}", t.rollout())).toList();
-        Path out = dir.resolve("installer.log");
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        if (!p.waitFor(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-            p.destroyForcibly();
-            fail(t, "the installer " + argv.get(0) + " did not finish within " + Durations.format(COMMAND_TIMEOUT));
-            return;
-        }
-        if (p.exitValue() != 0) {
-            List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
-            String lastLine = lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1).strip();
-            fail(t, "the installer " + argv.get(0) + " exited " + p.exitValue() + lastLine);
-            return;
-        }
-        Mark m = new Mark(t.rollout(), t.firmware(), State.INSTALLING.json(), t.healthTimeout());
-        if (checkHealth(m, "after the installer")) conclude(t.rollout(), t.firmware(), State.HEALTHY, null, t.healthTimeout());
     }
 
     private void fail(FirmwareTarget t, String reason) {
