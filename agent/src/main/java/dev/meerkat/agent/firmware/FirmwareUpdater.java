@@ -49,7 +49,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class FirmwareUpdater implements Session.Listener, Closeable {
     private static final Logger log = LoggerFactory.getLogger(FirmwareUpdater.class);
-    private static final Duration CHECK_MAX = Duration.ofMinutes(5);
     static final Duration RECHECK = Duration.ofSeconds(30);
 
     /** What this device did with a target (handled.json), or what is pending or rolled back (versions/). */
@@ -69,6 +68,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         if (event.getType() != Watcher.Event.EventType.None) submit(this::checkTarget);
     };
     private final FirmwareReporter reporter;
+    private final HealthCheck health = HealthCheck.real();
     private volatile boolean closed;
 
     /**
@@ -174,18 +174,13 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
 
     /** Waits for this agent to be healthy; on failure rolls back (package) and returns false. */
     private boolean checkHealth(Mark m, String what) throws IOException {
-        Duration limit = Durations.parse(m.healthTimeout() == null ? "2m" : m.healthTimeout()).dividedBy(2);
-        if (limit.compareTo(CHECK_MAX) > 0) limit = CHECK_MAX;
-        long deadline = System.nanoTime() + limit.toNanos();
-        Optional<String> problem = healthProblem.get();
-        while (problem.isPresent() && System.nanoTime() < deadline && !closed) {
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-            problem = healthProblem.get();
+        Duration limit = HealthCheck.limit(m.healthTimeout());
+        Optional<String> problem;
+        try {
+            problem = health.await(healthProblem, limit, () -> closed);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
         if (problem.isEmpty()) return true;
         if (closed || Thread.currentThread().isInterrupted()) return false; // stopping: the next start checks again
