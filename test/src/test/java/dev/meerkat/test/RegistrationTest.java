@@ -117,10 +117,15 @@ class RegistrationTest {
             assertEquals(sessionId(c), stat(c, path).getEphemeralOwner());
             assertEquals("0x" + Long.toHexString(sessionId(c)), Files.readString(sessionFile).strip(),
                     "the new session is recorded for the next start");
-            // The old session ending later must not take the new registration with it.
+            // The old session ending later must not take the new registration with it. close() returns
+            // once the servers have ended the session (and deleted its ephemerals): what it would
+            // have taken is gone by then, and the registration would have seen its znode deleted.
             crashed.close();
             crashed = null;
-            Thread.sleep(500);
+            java.util.concurrent.CountDownLatch synced = new java.util.concurrent.CountDownLatch(1);
+            c.getZookeeperClient().getZooKeeper().sync(path, (rc, p, ctx) -> synced.countDown(), null); // this server caught up
+            assertTrue(synced.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(sessionId(c), stat(c, path).getEphemeralOwner(), "the old session's end took the new registration");
             assertTrue(r.isRegistered());
         } finally {
             if (crashed != null) crashed.close();
