@@ -236,10 +236,12 @@ public final class Outbox implements AutoCloseable {
             room = WINDOW - inFlight;
         }
         List<Turns.Turn> turns = shares.take(work, room);
-        boolean filling = false;
+        long fillingUntil = Long.MAX_VALUE; // a filling batch waits (not polls) for a commit, or until its oldest is maxDelay old
         for (Turns.Turn t : turns) {
             t.messages = messages(t.batch.records());
-            filling |= t.messages == null; // a batch still filling: wait for more, at most its maxDelay
+            if (t.messages == null) {
+                for (Record r : t.batch.records()) fillingUntil = Math.min(fillingUntil, r.tsMillis() + batchDelay.toMillis());
+            }
         }
         long now = ticker.nanos();
         synchronized (monitor) {
@@ -263,7 +265,7 @@ public final class Outbox implements AutoCloseable {
                     if (t.lane.idle()) journal.acknowledged(t.lane.sensor, t.lane.after);
                 }
             }
-            if (filling) monitor.wait(5);
+            if (fillingUntil != Long.MAX_VALUE && !nudged && !closing) monitor.wait(Math.max(1, Math.min(fillingUntil - clock.millis(), untilNextCheck())));
         }
     }
 
@@ -320,11 +322,7 @@ public final class Outbox implements AutoCloseable {
     /** The sender goes round at least this often with nothing to do, so that {@link #loopAlive} sees it. */
     private static final long LIVENESS_MS = 10_000;
 
-    /**
-     * How long the sender may wait for a nudge (milliseconds, at least 1): until the oldest reading
-     * in flight is past the acknowledgement timeout, or at most {@link #LIVENESS_MS}. Nothing to
-     * do means no wake-ups but these. Holds the monitor.
-     */
+    /** How long (ms, at least 1) the sender may wait for a nudge: to the next acknowledgement deadline, at most {@link #LIVENESS_MS}. Holds the monitor. */
     private long untilNextCheck() {
         long now = ticker.nanos(), wait = LIVENESS_MS * 1_000_000;
         for (Lane lane : lanes.values()) {

@@ -34,9 +34,28 @@ class OutboxTest {
     Journal journal;
     Outbox outbox;
 
+    /** The wall clock of the readings' sample times and of batching's maxDelay. */
+    final AtomicLong wallMillis = new AtomicLong(System.currentTimeMillis());
+    final Clock wall = new Clock() {
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(wallMillis.get());
+        }
+    };
+
     void start() {
         journal = Journal.open(Journal.Options.of(dir, 16 << 20, Duration.ofDays(1)), Clock.systemUTC());
-        outbox = new Outbox(transport, journal, "p/f/d/status", true, "test", Clock.systemUTC(), nanos::get, () -> {});
+        outbox = new Outbox(transport, journal, "p/f/d/status", true, "test", wall, nanos::get, () -> {});
         outbox.start();
     }
 
@@ -50,7 +69,7 @@ class OutboxTest {
     void offer(String sensor, int n) {
         for (int i = 0; i < n; i++) {
             long seq = journal.nextSeq(sensor);
-            outbox.offer(new Reading("d", sensor, seq, Instant.now(), Map.of("v", 1.0), Map.of("v", "1"),
+            outbox.offer(new Reading("d", sensor, seq, wall.instant(), Map.of("v", 1.0), Map.of("v", "1"),
                     OptionalLong.empty()), "p/f/d/sensors/" + sensor, 1);
         }
     }
@@ -67,7 +86,10 @@ class OutboxTest {
     List<Long> seqs(String sensor, int from) throws Exception {
         List<Long> out = new ArrayList<>();
         for (FakeTransport.Sent s : transport.readings.subList(from, transport.readings.size())) {
-            if (s.topic.endsWith("/" + sensor)) out.add(Json.tree(s.payload.getBytes()).path("seq").asLong());
+            if (!s.topic.endsWith("/" + sensor)) continue;
+            var json = Json.tree(s.payload.getBytes());
+            if (json.isArray()) json.forEach(r -> out.add(r.path("seq").asLong())); // a batch
+            else out.add(json.path("seq").asLong());
         }
         return out;
     }
@@ -138,5 +160,21 @@ class OutboxTest {
         assertEquals(range(1, 3), seqs("a", 3));
         transport.answerAll();
         await("acknowledged", () -> journal.depth() == 0);
+    }
+
+    @Test
+    void aShortBatchWaitsForItsMaxDelayThenGoesAsOneMessage() throws Exception {
+        start();
+        outbox.batching(10, Duration.ofSeconds(1));
+        offer("a", 3);
+        await("committed", () -> journal.committedId() >= 3);
+        int statuses = transport.statuses.size();
+        outbox.announce(Map.of()); // a round after the commit: the batch is short and young, so it waits
+        await("the status published", () -> transport.statuses.size() > statuses);
+        assertEquals(0, transport.readings.size(), "a short batch went before its maxDelay");
+        wallMillis.addAndGet(1_000); // the oldest reading is maxDelay old now
+        outbox.announce(Map.of());
+        await("the batch sent", () -> transport.readings.size() == 1 && journal.depth() == 0);
+        assertEquals(range(1, 3), seqs("a", 0));
     }
 }
