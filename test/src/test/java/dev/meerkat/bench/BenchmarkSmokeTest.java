@@ -50,6 +50,9 @@ class BenchmarkSmokeTest {
         Map<String, Object> agent = (Map<String, Object>) rest.get("agent");
         assertEquals(0, agent.get("exit"), "the agent stopped cleanly: " + agent);
         assertTrue(((Number) agent.get("threads")).intValue() > 0 && ((Number) agent.get("readings_delivered")).longValue() > 0, "rest: " + agent);
+        Map<String, Object> batched = (Map<String, Object>) rest.get("agent_batched");
+        assertEquals(0, batched.get("exit"), "the batched agent stopped cleanly: " + batched);
+        assertTrue(((Number) batched.get("readings_delivered")).longValue() > 0, "rest, batched: " + batched);
         assertTrue(((Number) ((Map<String, Object>) rest.get("empty_jvm")).get("threads")).intValue() > 0, "rest: " + rest);
         assertTrue(Files.readString(out.resolve("results.md")).contains("## Fleet of 5 agents"));
         assertTrue(Files.exists(out.resolve("results.json")));
