@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.config.Json;
+import dev.meerkat.time.ManualClock;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,23 +36,7 @@ class OutboxTest {
     Outbox outbox;
 
     /** The wall clock of the readings' sample times and of batching's maxDelay. */
-    final AtomicLong wallMillis = new AtomicLong(System.currentTimeMillis());
-    final Clock wall = new Clock() {
-        @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(wallMillis.get());
-        }
-    };
+    final ManualClock wall = new ManualClock(Instant.now());
 
     void start() {
         journal = Journal.open(Journal.Options.of(dir, 16 << 20, Duration.ofDays(1)), Clock.systemUTC());
@@ -172,7 +157,7 @@ class OutboxTest {
         outbox.announce(Map.of()); // a round after the commit: the batch is short and young, so it waits
         await("the status published", () -> transport.statuses.size() > statuses);
         assertEquals(0, transport.readings.size(), "a short batch went before its maxDelay");
-        wallMillis.addAndGet(1_000); // the oldest reading is maxDelay old now
+        wall.advance(Duration.ofSeconds(1)); // the oldest reading is maxDelay old now
         outbox.announce(Map.of());
         await("the batch sent", () -> transport.readings.size() == 1 && journal.depth() == 0);
         assertEquals(range(1, 3), seqs("a", 0));

@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.meerkat.time.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -24,7 +26,7 @@ class JournalRecoveryTest {
     @TempDir
     Path dir;
 
-    final JournalTest.TestClock clock = new JournalTest.TestClock();
+    final ManualClock clock = new ManualClock(Instant.parse("2026-11-21T12:00:00Z"));
 
     Journal open() {
         return Journal.open(new Journal.Options(dir, 64L << 20, Duration.ofDays(7), 16 * 1024, Duration.ofMillis(2)), clock);

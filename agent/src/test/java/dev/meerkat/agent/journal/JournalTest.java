@@ -5,19 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.meerkat.time.ManualClock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,27 +26,7 @@ class JournalTest {
 
     static final Duration WAIT = Duration.ofSeconds(5);
 
-    /** A clock the test moves. */
-    static final class TestClock extends Clock {
-        final AtomicLong millis = new AtomicLong(Instant.parse("2026-11-21T12:00:00Z").toEpochMilli());
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis.get());
-        }
-    }
-
-    final TestClock clock = new TestClock();
+    final ManualClock clock = new ManualClock(Instant.parse("2026-11-21T12:00:00Z"));
 
     Journal open(long maxBytes) throws IOException {
         return Journal.open(Journal.Options.of(dir, maxBytes, Duration.ofDays(7)), clock);
@@ -284,7 +262,7 @@ class JournalTest {
                 j.append("a", seq, clock.millis(), "t", 1, new byte[100]);
             }
             j.read(j.lastId() - 1, 1, WAIT);
-            clock.millis.addAndGet(Duration.ofHours(2).toMillis());
+            clock.advance(Duration.ofHours(2));
             for (int i = 0; i < 10; i++) {
                 long seq = j.nextSeq("a");
                 j.append("a", seq, clock.millis(), "t", 1, new byte[100]);
