@@ -51,8 +51,27 @@ public final class PahoTransport implements MqttTransport {
         try {
             client.connect(o).waitForCompletion(timeout.toMillis());
         } catch (MqttException e) {
-            throw new MqttTransportException("cannot connect to " + dev.meerkat.config.BootstrapConfig.masked(client.getServerURI()) + ": " + describe(e), e);
+            throw new MqttTransportException("cannot connect to " + dev.meerkat.config.BootstrapConfig.masked(client.getServerURI()) + ": " + describe(e)
+                    + closedInHandshake(e), e);
         }
+    }
+
+    /**
+     * With TLS 1.3 a broker that refuses the client's certificate does so after the client has sent
+     * it, so the client sees either the broker's alert or, when the broker has already closed the
+     * socket, only a broken pipe or a reset: say what that means.
+     */
+    private String closedInHandshake(MqttException e) {
+        if (!client.getServerURI().startsWith("ssl://")) return "";
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException) return "";
+            if (c instanceof java.net.SocketException || c instanceof java.io.EOFException) {
+                return "; the broker closed the connection during or right after the TLS handshake, as it does when it"
+                        + " does not accept this gateway's certificate (or its absence): check mqtt.tls.keyStore against"
+                        + " the CA the broker trusts";
+            }
+        }
+        return "";
     }
 
     @Override
