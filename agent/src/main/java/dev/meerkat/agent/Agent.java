@@ -82,6 +82,7 @@ public final class Agent implements AutoCloseable {
     ConfigWatch watch;
     StatusReporter status;
     RolloutCoordinator rollouts;
+    java.util.concurrent.ScheduledExecutorService rolloutSteps;
     Election election;
     FirmwareUpdater firmware;
     final String runningFirmware = FirmwareUpdater.running(AgentVersion.get());
@@ -176,7 +177,7 @@ public final class Agent implements AutoCloseable {
             }
         });
         // The fleet's election; while this agent leads, it drives the fleet's rollouts.
-        rollouts = new RolloutCoordinator(zk, paths, clock, this::healthTimeout, ROLLOUT_TICK);
+        rollouts = new RolloutCoordinator(zk, paths, clock, this::healthTimeout, ROLLOUT_TICK, rolloutSteps = RolloutCoordinator.stepThread());
         election = new Election(zk, paths.election(), boot.device().id(), rollouts);
         try {
             election.start();

@@ -23,6 +23,7 @@ final class AgentStop {
         // once. First, so that the fleet is not left without a leader while the rest stops (the
         // config watch and the firmware updater each wait up to 5 s for work in progress).
         if (a.rollouts != null) a.rollouts.close();
+        if (a.rolloutSteps != null) a.rolloutSteps.shutdownNow();
         if (a.election != null) bounded("leaving the election", () -> {
             try {
                 a.election.close();

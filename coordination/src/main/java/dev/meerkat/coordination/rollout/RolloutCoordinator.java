@@ -16,6 +16,9 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
@@ -24,12 +27,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The leader's side of rollouts (SPEC §7): while this agent leads its fleet, one platform thread
- * steps the fleet's active rollout about once a second ({@link RolloutPlanner}) and writes what the
- * step decided: first the state (so the devices of a new wave are recorded before any of them is
- * targeted), then the targets that do not name the rollout yet. Every write is fenced with the
- * leadership ({@link FencedWrites}); once leadership ends, the thread stops, and a write already on
- * its way is refused by ZooKeeper.
+ * The leader's side of rollouts (SPEC §7): while this agent leads its fleet, it steps the fleet's
+ * active rollout once per {@code tick} ({@link RolloutPlanner}) on the scheduler it is given, whose
+ * one platform thread may block on ZooKeeper, and writes what the step decided: first the state (so
+ * the devices of a new wave are recorded before any of them is targeted), then the targets that do
+ * not name the rollout yet. Every write is fenced with the leadership ({@link FencedWrites}); once
+ * leadership ends, the steps stop, and a write already on its way is refused by ZooKeeper.
  *
  * <p>One rollout runs at a time: the oldest one (by creation) that is not completed or aborted.
  * Later ones wait, {@code pending}, until it ends.
@@ -46,12 +49,19 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
     private final Object lock = new Object();
     /** Creation zxids of rollouts seen completed or aborted. */
     private final java.util.Set<Long> ended = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private Thread loop;
+    private final ScheduledExecutorService steps;
+    /** The steps of the current term, if this agent leads; guarded by {@code lock}. */
+    private ScheduledFuture<?> loop;
     private volatile boolean closed;
 
+    /**
+     * @param steps where the steps run, one at a time: a scheduler of one thread that may block on
+     *     ZooKeeper (the agent's starts its thread only when this agent is first elected)
+     */
     public RolloutCoordinator(CuratorFramework client, FleetPaths paths, Clock clock, Supplier<Duration> defaultHealthTimeout,
-                              Duration tick) {
+                              Duration tick, ScheduledExecutorService steps) {
         this.client = client;
+        this.steps = steps;
         this.paths = paths;
         this.writes = new FencedWrites(client);
         this.clock = clock;
@@ -59,14 +69,24 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
         this.tick = tick;
     }
 
+    /** A scheduler for the steps: one daemon thread, started when this agent is first elected. */
+    public static ScheduledExecutorService stepThread() {
+        var t = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                r -> Thread.ofPlatform().name("meerkat-rollouts").daemon(true).unstarted(r));
+        t.setRemoveOnCancelPolicy(true);
+        return t;
+    }
+
     @Override
     public void elected(Leadership l) {
         synchronized (lock) {
             stopLoop();
             if (closed) return;
-            loop = new Thread(() -> run(l), "meerkat-rollouts");
-            loop.setDaemon(true);
-            loop.start();
+            log.info("coordinating the fleet's rollouts epoch={}", l.epoch());
+            Term term = new Term(l);
+            loop = steps.scheduleWithFixedDelay(term, 0, tick.toNanos(), TimeUnit.NANOSECONDS);
+            term.future = loop;
+            if (term.over) loop.cancel(false);
         }
     }
 
@@ -78,29 +98,40 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
     }
 
     private void stopLoop() {
-        Thread t = loop;
+        ScheduledFuture<?> f = loop;
         loop = null;
-        if (t != null) t.interrupt();
+        if (f != null) f.cancel(true);
     }
 
-    private void run(Leadership l) {
-        log.info("coordinating the fleet's rollouts epoch={}", l.epoch());
-        while (!Thread.currentThread().isInterrupted()) {
+    /** The steps of one term of leadership; it cancels itself when a write finds the term over. */
+    private final class Term implements Runnable {
+        private final Leadership l;
+        volatile ScheduledFuture<?> future;
+        private volatile boolean over;
+
+        Term(Leadership l) {
+            this.l = l;
+        }
+
+        @Override
+        public void run() {
+            if (over) return; // the first step may find the term over before its future is known
             try {
                 step(l);
             } catch (FencedWrites.NotLeaderException e) {
                 log.warn("{}", e.getMessage());
-                return;
+                over = true;
+                synchronized (lock) {
+                    ScheduledFuture<?> f = future;
+                    if (f != null) {
+                        f.cancel(false);
+                        if (loop == f) loop = null;
+                    }
+                }
             } catch (InterruptedException e) {
-                return;
+                Thread.currentThread().interrupt(); // cancelled: the term is over
             } catch (Exception e) {
-                if (Thread.currentThread().isInterrupted()) return;
-                log.warn("rollout step failed, trying again: {}", e.toString());
-            }
-            try {
-                Thread.sleep(tick.toMillis());
-            } catch (InterruptedException e) {
-                return;
+                if (!Thread.currentThread().isInterrupted()) log.warn("rollout step failed, trying again: {}", e.toString());
             }
         }
     }
