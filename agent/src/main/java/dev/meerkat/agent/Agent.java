@@ -302,6 +302,7 @@ public final class Agent implements AutoCloseable {
     private void delivery(EffectiveConfig config) {
         var b = config.agent().buffer();
         journal.bounds(b.maxBytes(), b.maxAge(), b.onFull().equals("drop-newest"));
+        journal.syncInterval(b.syncInterval());
         var batch = config.agent().publish().batch();
         outbox.batching(batch.maxMessages(), batch.maxDelay());
     }

@@ -156,6 +156,7 @@ final class AgentViews {
         Journal.Counters c = agent.journal.counters();
         return new StatusReport.Delivery(agent.journal.depth(), agent.journal.oldestUnacknowledged(), agent.recovered + c.appended(),
                 agent.outbox == null ? 0 : agent.outbox.sent(), agent.outbox == null ? 0 : agent.outbox.acknowledged(), c.dropped(),
-                c.lastDroppedAtMillis() == 0 ? null : java.time.Instant.ofEpochMilli(c.lastDroppedAtMillis()), c.lastError());
+                c.lastDroppedAtMillis() == 0 ? null : java.time.Instant.ofEpochMilli(c.lastDroppedAtMillis()), c.lastError(),
+                agent.journal.recovery().seqGaps());
     }
 }

@@ -21,7 +21,7 @@ public final class EffectiveJson {
         agent.put("publish", Map.of("format", a.publish().format(), "batch", Map.of("maxMessages", a.publish().batch().maxMessages(),
                 "maxDelay", Durations.format(a.publish().batch().maxDelay()))));
         agent.put("buffer", Map.of("maxBytes", Sizes.format(a.buffer().maxBytes()), "maxAge", Durations.format(a.buffer().maxAge()),
-                "onFull", a.buffer().onFull()));
+                "onFull", a.buffer().onFull(), "syncInterval", Durations.format(a.buffer().syncInterval())));
         agent.put("rollout", Map.of("healthTimeout", Durations.format(a.rollout().healthTimeout())));
         agent.put("logLevel", a.logLevel());
         root.put("agent", agent);

@@ -14,14 +14,18 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
 
     public record Publish(String format, Batch batch) {}
 
-    public record Buffer(long maxBytes, Duration maxAge, String onFull) {}
+    /**
+     * @param syncInterval how long a reading the broker has not acknowledged may wait in the page
+     *     cache before it is forced to the card (0: before it is sent)
+     */
+    public record Buffer(long maxBytes, Duration maxAge, String onFull, Duration syncInterval) {}
 
     public record Rollout(Duration healthTimeout) {}
 
     public static final AgentSettings DEFAULTS = new AgentSettings(
             new Mqtt("meerkat", 1, true),
             new Publish("json", new Batch(1, Duration.ZERO)),
-            new Buffer(256L << 20, Duration.ofDays(7), "drop-oldest"),
+            new Buffer(256L << 20, Duration.ofDays(7), "drop-oldest", Duration.ofMillis(100)),
             new Rollout(Duration.ofMinutes(10)),
             "info");
 
@@ -45,7 +49,8 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
         Fields bu = doc.object("buffer");
         Buffer buffer = new Buffer(bu.size("maxBytes", d.buffer.maxBytes, 1L << 20, 1L << 40),
                 bu.duration("maxAge", d.buffer.maxAge, Duration.ofMinutes(1), Duration.ofDays(365)),
-                bu.oneOf("onFull", d.buffer.onFull, List.of("drop-oldest", "drop-newest")));
+                bu.oneOf("onFull", d.buffer.onFull, List.of("drop-oldest", "drop-newest")),
+                bu.duration("syncInterval", d.buffer.syncInterval, Duration.ZERO, Duration.ofSeconds(10)));
         bu.done();
         Fields r = doc.object("rollout");
         Rollout rollout = new Rollout(r.duration("healthTimeout", d.rollout.healthTimeout, Duration.ofSeconds(10), Duration.ofDays(1)));

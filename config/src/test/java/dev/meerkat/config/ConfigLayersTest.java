@@ -98,6 +98,18 @@ class ConfigLayersTest {
     }
 
     @Test
+    void theSyncWindowIsZeroToTenSecondsAndAHundredMillisecondsByDefault() {
+        assertEquals(Duration.ofMillis(100), ConfigLayers.build(fleet(Map.of(), null), ConfigLayer.empty(), DRIVERS).config().agent().buffer().syncInterval());
+        var ok = ConfigLayers.build(fleet(Map.of(), "{\"buffer\":{\"syncInterval\":\"1s\"}}"), ConfigLayer.empty(), DRIVERS);
+        assertEquals(Duration.ofSeconds(1), ok.config().agent().buffer().syncInterval());
+        var zero = ConfigLayers.build(fleet(Map.of(), "{\"buffer\":{\"syncInterval\":\"0ms\"}}"), ConfigLayer.empty(), DRIVERS);
+        assertEquals(Duration.ZERO, zero.config().agent().buffer().syncInterval());
+        var bad = ConfigLayers.build(fleet(Map.of(), "{\"buffer\":{\"syncInterval\":\"1m\"}}"), ConfigLayer.empty(), DRIVERS);
+        assertEquals(List.of("/fleets/f/config/agent $.buffer.syncInterval: must be between 0ms and 10s, got 1m"),
+                bad.errors().stream().map(ConfigError::toString).toList());
+    }
+
+    @Test
     void aLockPathWithDotSegmentsIsRejectedInValidation() {
         for (String bad : List.of("../../fleets/f1/members", "site/./x", "a/..", ".", "a//b", "/a")) {
             var r = ConfigLayers.build(fleet(Map.of("s", "{\"driver\":\"simulated\",\"lock\":\"" + bad + "\"}"), null),

@@ -97,6 +97,8 @@ final class StatusCommand implements Callable<Integer> {
                     mqtt.path("connected").asBoolean() ? "connected" : "NOT connected", mqtt.path("buffered").asLong(),
                     mqtt.path("oldestBufferedAt").isTextual() ? " (oldest " + mqtt.path("oldestBufferedAt").asText() + ")" : "",
                     mqtt.path("enqueued").asLong(), mqtt.path("sent").asLong(), mqtt.path("acknowledged").asLong());
+            // Not a problem now, an explanation: a consumer sees these gaps in the seqs.
+            mqtt.path("seqGaps").properties().forEach(e -> System.out.printf("           sensor %s: %s%n", e.getKey(), e.getValue().asText()));
         }
         JsonNode leader = s.path("leader");
         if (leader.path("leading").asBoolean()) {

@@ -51,6 +51,16 @@ public final class IdQueue {
         return n;
     }
 
+    /** Whether an id in ({@code after}, {@code upTo}] is in the queue; looks from the newest, where such ids are. */
+    public boolean anyIn(long after, long upTo) {
+        for (int i = size - 1; i >= 0; i--) {
+            long at = base + ring[(head + i) % ring.length];
+            if (at <= after) return false;
+            if (at <= upTo) return true;
+        }
+        return false;
+    }
+
     /** Removes {@code id} wherever it is (a batch lost to a write error); true if it was there. */
     public boolean remove(long id) {
         for (int i = size - 1; i >= 0; i--) {

@@ -16,37 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The durable buffer between sampling and MQTT (SPEC §8): a segmented, append-only log of
- * readings on disk. Its invariants:
- *
- * <ol>
- *   <li><b>Durable before sent.</b> {@link #read} hands out only records whose bytes have been
- *       written and fsynced ({@link #committedId()}); a reading the broker may have seen is on disk.
- *   <li><b>Group commit.</b> {@link #append} never waits for the disk: records wait in memory at
- *       most {@code commitDelay} (or until 256 KiB gather), then one write and one fsync commit
- *       all of them. Fsyncs per second stay at most {@code 1 / commitDelay} however fast readings
- *       come. What a power cut can take is the records of the last {@code commitDelay}, which
- *       nothing has seen yet.
- *   <li><b>Order.</b> Ids grow by one across the journal, in append order; a sensor's readings are
- *       appended in {@code seq} order, so reading by id sends each sensor's readings in seq order.
- *   <li><b>Removed only when acknowledged or dropped.</b> Every sensor's unacknowledged ids are
- *       kept in memory (4 bytes a reading). {@link #acknowledged(String, long)} acknowledges a
- *       sensor's readings up to an id, so one sensor's readings can be acknowledged ahead of
- *       another's (fair replay); the watermark {@link #ackedId()} is one below the oldest
- *       unacknowledged reading of any sensor, and a segment is deleted once all its records are
- *       at or below it. The bounds ({@code maxBytes}, {@code maxAge}) drop whole segments, oldest
- *       first, and every unacknowledged reading dropped is counted per sensor and reason. A write
- *       that fails (a full disk) drops its batch, counted the same way; the journal goes on.
- *   <li><b>Checked.</b> Every record carries a CRC-32C and a magic number (see {@link Codec}).
- *       Opening scans every segment: an intact record is kept, a damaged one is skipped to the next
- *       intact record and counted, a torn or zero-filled tail of the newest segment is cut off.
- *   <li><b>Seq survives.</b> The last {@code seq} of every sensor is recovered from the records
- *       and from the checkpoint record at the head of every segment, so a restart continues each
- *       sensor's numbering with no gap and no reuse even when every reading was delivered.
- * </ol>
- *
- * The acknowledged watermark and each sensor's mark above it are also written to {@code acked}
- * about once a second (and at a clean stop), so that after a crash only the last second's
- * acknowledged readings are sent again.
+ * readings on disk. Its invariants are in the package's documentation ({@code package-info}).
  */
 public final class Journal implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(Journal.class);
@@ -60,9 +30,9 @@ public final class Journal implements Closeable {
         }
     }
 
-    /** What opening found. */
+    /** What opening found; {@code seqGaps}: each sensor whose seq jumps at this start, which seqs are not used and why. */
     public record Recovery(int segments, long records, long unacknowledged, long corruptBytes, long tornBytes, long lostReadings,
-                           List<String> problems) {}
+                           List<String> problems, Map<String, String> seqGaps) {}
 
     /** Counters since open, for the status. */
     public record Counters(long appended, long committed, long fsyncs, long bytesWritten, long payloadBytes,
@@ -102,9 +72,19 @@ public final class Journal implements Closeable {
     private final SegmentWriter writer = new SegmentWriter(this);
     volatile int recordBytes = 512; // the size of a recent record, on average
 
-    private Journal(Options options, Clock clock) {
+    /** Records at or below it are on the card, or were acknowledged before they had to be. */
+    long syncedId;
+    /** When the oldest record written and not yet forced was written (System.nanoTime), if there is one. */
+    long unsyncedSince;
+    /** The sync window in nanoseconds; 0: each record forced before it is handed out. */
+    volatile long syncNanos;
+    private final String boot;
+    private RunMarker run;
+
+    private Journal(Options options, Clock clock, String boot) {
         this.options = options;
         this.clock = clock;
+        this.boot = boot;
         this.maxBytes = options.maxBytes();
         this.maxAge = options.maxAge();
         this.segmentBytes = options.segmentBytes();
@@ -113,8 +93,14 @@ public final class Journal implements Closeable {
 
     /** Opens (recovering) or creates the journal in {@code options.dir()}. */
     public static Journal open(Options options, Clock clock) {
-        Journal j = new Journal(options, clock);
+        return open(options, clock, RunMarker.currentBoot());
+    }
+
+    /** @param boot this boot's id: a test says when the machine restarted */
+    static Journal open(Options options, Clock clock, String boot) {
+        Journal j = new Journal(options, clock, boot);
         j.recover();
+        j.marker(0, false);
         j.committer.start();
         return j;
     }
@@ -125,17 +111,19 @@ public final class Journal implements Closeable {
 
     /** Takes over what the last run left ({@link RecoveryScan}), then starts a fresh segment. */
     private void recover() {
-        RecoveryScan scan = RecoveryScan.of(options.dir());
+        RecoveryScan scan = RecoveryScan.of(options.dir(), boot);
         List<String> problems = scan.problems;
         seqs = scan.seqs;
         segments.putAll(scan.segments);
         ledger = scan.ledger;
         nextId = scan.nextId;
         committedId = nextId - 1;
+        syncedId = committedId;
         ledger.recomputeAcked(committedId);
         if (scan.lost > 0) drop(UNKNOWN_SENSOR, "recovery", scan.lost);
         if (scan.newDamage) ledger.version++; // what was counted is saved, and not counted again
-        recovery = new Recovery(segments.size(), scan.records, scan.unacked, scan.corrupt, scan.torn, scan.lost, List.copyOf(problems));
+        recovery = new Recovery(segments.size(), scan.records, scan.unacked, scan.corrupt, scan.torn, scan.lost, List.copyOf(problems),
+                Map.copyOf(scan.skipped));
         // Always append to a fresh segment, headed by a checkpoint: a damaged old tail is never written
         // after. On a full disk the first commit tries again (and counts what it cannot keep).
         synchronized (lock) {
@@ -162,6 +150,33 @@ public final class Journal implements Closeable {
         this.dropNewest = dropNewest;
         synchronized (lock) {
             lock.notifyAll();
+        }
+    }
+
+    /**
+     * The sync window, live (the agent's {@code buffer.syncInterval}): a record the broker has not
+     * acknowledged within it is forced to the card; 0 forces each before it is handed out. The run
+     * file says so first, so that the next start knows what a power cut may have taken.
+     */
+    public void syncInterval(Duration window) {
+        long millis = window.toMillis();
+        synchronized (lock) {
+            if (run != null && millis > run.windowMillis()) marker(millis, false);
+            syncNanos = window.toNanos();
+            lock.notifyAll();
+        }
+    }
+
+    /** Writes the run file: this boot, the longest window of this run, whether it stopped. */
+    private void marker(long windowMillis, boolean stopped) {
+        RunMarker m = new RunMarker(boot, Math.max(windowMillis, run == null ? 0 : run.windowMillis()), stopped);
+        try {
+            m.write(options.dir().resolve("run"));
+            run = m;
+        } catch (java.io.IOException e) {
+            // Without it, the next start cannot tell a power cut from a crash: it skips seqs either way.
+            log.warn("cannot write the journal's run file: {}; after a restart each sensor's seq goes on past its reservation", e.toString());
+            run = new RunMarker(boot, Long.MAX_VALUE, false);
         }
     }
 
@@ -389,7 +404,8 @@ public final class Journal implements Closeable {
         writer.saveAckedIfDue(clock.millis(), true);
         synchronized (lock) {
             try {
-                writer.close();
+                writer.close(); // forced first
+                if (run != null) marker(run.windowMillis(), true);
             } catch (IOException e) {
                 // closing
             }

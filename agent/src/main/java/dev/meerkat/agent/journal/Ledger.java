@@ -57,6 +57,12 @@ final class Ledger {
         return out;
     }
 
+    /** Whether any reading with an id in ({@code after}, {@code upTo}] still waits for its acknowledgement. */
+    boolean anyWaiting(long after, long upTo) {
+        for (SensorIds ids : sensors.values()) if (ids.waiting.anyIn(after, upTo)) return true;
+        return false;
+    }
+
     /** Takes readings that never reached the disk out of the waiting ones. */
     void forget(List<Record> lost) {
         for (Record r : lost) {

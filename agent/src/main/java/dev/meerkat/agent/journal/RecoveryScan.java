@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * never committed, and is not counted. An acked file that does not match its checksum, or whose
  * watermark lies beyond the journal's end, is ignored: what is not known to be acknowledged is
  * sent again. After new damage, each sensor's {@code seq} goes on past its reservation
- * ({@link SeqReservations}), so no {@code seq} is handed out twice.
+ * ({@link SeqReservations}), so no {@code seq} is handed out twice; so it does after a run that
+ * sent readings before they were on the card and did not stop in this boot ({@link RunMarker}):
+ * each such sensor's skipped range is in {@link #skipped}, for the status to explain the gap.
  */
 final class RecoveryScan {
     private static final Logger log = LoggerFactory.getLogger(Journal.class);
@@ -50,13 +52,20 @@ final class RecoveryScan {
     long records, unacked, corrupt, torn, lost;
     /** Damage not counted at an earlier start was found. */
     boolean newDamage;
+    private final String boot;
+    /** The last run's marker, null when there was none. */
+    RunMarker lastRun;
+    /** Each sensor whose seq jumps past its reservation: why, and which seqs are not used. */
+    final Map<String, String> skipped = new TreeMap<>();
 
-    private RecoveryScan(Path dir) {
+    private RecoveryScan(Path dir, String boot) {
         this.dir = dir;
+        this.boot = boot;
     }
 
-    static RecoveryScan of(Path dir) {
-        RecoveryScan scan = new RecoveryScan(dir);
+    /** @param boot this boot's id ({@link RunMarker#currentBoot()}) */
+    static RecoveryScan of(Path dir, String boot) {
+        RecoveryScan scan = new RecoveryScan(dir, boot);
         scan.run();
         return scan;
     }
@@ -74,6 +83,7 @@ final class RecoveryScan {
         }
         AckedMarks saved = AckedMarks.read(dir.resolve("acked"), problems);
         seqs = SeqReservations.open(dir.resolve("seqs"), problems);
+        lastRun = RunMarker.read(dir.resolve("run"), problems);
         long bound = idBound(files);
         long savedMax = Math.max(saved.watermark(), saved.marks().values().stream().mapToLong(Long::longValue).max().orElse(0));
         if (savedMax > bound) {
@@ -211,15 +221,27 @@ final class RecoveryScan {
         nextId = highest + 1;
         if (ledger.ackedId > nextId - 1) ledger.ackedId = nextId - 1;
         if (lost > 0) problems.add(lost + " readings lost to damage, counted as dropped (recovery)");
-        if (damagePoint >= 0) {
-            // Records were lost after the last checkpoint: a sensor with no intact reading after them
-            // may have had its last seq among them. It goes on past what was reserved.
-            if (!seqs.readable()) problems.add("records were lost and the seq reservations cannot be read: a seq may repeat");
-            long point = damagePoint;
+        boolean cut = lastRun != null && lastRun.mayHaveLostSent(boot);
+        if (damagePoint >= 0 || cut) {
+            // Records were lost after the last checkpoint (or, after a power cut, records written but
+            // not yet forced to the card): a sensor may have had its last seq among them, even one
+            // already sent. It goes on past what was reserved.
+            if (!seqs.readable()) problems.add("records may be lost and the seq reservations cannot be read: a seq may repeat");
+            if (cut) {
+                problems.add("the agent did not stop before the machine restarted (a power cut?), and it sent readings before they were"
+                        + " on the card (buffer.syncInterval " + lastRun.windowMillis() + "ms): readings the broker had not acknowledged"
+                        + " within that long of the cut are lost");
+            }
+            long point = cut ? Long.MAX_VALUE : damagePoint;
             seqs.all().forEach((sensor, reserved) -> {
                 SensorIds ids = ledger.ids(sensor);
                 if (lastRecord.getOrDefault(sensor, 0L) <= point && ids.lastSeq < reserved) {
+                    String range = "seq " + (ids.lastSeq + 1) + "-" + reserved;
                     problems.add("sensor " + sensor + ": seq goes on after " + reserved + " (its reservation), past readings that may be lost");
+                    skipped.put(sensor, range + " not used: " + (cut
+                            ? "the machine restarted without the agent stopping; readings of the last " + lastRun.windowMillis()
+                                    + "ms the broker had not acknowledged were lost with the page cache, the rest were never taken"
+                            : "journal records were damaged; the readings among them are counted as dropped (recovery)"));
                     ids.seen(reserved);
                 }
             });

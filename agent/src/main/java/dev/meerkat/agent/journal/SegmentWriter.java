@@ -15,15 +15,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The journal's writing side, on its one thread: group commit (gather, one write and one fsync
- * a batch), segments started with a checkpoint and rolled at their size, the bounds kept
+ * The journal's writing side, on its one thread: group commit (gather, one write a batch, and one
+ * fsync before it is handed out, or once the sync window has passed with a record of it not
+ * acknowledged), segments started with a checkpoint and rolled at their size, the bounds kept
  * (oldest segments dropped and counted), acknowledged segments deleted, and the acked file saved
- * about once a second. It works on the {@link Journal}'s state under the journal's lock; the
+ * every 30 seconds. It works on the {@link Journal}'s state under the journal's lock; the
  * active segment's channel is its own.
  */
 final class SegmentWriter {
     private static final Logger log = LoggerFactory.getLogger(Journal.class);
-    private static final Duration ACKED_SAVE_EVERY = Duration.ofSeconds(1);
+    /** How often the bounds are checked when nothing else wakes the thread. */
+    private static final Duration MAINTAIN_EVERY = Duration.ofSeconds(1);
+    /**
+     * How often the acked file is saved (not fsynced): after a crash, the readings acknowledged
+     * since are sent again. Each save is a new file (a page and the directory's metadata).
+     */
+    static final Duration ACKED_SAVE_EVERY = Duration.ofSeconds(30);
 
     private final Journal j;
     // Guarded by the journal's lock:
@@ -44,9 +51,9 @@ final class SegmentWriter {
             List<ByteBuffer> bytes;
             synchronized (j.lock) {
                 try {
-                    long waitUntil = System.nanoTime() + ACKED_SAVE_EVERY.toNanos();
+                    long waitUntil = System.nanoTime() + MAINTAIN_EVERY.toNanos();
                     while (j.pending.isEmpty() && !j.closing) {
-                        long left = waitUntil - System.nanoTime();
+                        long left = Math.min(waitUntil, syncDue()) - System.nanoTime();
                         if (left <= 0) break;
                         j.lock.wait(Math.max(1, left / 1_000_000));
                     }
@@ -72,10 +79,45 @@ final class SegmentWriter {
                 commit(batch, bytes);
                 j.onCommit.run();
             }
+            syncIfDue(false);
             maintain();
             synchronized (j.lock) {
-                if (j.closing && j.pending.isEmpty()) return;
+                if (j.closing && j.pending.isEmpty()) break;
             }
+        }
+        syncIfDue(true);
+    }
+
+    /** When the records written and not forced must be forced (System.nanoTime); far off when there are none. */
+    private long syncDue() {
+        return j.syncedId < j.committedId ? j.unsyncedSince + j.syncNanos : Long.MAX_VALUE;
+    }
+
+    /**
+     * Forces the written records once the window has passed since the oldest of them was written
+     * ({@code now}: whatever the window), unless the broker acknowledged all of them first.
+     */
+    private void syncIfDue(boolean now) {
+        long upTo;
+        boolean needed;
+        synchronized (j.lock) {
+            if (j.syncedId >= j.committedId || (!now && System.nanoTime() - syncDue() < 0)) return;
+            upTo = j.committedId;
+            needed = j.ledger.anyWaiting(j.syncedId, upTo);
+        }
+        if (needed && active != null) {
+            try {
+                active.force(false);
+            } catch (IOException e) {
+                // The next write fails too, and says why; the records stay in the page cache meanwhile.
+                log.warn("cannot force the journal to disk: {}", e.toString());
+                return;
+            }
+        }
+        synchronized (j.lock) {
+            if (needed) j.fsyncs++;
+            j.syncedId = upTo;
+            j.unsyncedSince = System.nanoTime();
         }
     }
 
@@ -127,9 +169,15 @@ final class SegmentWriter {
             ByteBuffer[] arr = bytes.toArray(ByteBuffer[]::new);
             long written = 0;
             while (written < size) written += active.write(arr);
-            active.force(false);
+            boolean force = j.syncNanos == 0;
+            if (force) active.force(false);
             synchronized (j.lock) {
-                j.fsyncs++;
+                if (force) {
+                    j.fsyncs++;
+                    j.syncedId = batch.get(batch.size() - 1).id();
+                } else if (j.syncedId >= j.committedId) {
+                    j.unsyncedSince = System.nanoTime(); // the oldest record not forced: the window starts
+                }
                 j.bytesWritten += size;
                 activeSegment.bytes += size;
                 activeSegment.lastId = batch.get(batch.size() - 1).id();
@@ -181,7 +229,10 @@ final class SegmentWriter {
      */
     private void roll() {
         try {
-            if (active != null) active.close();
+            if (active != null) {
+                if (j.syncedId < j.committedId) active.force(false); // its records, not forced yet, go with it
+                active.close();
+            }
             long first = j.committedId + 1;
             Segment empty = j.segments.remove(first); // a segment with no reading yet, left by the last run
             if (empty != null) Files.deleteIfExists(empty.path);
@@ -326,8 +377,11 @@ final class SegmentWriter {
         }
     }
 
-    /** Closes the active segment's file (the journal is closing). */
+    /** Forces and closes the active segment's file (the journal is closing). */
     void close() throws IOException {
-        if (active != null) active.close();
+        if (active != null) {
+            active.force(false);
+            active.close();
+        }
     }
 }

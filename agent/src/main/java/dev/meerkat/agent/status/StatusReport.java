@@ -77,11 +77,12 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
      * the oldest; readings enqueued (into the journal), sent, acknowledged; dropped, per sensor and
      * reason ({@code maxBytes}, {@code maxAge}, {@code full}, {@code writeError}, {@code diskFull},
      * {@code recovery}), kept across restarts, and when the last was dropped; the journal's last
-     * write error, if it has one now.
+     * write error, if it has one now; each sensor whose seq jumped at this start (after a power cut
+     * or damage), with the seqs not used and why.
      */
     public record Delivery(long buffered, Instant oldestBufferedAt, long enqueued, long sent, long acknowledged,
-                           Map<String, Map<String, Long>> dropped, Instant lastDroppedAt, String journalError) {
-        public static final Delivery NONE = new Delivery(0, null, 0, 0, 0, Map.of(), null, null);
+                           Map<String, Map<String, Long>> dropped, Instant lastDroppedAt, String journalError, Map<String, String> seqGaps) {
+        public static final Delivery NONE = new Delivery(0, null, 0, 0, 0, Map.of(), null, null, Map.of());
     }
 
     public Map<String, Object> toJson() {
@@ -111,6 +112,11 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
         mqtt.put("dropped", boundedDrops(delivery.dropped()));
         mqtt.put("lastDroppedAt", delivery.lastDroppedAt() == null ? null : delivery.lastDroppedAt().toString());
         mqtt.put("journalError", cut(delivery.journalError()));
+        if (!delivery.seqGaps().isEmpty()) {
+            Map<String, String> gaps = new java.util.TreeMap<>();
+            delivery.seqGaps().forEach((sensor, why) -> gaps.put(sensor, cut(why)));
+            mqtt.put("seqGaps", gaps);
+        }
         root.put("mqtt", mqtt);
         root.put("firmware", Map.of("running", firmware));
         return root;

@@ -1,0 +1,186 @@
+package dev.meerkat.agent.journal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The sync window ({@code buffer.syncInterval}): records are handed out once written, forced to
+ * the card only when the broker has not acknowledged them within the window; and what a power cut
+ * under a window leaves is recovered with no seq handed out twice, the gap explained. A power cut
+ * is the files as a crash of the machine leaves them: copied while the journal runs (what the page
+ * cache had written), with a torn or zero-filled tail, opened in another boot.
+ *
+ * <p>The journal's thread keeps the real clock (the window's deadline is a monitor wait), so the
+ * windows here are short and the waits bounded.
+ */
+class JournalSyncWindowTest {
+    @TempDir
+    Path dir;
+
+    @TempDir
+    Path afterCut;
+
+    /** Its readings and the journal share one clock, so that none is older than {@code maxAge}. */
+    final JournalTest t = new JournalTest();
+
+    Journal open(Path in, String boot) {
+        return Journal.open(Journal.Options.of(in, 64L << 20, Duration.ofDays(7)), t.clock, boot);
+    }
+
+    void append(Journal j, String sensor, int n) {
+        t.append(j, sensor, n);
+    }
+
+    /** The {@code n} readings after the watermark, read as the sender does: at once, without waiting for more. */
+    static List<Record> readNow(Journal j, int n) throws InterruptedException {
+        List<Record> r = j.read(j.ackedId(), n, JournalTest.WAIT).records();
+        assertEquals(n, r.size());
+        return r;
+    }
+
+    static void awaitTrue(String what, java.util.function.BooleanSupplier c) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("not in 10 s: " + what);
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void withNoWindowEachCommitIsForcedBeforeItIsHandedOut() throws Exception {
+        try (Journal j = open(dir, "boot-1")) {
+            j.syncInterval(Duration.ZERO);
+            long before = j.counters().fsyncs();
+            append(j, "a", 10);
+            assertEquals(10, JournalTest.readAll(j).size());
+            assertTrue(j.counters().fsyncs() > before, "forced before it was read");
+        }
+    }
+
+    @Test
+    void underAWindowReadingsAcknowledgedInTimeAreNeverForced() throws Exception {
+        try (Journal j = open(dir, "boot-1")) {
+            j.syncInterval(Duration.ofMillis(500));
+            long before = j.counters().fsyncs();
+            for (int round = 0; round < 3; round++) {
+                append(j, "a", 10);
+                List<Record> read = readNow(j, 10); // handed out once written, not forced
+                j.acknowledged("a", read.get(read.size() - 1).id());
+                Thread.sleep(700); // past the window: nothing to force, since the broker has them
+            }
+            assertEquals(before, j.counters().fsyncs(), "no fsync for readings the broker acknowledged within the window");
+        }
+    }
+
+    @Test
+    void underAWindowAReadingNotAcknowledgedIsForcedOnceTheWindowHasPassed() throws Exception {
+        try (Journal j = open(dir, "boot-1")) {
+            j.syncInterval(Duration.ofMillis(100));
+            long before = j.counters().fsyncs();
+            long t0 = System.nanoTime();
+            append(j, "a", 10);
+            assertEquals(10, JournalTest.readAll(j).size());
+            awaitTrue("the unacknowledged readings forced", () -> j.counters().fsyncs() > before);
+            assertTrue(System.nanoTime() - t0 >= Duration.ofMillis(100).toNanos(), "not before the window");
+        }
+    }
+
+    @Test
+    void aCrashOfTheAgentUnderAWindowLosesNothingAndSkipsNoSeq() throws Exception {
+        Map<String, Long> last;
+        try (Journal j = open(dir, "boot-1")) {
+            j.syncInterval(Duration.ofSeconds(5));
+            append(j, "a", 30);
+            append(j, "b", 20);
+            assertEquals(50, JournalTest.readAll(j).size());
+            powerCut(dir, afterCut, 0); // a kill -9: the page cache keeps every written byte
+        }
+        try (Journal j = open(afterCut, "boot-1")) { // the same boot: the agent crashed, the machine did not
+            assertEquals(50, JournalTest.readAll(j).size());
+            assertEquals(31, j.nextSeq("a"));
+            assertEquals(21, j.nextSeq("b"));
+            assertEquals(Map.of(), j.recovery().seqGaps());
+        }
+    }
+
+    @Test
+    void aPowerCutUnderAWindowNeverReusesASeqAndTheGapIsExplained() throws Exception {
+        for (int torn : new int[] {0, 100, -100}) { // as written; a torn tail; a zero-filled one
+            Path from = Files.createTempDirectory(dir, "run"), to = Files.createTempDirectory(dir, "cut");
+            try (Journal j = open(from, "boot-1")) {
+                j.syncInterval(Duration.ofSeconds(5));
+                append(j, "a", 30);
+                append(j, "b", 20);
+                assertEquals(50, JournalTest.readAll(j).size()); // all of them may have been sent
+                powerCut(from, to, torn);
+            }
+            try (Journal j = open(to, "boot-2")) {
+                assertTrue(j.nextSeq("a") > 1000 && j.nextSeq("b") > 1000, "past the reservations: no seq handed out twice");
+                assertEquals(List.of("a", "b"), List.copyOf(new java.util.TreeSet<>(j.recovery().seqGaps().keySet())));
+                String why = j.recovery().seqGaps().get("a");
+                assertTrue(why.startsWith("seq ") && why.contains("-1000 not used") && why.contains("restarted without the agent stopping"), why);
+                assertTrue(j.recovery().problems().stream().anyMatch(p -> p.contains("buffer.syncInterval 5000ms")), j.recovery().problems().toString());
+            }
+        }
+    }
+
+    @Test
+    void aPowerCutWithNoWindowSkipsNoSeq() throws Exception {
+        try (Journal j = open(dir, "boot-1")) {
+            j.syncInterval(Duration.ZERO);
+            append(j, "a", 30);
+            assertEquals(30, JournalTest.readAll(j).size());
+            powerCut(dir, afterCut, 0);
+        }
+        try (Journal j = open(afterCut, "boot-2")) {
+            assertEquals(31, j.nextSeq("a"), "every reading handed out was on the card: its seq is known");
+            assertEquals(Map.of(), j.recovery().seqGaps());
+        }
+    }
+
+    @Test
+    void aCleanStopUnderAWindowThenARestartOfTheMachineSkipsNoSeq() throws Exception {
+        try (Journal j = open(dir, "boot-1")) {
+            j.syncInterval(Duration.ofSeconds(5));
+            append(j, "a", 30);
+            assertEquals(30, JournalTest.readAll(j).size());
+        }
+        try (Journal j = open(dir, "boot-2")) {
+            assertEquals(30, JournalTest.readAll(j).size());
+            assertEquals(31, j.nextSeq("a"));
+            assertEquals(Map.of(), j.recovery().seqGaps());
+        }
+    }
+
+    /**
+     * What a crash leaves of {@code from}, in {@code to}: every file as written so far, the newest
+     * segment's last {@code torn} bytes cut (or, negative, zero-filled).
+     */
+    static void powerCut(Path from, Path to, int torn) throws IOException {
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        }
+        if (torn == 0) return;
+        Path seg = JournalTest.newestSegment(to);
+        long size = Files.size(seg);
+        try (var ch = java.nio.channels.FileChannel.open(seg, StandardOpenOption.WRITE)) {
+            if (torn > 0) {
+                ch.truncate(size - torn);
+            } else {
+                ch.write(java.nio.ByteBuffer.allocate(-torn), size + torn);
+            }
+        }
+    }
+}
