@@ -38,7 +38,7 @@ public final class Benchmarks {
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args.length > 0 ? args[0] : "target/bench");
         Mode mode = Mode.of(args.length > 1 ? args[1] : "all");
-        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, locks, paho, bridge, fleet, footprint, rest); default all.
+        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, locks, paho, bridge, fleet, footprint, rest, flash); default all.
         run(out, mode, java.util.Set.of(System.getProperty("bench.only", "all").split(",")));
     }
 
@@ -279,6 +279,14 @@ public final class Benchmarks {
                         mode.pick(java.time.Duration.ofMinutes(3), java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(2)));
                 results.put("rest", rest);
                 FleetReport.rest(md, rest);
+            }
+            if (runs.test("flash")) {
+                log("what the readings cost the card ...");
+                Map<String, Object> flash = new FlashBenchmark(zk, broker, out).run(
+                        mode.pick(java.time.Duration.ofSeconds(20), java.time.Duration.ofSeconds(10), java.time.Duration.ofSeconds(1)),
+                        mode.pick(java.time.Duration.ofMinutes(2), java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(3)));
+                results.put("flash", flash);
+                FleetReport.flash(md, flash);
             }
         }
         Files.writeString(out.resolve("results.json"), new String(Json.write(results)));

@@ -91,4 +91,20 @@ final class FleetReport {
                 .append(".\nEmpty JVM (").append(map(rest, "empty_jvm").get("jvm_options")).append("): ")
                 .append(map(rest, "empty_jvm").get("wakeups_per_s_by_thread")).append(".\n");
     }
+
+    static void flash(StringBuilder md, Map<String, Object> flash) {
+        md.append("\n## What the readings cost the card (one agent, ").append(flash.get("sensors")).append(" simulated sensors, ")
+                .append(flash.get("window_s")).append(" s after ").append(flash.get("settle_s")).append(" s)\n\n")
+                .append("| case | readings | payload B/reading | process bytes/reading | process x payload | process MiB/day | device bytes/reading | device x payload | device MiB/day |\n")
+                .append("|---|---|---|---|---|---|---|---|---|\n");
+        for (FlashBenchmark.Case c : FlashBenchmark.CASES) {
+            Map<String, Object> r = map(flash, c.name());
+            md.append("| ").append(c.name()).append(" | ").append(r.get("readings_delivered")).append(" | ").append(r.get("payload_bytes_per_reading"))
+                    .append(" | ").append(r.get("process_bytes_per_reading")).append(" | ").append(r.get("process_x_payload"))
+                    .append(" | ").append(r.get("process_mib_per_day")).append(" | ").append(r.getOrDefault("device_bytes_per_reading", "-"))
+                    .append(" | ").append(r.getOrDefault("device_x_payload", "-")).append(" | ").append(r.getOrDefault("device_mib_per_day", "-"))
+                    .append(" |\n");
+        }
+        md.append("\nFile system: ").append(map(flash, FlashBenchmark.CASES.get(0).name()).get("file_system")).append(".\n");
+    }
 }

@@ -25,7 +25,7 @@ class BenchmarkSmokeTest {
         Map<String, Object> results = Benchmarks.run(out, Benchmarks.Mode.SMOKE, Set.of("all"));
 
         for (String section : List.of("zookeeper_crud", "zookeeper_watch", "config_fan_out", "registration", "locks",
-                "paho_qos1_throughput_window1000", "bridge", "fleet", "footprint", "rest")) {
+                "paho_qos1_throughput_window1000", "bridge", "fleet", "footprint", "rest", "flash")) {
             assertTrue(results.containsKey(section), "section " + section + " missing from " + results.keySet());
         }
         Map<String, Object> fleet = (Map<String, Object>) ((Map<String, Object>) results.get("fleet")).get("5");
@@ -54,6 +54,12 @@ class BenchmarkSmokeTest {
         assertEquals(0, batched.get("exit"), "the batched agent stopped cleanly: " + batched);
         assertTrue(((Number) batched.get("readings_delivered")).longValue() > 0, "rest, batched: " + batched);
         assertTrue(((Number) ((Map<String, Object>) rest.get("empty_jvm")).get("threads")).intValue() > 0, "rest: " + rest);
+        Map<String, Object> flash = (Map<String, Object>) results.get("flash");
+        for (FlashBenchmark.Case c : FlashBenchmark.CASES) {
+            Map<String, Object> r = (Map<String, Object>) flash.get(c.name());
+            assertTrue(((Number) r.get("readings_delivered")).longValue() > 0 && ((Number) r.get("process_bytes")).longValue() >= 0, "flash: " + r);
+            assertEquals(0, r.get("exit"), "flash: " + r);
+        }
         assertTrue(Files.readString(out.resolve("results.md")).contains("## Fleet of 5 agents"));
         assertTrue(Files.exists(out.resolve("results.json")));
     }
