@@ -74,8 +74,8 @@ public final class Journal implements Closeable {
 
     /** Records at or below it are on the card, or were acknowledged before they had to be. */
     long syncedId;
-    /** When the oldest record written and not yet forced was written (System.nanoTime), if there is one. */
-    long unsyncedSince;
+    /** The writes not forced yet, oldest first: the last id of each and when it was written (System.nanoTime). */
+    final java.util.ArrayDeque<long[]> unsynced = new java.util.ArrayDeque<>();
     /** The sync window in nanoseconds; 0: each record forced before it is handed out. */
     volatile long syncNanos;
     private final String boot;

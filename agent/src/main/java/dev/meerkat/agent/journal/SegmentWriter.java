@@ -88,37 +88,46 @@ final class SegmentWriter {
         syncIfDue(true);
     }
 
-    /** When the records written and not forced must be forced (System.nanoTime); far off when there are none. */
+    /** When the oldest write not forced must be forced, unless acknowledged by then (System.nanoTime); far off when there is none. */
     private long syncDue() {
-        return j.syncedId < j.committedId ? j.unsyncedSince + j.syncNanos : Long.MAX_VALUE;
+        long[] oldest = j.unsynced.peekFirst();
+        return oldest == null ? Long.MAX_VALUE : oldest[1] + j.syncNanos;
     }
 
     /**
-     * Forces the written records once the window has passed since the oldest of them was written
-     * ({@code now}: whatever the window), unless the broker acknowledged all of them first.
+     * Forces what was written once the oldest write not forced has waited the window ({@code now}:
+     * whatever the window), unless the broker has acknowledged every reading of it first: then it
+     * needs no fsync, and the next write is looked at. One fsync forces every write before it.
      */
     private void syncIfDue(boolean now) {
         long upTo;
-        boolean needed;
         synchronized (j.lock) {
-            if (j.syncedId >= j.committedId || (!now && System.nanoTime() - syncDue() < 0)) return;
-            upTo = j.committedId;
-            needed = j.ledger.anyWaiting(j.syncedId, upTo);
-        }
-        if (needed && active != null) {
-            try {
-                active.force(false);
-            } catch (IOException e) {
-                // The next write fails too, and says why; the records stay in the page cache meanwhile.
-                log.warn("cannot force the journal to disk: {}", e.toString());
-                return;
+            while (true) {
+                long[] oldest = j.unsynced.peekFirst();
+                if (oldest == null || (!now && System.nanoTime() - syncDue() < 0)) return;
+                if (j.ledger.anyWaiting(j.syncedId, oldest[0])) break;
+                j.syncedId = Math.max(j.syncedId, oldest[0]); // delivered: nothing to keep
+                j.unsynced.pollFirst();
             }
+            upTo = j.committedId;
+        }
+        try {
+            active.force(false);
+        } catch (IOException e) {
+            // The next write fails too, and says why; the records stay in the page cache meanwhile.
+            log.warn("cannot force the journal to disk: {}", e.toString());
+            return;
         }
         synchronized (j.lock) {
-            if (needed) j.fsyncs++;
-            j.syncedId = upTo;
-            j.unsyncedSince = System.nanoTime();
+            j.fsyncs++;
+            forced(upTo);
         }
+    }
+
+    /** Everything up to {@code id} is on the card. Holds the lock. */
+    private void forced(long id) {
+        j.syncedId = Math.max(j.syncedId, id);
+        while (!j.unsynced.isEmpty() && j.unsynced.peekFirst()[0] <= id) j.unsynced.pollFirst();
     }
 
     /**
@@ -174,9 +183,9 @@ final class SegmentWriter {
             synchronized (j.lock) {
                 if (force) {
                     j.fsyncs++;
-                    j.syncedId = batch.get(batch.size() - 1).id();
-                } else if (j.syncedId >= j.committedId) {
-                    j.unsyncedSince = System.nanoTime(); // the oldest record not forced: the window starts
+                    forced(batch.get(batch.size() - 1).id());
+                } else {
+                    j.unsynced.addLast(new long[] {batch.get(batch.size() - 1).id(), System.nanoTime()});
                 }
                 j.bytesWritten += size;
                 activeSegment.bytes += size;
@@ -230,7 +239,10 @@ final class SegmentWriter {
     private void roll() {
         try {
             if (active != null) {
-                if (j.syncedId < j.committedId) active.force(false); // its records, not forced yet, go with it
+                if (!j.unsynced.isEmpty()) {
+                    active.force(false); // its records, not forced yet, go with it
+                    forced(j.committedId);
+                }
                 active.close();
             }
             long first = j.committedId + 1;

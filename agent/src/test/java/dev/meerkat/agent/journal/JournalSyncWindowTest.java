@@ -85,6 +85,25 @@ class JournalSyncWindowTest {
     }
 
     @Test
+    void eachWriteHasItsOwnWindowSoTheNextTickIsNotForcedAtTheDeadlineOfTheLast() throws Exception {
+        // At 1 Hz the next tick's readings are written about when the last tick's window ends: they
+        // must not be forced then, only if still not acknowledged at the end of their own window.
+        try (Journal j = open(dir, "boot-1")) {
+            j.syncInterval(Duration.ofSeconds(2));
+            long before = j.counters().fsyncs();
+            append(j, "a", 10);
+            j.acknowledged("a", readNow(j, 10).get(9).id());
+            Thread.sleep(1_400);
+            append(j, "a", 10);
+            List<Record> second = readNow(j, 10);
+            Thread.sleep(1_000); // the first write's window has ended, the second's readings wait for their broker
+            j.acknowledged("a", second.get(9).id());
+            Thread.sleep(1_500); // past the second write's window
+            assertEquals(before, j.counters().fsyncs());
+        }
+    }
+
+    @Test
     void underAWindowAReadingNotAcknowledgedIsForcedOnceTheWindowHasPassed() throws Exception {
         try (Journal j = open(dir, "boot-1")) {
             j.syncInterval(Duration.ofMillis(100));
