@@ -1,23 +1,14 @@
 package dev.meerkat.bench;
 
-import dev.meerkat.coordination.FleetPaths;
-import dev.meerkat.test.fixtures.AgentProcess;
 import dev.meerkat.test.fixtures.MosquittoBroker;
 import dev.meerkat.test.fixtures.ProcessEnsemble;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import org.apache.zookeeper.ZooKeeper;
-import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 
 /**
  * What one reading costs the card (issue 24): one agent through the launcher, 10 simulated
@@ -90,63 +81,24 @@ final class FlashBenchmark {
     }
 
     private void run(Path work, Path state, Case c, Duration settle, Duration window, LoopDisk disk, Map<String, Object> r) throws Exception {
-        String root = "/flash-" + System.nanoTime();
-        String fleet = "flash";
-        FleetPaths fp = new FleetPaths(root, fleet, "gw-flash");
-        ZooKeeper operator = ZooKeeperBaseline.connect(ensemble.connectString());
-        AtomicLong readings = new AtomicLong(), payload = new AtomicLong();
-        MqttClient sub = new MqttClient(broker.uri(), "flash-sub-" + System.nanoTime(), new MemoryPersistence());
-        try {
-            for (int i = 1; i <= SENSORS; i++) {
-                ConfigFanOutBenchmark.createAll(operator, fp.fleetConfig() + "/sensors/s" + i,
-                        ("{\"driver\":\"simulated\",\"interval\":\"" + c.interval() + "\"}").getBytes(StandardCharsets.UTF_8));
-            }
-            if (c.agentDoc() != null) {
-                ConfigFanOutBenchmark.createAll(operator, FleetPaths.agentDoc(fp.fleetConfig()), c.agentDoc().getBytes(StandardCharsets.UTF_8));
-            }
-            Path yaml = work.resolve("agent.yaml");
-            Files.writeString(yaml, String.join("\n",
-                    "device: { id: gw-flash, fleet: " + fleet + " }",
-                    "zookeeper: { connect: \"" + ensemble.connectString() + "\", root: " + root + ", sessionTimeout: 15s }",
-                    "mqtt: { uri: \"" + broker.uri() + "\", clientId: gw-flash }",
-                    "storage: { dir: " + state + " }",
-                    "admin: { socket: " + work.resolve("admin.sock") + " }", ""));
-            MqttConnectOptions o = new MqttConnectOptions();
-            o.setCleanSession(true);
-            sub.connect(o);
-            sub.subscribe("meerkat/" + fleet + "/gw-flash/sensors/#", 1, (t, msg) -> {
-                readings.addAndGet(RestBenchmark.readings(msg.getPayload()));
-                payload.addAndGet(msg.getPayload().length);
-            });
-            try (AgentProcess agent = AgentProcess.start(work.resolve("agent.log"), "run", "--config", yaml.toString())) {
-                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (readings.get() == 0 && System.nanoTime() < end) {
-                    if (!agent.alive()) throw new IllegalStateException("the agent exited: " + agent.log());
-                    Thread.sleep(10);
-                }
-                if (readings.get() == 0) throw new IllegalStateException("no reading within 60 s: " + agent.log());
-                Thread.sleep(settle.toMillis());
-                if (disk != null) disk.sync();
-                long w0 = writeBytes(agent.pid()), d0 = disk == null ? 0 : disk.bytesWritten();
-                long n0 = readings.get(), p0 = payload.get(), t0 = System.nanoTime();
-                Thread.sleep(window.toMillis());
-                if (disk != null) disk.sync(); // what the window dirtied is written now, not after it
-                long w1 = writeBytes(agent.pid()), d1 = disk == null ? 0 : disk.bytesWritten();
-                long n = readings.get() - n0, p = payload.get() - p0;
-                double secs = (System.nanoTime() - t0) / 1e9;
-                r.put("window_s", Stats.round(secs));
-                r.put("readings_delivered", n);
-                r.put("payload_bytes", p);
-                r.put("payload_bytes_per_reading", Stats.round((double) p / Math.max(1, n)));
-                put(r, "process", w1 - w0, n, p, secs);
-                if (disk != null) put(r, "device", d1 - d0, n, p, secs);
-                agent.signal("TERM");
-                r.put("exit", agent.waitFor(Duration.ofSeconds(60)));
-            }
-        } finally {
-            if (sub.isConnected()) sub.disconnect();
-            sub.close();
-            operator.close();
+        try (OneAgent agent = OneAgent.start(ensemble, broker, work, "flash", SENSORS, c.interval(), c.agentDoc(), state)) {
+            Thread.sleep(settle.toMillis());
+            if (disk != null) disk.sync();
+            long pid = agent.process.pid();
+            long w0 = writeBytes(pid), d0 = disk == null ? 0 : disk.bytesWritten();
+            long n0 = agent.readings(), p0 = agent.payloadBytes(), t0 = System.nanoTime();
+            Thread.sleep(window.toMillis());
+            if (disk != null) disk.sync(); // what the window dirtied is written now, not after it
+            long w1 = writeBytes(pid), d1 = disk == null ? 0 : disk.bytesWritten();
+            long n = agent.readings() - n0, p = agent.payloadBytes() - p0;
+            double secs = (System.nanoTime() - t0) / 1e9;
+            r.put("window_s", Stats.round(secs));
+            r.put("readings_delivered", n);
+            r.put("payload_bytes", p);
+            r.put("payload_bytes_per_reading", Stats.round((double) p / Math.max(1, n)));
+            put(r, "process", w1 - w0, n, p, secs);
+            if (disk != null) put(r, "device", d1 - d0, n, p, secs);
+            r.put("exit", agent.stop());
         }
     }
 

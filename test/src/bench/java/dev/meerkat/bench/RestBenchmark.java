@@ -1,6 +1,5 @@
 package dev.meerkat.bench;
 
-import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.test.fixtures.AgentProcess;
 import dev.meerkat.test.fixtures.MosquittoBroker;
 import dev.meerkat.test.fixtures.ProcessEnsemble;
@@ -15,15 +14,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.zookeeper.ZooKeeper;
-import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 
 /**
  * What one agent costs a gateway at rest: {@code meerkat run} through the launcher, 10 simulated
@@ -67,54 +61,16 @@ final class RestBenchmark {
 
     /** @param agentDoc the fleet's agent document, or null for none (the defaults) */
     private Map<String, Object> agent(Path work, Duration settle, Duration window, String agentDoc) throws Exception {
-        Files.createDirectories(work);
-        String root = "/rest-" + System.nanoTime();
-        String fleet = "rest";
-        FleetPaths fp = new FleetPaths(root, fleet, "gw-rest");
-        ZooKeeper operator = ZooKeeperBaseline.connect(ensemble.connectString());
-        AtomicLong delivered = new AtomicLong();
-        MqttClient sub = new MqttClient(broker.uri(), "rest-sub-" + System.nanoTime(), new MemoryPersistence());
-        try {
-            for (int i = 1; i <= SENSORS; i++) {
-                ConfigFanOutBenchmark.createAll(operator, fp.fleetConfig() + "/sensors/s" + i,
-                        "{\"driver\":\"simulated\",\"interval\":\"1s\"}".getBytes(StandardCharsets.UTF_8));
-            }
-            if (agentDoc != null) {
-                ConfigFanOutBenchmark.createAll(operator, FleetPaths.agentDoc(fp.fleetConfig()), agentDoc.getBytes(StandardCharsets.UTF_8));
-            }
-            Path yaml = work.resolve("agent.yaml");
-            Files.writeString(yaml, String.join("\n",
-                    "device: { id: gw-rest, fleet: " + fleet + " }",
-                    "zookeeper: { connect: \"" + ensemble.connectString() + "\", root: " + root + ", sessionTimeout: 15s }",
-                    "mqtt: { uri: \"" + broker.uri() + "\", clientId: gw-rest }",
-                    "storage: { dir: " + work.resolve("state") + " }",
-                    "admin: { socket: " + work.resolve("admin.sock") + " }", ""));
-            MqttConnectOptions o = new MqttConnectOptions();
-            o.setCleanSession(true);
-            sub.connect(o);
-            sub.subscribe("meerkat/" + fleet + "/gw-rest/sensors/#", 1, (t, msg) -> delivered.addAndGet(readings(msg.getPayload())));
-            try (AgentProcess agent = AgentProcess.start(work.resolve("agent.log"), "run", "--config", yaml.toString())) {
-                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (delivered.get() == 0 && System.nanoTime() < end) {
-                    if (!agent.alive()) throw new IllegalStateException("the agent exited: " + agent.log());
-                    Thread.sleep(10);
-                }
-                if (delivered.get() == 0) throw new IllegalStateException("no reading within 60 s: " + agent.log());
-                Thread.sleep(settle.toMillis());
-                long d0 = delivered.get();
-                Map<String, Object> r = measure(agent.pid(), window);
-                long readings = delivered.get() - d0;
-                r.put("readings_delivered", readings);
-                double secs = (Double) r.get("window_s");
-                r.put("wakeups_per_reading", Stats.round(((Number) r.get("wakeups_per_s")).doubleValue() * secs / Math.max(1, readings)));
-                agent.signal("TERM");
-                r.put("exit", agent.waitFor(Duration.ofSeconds(60)));
-                return r;
-            }
-        } finally {
-            if (sub.isConnected()) sub.disconnect();
-            sub.close();
-            operator.close();
+        try (OneAgent agent = OneAgent.start(ensemble, broker, work, "rest", SENSORS, "1s", agentDoc, work.resolve("state"))) {
+            Thread.sleep(settle.toMillis());
+            long d0 = agent.readings();
+            Map<String, Object> r = measure(agent.process.pid(), window);
+            long readings = agent.readings() - d0;
+            r.put("readings_delivered", readings);
+            double secs = (Double) r.get("window_s");
+            r.put("wakeups_per_reading", Stats.round(((Number) r.get("wakeups_per_s")).doubleValue() * secs / Math.max(1, readings)));
+            r.put("exit", agent.stop());
+            return r;
         }
     }
 
