@@ -333,5 +333,6 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        dev.meerkat.coordination.Watches.removeAll(client, paths.firmwareTarget(paths.device()));
     }
 }

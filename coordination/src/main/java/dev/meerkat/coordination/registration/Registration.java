@@ -365,6 +365,7 @@ public final class Registration implements Session.Listener, Closeable {
         ownedBy = 0;
         try {
             worker.awaitTermination(Math.min(wait.toMillis(), 1000), TimeUnit.MILLISECONDS);
+            dev.meerkat.coordination.Watches.removeAll(client, path);
             if (owner == 0 || !client.getZookeeperClient().isConnected() || owner != currentSession()) return;
             CountDownLatch done = new CountDownLatch(1);
             // Only the znode of this session: a delete whose version is that of the znode this session owns.
