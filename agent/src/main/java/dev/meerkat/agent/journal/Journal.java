@@ -72,19 +72,14 @@ public final class Journal implements Closeable {
     private final SegmentWriter writer = new SegmentWriter(this);
     volatile int recordBytes = 512; // the size of a recent record, on average
 
-    /** Records at or below it are on the card, or were acknowledged before they had to be. */
-    long syncedId;
-    /** The writes not forced yet, oldest first: the last id of each and when it was written (System.nanoTime). */
-    final java.util.ArrayDeque<long[]> unsynced = new java.util.ArrayDeque<>();
     /** The sync window in nanoseconds; 0: each record forced before it is handed out. */
     volatile long syncNanos;
-    private final String boot;
-    private RunMarker run;
+    private final RunMarker.File run;
 
     private Journal(Options options, Clock clock, String boot) {
         this.options = options;
         this.clock = clock;
-        this.boot = boot;
+        this.run = new RunMarker.File(options.dir().resolve("run"), boot);
         this.maxBytes = options.maxBytes();
         this.maxAge = options.maxAge();
         this.segmentBytes = options.segmentBytes();
@@ -99,8 +94,8 @@ public final class Journal implements Closeable {
     /** @param boot this boot's id: a test says when the machine restarted */
     static Journal open(Options options, Clock clock, String boot) {
         Journal j = new Journal(options, clock, boot);
-        j.recover();
-        j.marker(0, false);
+        j.recover(boot);
+        j.run.write(0, false);
         j.committer.start();
         return j;
     }
@@ -110,7 +105,7 @@ public final class Journal implements Closeable {
     }
 
     /** Takes over what the last run left ({@link RecoveryScan}), then starts a fresh segment. */
-    private void recover() {
+    private void recover(String boot) {
         RecoveryScan scan = RecoveryScan.of(options.dir(), boot);
         List<String> problems = scan.problems;
         seqs = scan.seqs;
@@ -118,7 +113,7 @@ public final class Journal implements Closeable {
         ledger = scan.ledger;
         nextId = scan.nextId;
         committedId = nextId - 1;
-        syncedId = committedId;
+        writer.unsynced.syncedId = committedId;
         ledger.recomputeAcked(committedId);
         if (scan.lost > 0) drop(UNKNOWN_SENSOR, "recovery", scan.lost);
         if (scan.newDamage) ledger.version++; // what was counted is saved, and not counted again
@@ -161,22 +156,12 @@ public final class Journal implements Closeable {
     public void syncInterval(Duration window) {
         long millis = window.toMillis();
         synchronized (lock) {
-            if (run != null && millis > run.windowMillis()) marker(millis, false);
-            syncNanos = window.toNanos();
+            if (millis > run.window() && !run.write(millis, false)) {
+                syncNanos = 0; // a power cut under a window the run file does not record could not be told at the next start
+            } else {
+                syncNanos = window.toNanos();
+            }
             lock.notifyAll();
-        }
-    }
-
-    /** Writes the run file: this boot, the longest window of this run, whether it stopped. */
-    private void marker(long windowMillis, boolean stopped) {
-        RunMarker m = new RunMarker(boot, Math.max(windowMillis, run == null ? 0 : run.windowMillis()), stopped);
-        try {
-            m.write(options.dir().resolve("run"));
-            run = m;
-        } catch (java.io.IOException e) {
-            // Without it, the next start cannot tell a power cut from a crash: it skips seqs either way.
-            log.warn("cannot write the journal's run file: {}; after a restart each sensor's seq goes on past its reservation", e.toString());
-            run = new RunMarker(boot, Long.MAX_VALUE, false);
         }
     }
 
@@ -405,7 +390,7 @@ public final class Journal implements Closeable {
         synchronized (lock) {
             try {
                 writer.close(); // forced first
-                if (run != null) marker(run.windowMillis(), true);
+                run.write(run.window(), true);
             } catch (IOException e) {
                 // closing
             }

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The journal's {@code run} file, fsynced: the boot this run of the journal started in, the
@@ -55,5 +57,37 @@ record RunMarker(String boot, long windowMillis, boolean stopped) {
 
     void write(Path file) throws IOException {
         CheckedFile.write(file, "boot\t" + boot + "\nwindowMillis\t" + windowMillis + "\nstopped\t" + stopped + "\n", true);
+    }
+
+    /** This run's run file: what it last wrote, so that the window it records only grows. Guarded by the journal's lock. */
+    static final class File {
+        private static final Logger log = LoggerFactory.getLogger(Journal.class);
+        private final Path path;
+        private final String boot;
+        private RunMarker written;
+
+        File(Path path, String boot) {
+            this.path = path;
+            this.boot = boot;
+        }
+
+        /** The longest window this run's file records. */
+        long window() {
+            return written == null ? 0 : written.windowMillis();
+        }
+
+        /** Writes this boot, the longest window so far and whether the run stopped; false if it cannot. */
+        boolean write(long windowMillis, boolean stopped) {
+            RunMarker m = new RunMarker(boot, Math.max(windowMillis, window()), stopped);
+            try {
+                m.write(path);
+                written = m;
+                return true;
+            } catch (IOException e) {
+                log.warn("cannot write the journal's run file: {}; every reading is forced to the card before it is sent until it can",
+                        e.toString());
+                return false;
+            }
+        }
     }
 }

@@ -39,6 +39,7 @@ final class SegmentWriter {
     private long lastAckedSave;
     private long savedMarksVersion = -1; // the version of the marks last saved
     private boolean needRoll;
+    final Unsynced unsynced = new Unsynced();
 
     SegmentWriter(Journal journal) {
         this.j = journal;
@@ -88,27 +89,19 @@ final class SegmentWriter {
         syncIfDue(true);
     }
 
-    /** When the oldest write not forced must be forced, unless acknowledged by then (System.nanoTime); far off when there is none. */
     private long syncDue() {
-        long[] oldest = j.unsynced.peekFirst();
-        return oldest == null ? Long.MAX_VALUE : oldest[1] + j.syncNanos;
+        return unsynced.due(j.syncNanos);
     }
 
     /**
      * Forces what was written once the oldest write not forced has waited the window ({@code now}:
-     * whatever the window), unless the broker has acknowledged every reading of it first: then it
-     * needs no fsync, and the next write is looked at. One fsync forces every write before it.
+     * whatever the window), unless the broker has acknowledged every reading of it first
+     * ({@link Unsynced#mustForce}). One fsync forces every write before it.
      */
     private void syncIfDue(boolean now) {
         long upTo;
         synchronized (j.lock) {
-            while (true) {
-                long[] oldest = j.unsynced.peekFirst();
-                if (oldest == null || (!now && System.nanoTime() - syncDue() < 0)) return;
-                if (j.ledger.anyWaiting(j.syncedId, oldest[0])) break;
-                j.syncedId = Math.max(j.syncedId, oldest[0]); // delivered: nothing to keep
-                j.unsynced.pollFirst();
-            }
+            if (!unsynced.mustForce(j.ledger, now, System.nanoTime(), j.syncNanos)) return;
             upTo = j.committedId;
         }
         try {
@@ -120,14 +113,8 @@ final class SegmentWriter {
         }
         synchronized (j.lock) {
             j.fsyncs++;
-            forced(upTo);
+            unsynced.forced(upTo);
         }
-    }
-
-    /** Everything up to {@code id} is on the card. Holds the lock. */
-    private void forced(long id) {
-        j.syncedId = Math.max(j.syncedId, id);
-        while (!j.unsynced.isEmpty() && j.unsynced.peekFirst()[0] <= id) j.unsynced.pollFirst();
     }
 
     /**
@@ -183,9 +170,9 @@ final class SegmentWriter {
             synchronized (j.lock) {
                 if (force) {
                     j.fsyncs++;
-                    forced(batch.get(batch.size() - 1).id());
+                    unsynced.forced(batch.get(batch.size() - 1).id());
                 } else {
-                    j.unsynced.addLast(new long[] {batch.get(batch.size() - 1).id(), System.nanoTime()});
+                    unsynced.written(batch.get(batch.size() - 1).id(), System.nanoTime());
                 }
                 j.bytesWritten += size;
                 activeSegment.bytes += size;
@@ -239,9 +226,9 @@ final class SegmentWriter {
     private void roll() {
         try {
             if (active != null) {
-                if (!j.unsynced.isEmpty()) {
+                if (!unsynced.isEmpty()) {
                     active.force(false); // its records, not forced yet, go with it
-                    forced(j.committedId);
+                    unsynced.forced(j.committedId);
                 }
                 active.close();
             }
