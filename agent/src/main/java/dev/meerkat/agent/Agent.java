@@ -68,7 +68,6 @@ public final class Agent implements AutoCloseable {
     private final AgentHealth health = new AgentHealth(this);
     CuratorFramework zk;
     TlsDiagnosis tlsDiagnosis;
-    private static final Duration ROLLOUT_TICK = Duration.ofSeconds(1);
     Session session;
     HardwareLocks locks;
     final Pi4jBuses buses = new Pi4jBuses(java.nio.file.Path.of("/dev"));
@@ -76,13 +75,14 @@ public final class Agent implements AutoCloseable {
     Journal journal;
     long recovered;
     AdminServer admin;
+    java.io.Closeable metrics; // only when configured: the Prometheus client is not even loaded otherwise
     private MqttSecurity mqttSecurity;
     volatile Outbox outbox;
     Sampler sampler;
     ConfigWatch watch;
     StatusReporter status;
     RolloutCoordinator rollouts;
-    java.util.concurrent.ScheduledExecutorService rolloutSteps;
+    java.util.concurrent.ScheduledExecutorService rolloutSteps; // the rollout steps' one thread, started when first elected
     Election election;
     FirmwareUpdater firmware;
     final String runningFirmware = FirmwareUpdater.running(AgentVersion.get());
@@ -143,6 +143,7 @@ public final class Agent implements AutoCloseable {
         // First: a second agent on the same socket stops here, before it touches the journal.
         admin = AdminServer.start(boot.adminSocket(), Map.of("status", a -> views.status(), "config", a -> views.config(),
                 "read", views::readNow));
+        if (boot.metrics().isPresent()) metrics = dev.meerkat.agent.metrics.MetricsEndpoint.start(boot.metrics().get(), views::status, clock);
         // The journal's segment size follows from its default bound; the config's bounds apply with the first config.
         var buffer = dev.meerkat.config.AgentSettings.DEFAULTS.buffer();
         journal = Journal.open(Journal.Options.of(boot.storageDir().resolve("journal"), buffer.maxBytes(), buffer.maxAge()), clock);
@@ -177,7 +178,7 @@ public final class Agent implements AutoCloseable {
             }
         });
         // The fleet's election; while this agent leads, it drives the fleet's rollouts.
-        rollouts = new RolloutCoordinator(zk, paths, clock, this::healthTimeout, ROLLOUT_TICK, rolloutSteps = RolloutCoordinator.stepThread());
+        rollouts = new RolloutCoordinator(zk, paths, clock, this::healthTimeout, Duration.ofSeconds(1), rolloutSteps = RolloutCoordinator.stepThread());
         election = new Election(zk, paths.election(), boot.device().id(), rollouts);
         try {
             election.start();
@@ -383,12 +384,8 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * The clean stop: config watch and sensors first, then the buffer is flushed (bounded), the
-     * member znode deleted (best effort), offline published, and the connections closed. Every
-     * step that talks to ZooKeeper is bounded by {@link AgentStop#ZK_STEP}: a server that hangs during the
-     * stop (the ensemble or the network goes first at a poweroff) costs a few seconds, never
-     * systemd's stop timeout; what is left undone, the session's expiry does. Safe to call more than
-     * once, and after a failed or interrupted {@link #start()}.
+     * The clean stop, in the order and with the bounds of {@link AgentStop}: never longer than a few
+     * seconds, whatever hangs. Safe to call more than once, and after a failed or interrupted {@link #start()}.
      */
     @Override
     public void close() {

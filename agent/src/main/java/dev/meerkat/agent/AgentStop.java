@@ -9,7 +9,9 @@ import org.slf4j.LoggerFactory;
  * The agent's clean stop, in its order: leadership given up first (the next agent leads at once),
  * then the config watch, firmware and sensors, the buffer flushed (bounded), the locks released,
  * the member znode deleted, offline published, the connections and the journal closed. Every step
- * that talks to ZooKeeper is bounded by {@link #ZK_STEP}.
+ * that talks to ZooKeeper is bounded by {@link #ZK_STEP}: a server that hangs during the stop (the
+ * ensemble or the network goes first at a poweroff) costs a few seconds, never systemd's stop
+ * timeout; what is left undone, the session's expiry does.
  */
 final class AgentStop {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
@@ -53,6 +55,13 @@ final class AgentStop {
         if (a.tlsDiagnosis != null) a.tlsDiagnosis.close();
         if (a.zk != null) bounded("closing the ZooKeeper session", a.zk::close);
         if (a.journal != null) a.journal.close();
+        if (a.metrics != null) bounded("closing the metrics endpoint", () -> {
+            try {
+                a.metrics.close();
+            } catch (IOException e) {
+                log.warn("closing the metrics endpoint: {}", e.toString());
+            }
+        });
         if (a.admin != null) a.admin.close();
         log.info("agent stopped device={}", a.boot.device().id());
     }

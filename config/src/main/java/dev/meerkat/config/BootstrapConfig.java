@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * The bootstrap config (SPEC §2): who this gateway is and where its servers are. The only local
  * file an installer writes; everything else comes from ZooKeeper.
  */
-public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Path storageDir, Path adminSocket, Firmware firmware) {
+public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Path storageDir, Path adminSocket, Firmware firmware,
+                              Optional<Metrics> metrics) {
 
     public static final Path DEFAULT_PATH = Path.of("/etc/meerkat/agent.yaml");
     /** Device and fleet names: {@code [a-z0-9][a-z0-9._-]{0,62}}. */
@@ -46,7 +47,18 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
 
     /** The configuration as before firmware settings existed (tools and the sandbox). */
     public BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Path storageDir, Path adminSocket) {
-        this(device, zookeeper, mqtt, storageDir, adminSocket, Firmware.NONE);
+        this(device, zookeeper, mqtt, storageDir, adminSocket, Firmware.NONE, Optional.empty());
+    }
+
+    /**
+     * The agent's Prometheus endpoint, {@code metrics.listen}: {@code http://HOST:PORT/metrics}.
+     * Off when the section is absent.
+     */
+    public record Metrics(String host, int port) {
+        @Override
+        public String toString() {
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
     }
 
     public record Mqtt(URI uri, String clientId, Optional<Path> usernameFile, Optional<Path> passwordFile, Optional<Tls> tls) {}
@@ -173,12 +185,31 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
             }
         }
         fw.done();
+        Optional<Metrics> metrics = Optional.empty();
+        if (root.has("metrics")) {
+            Fields m = root.object("metrics");
+            String listen = m.required("listen");
+            if (listen != null) metrics = Optional.ofNullable(listen(m, listen));
+            m.done();
+        }
         root.done();
 
         if (!errors.isEmpty()) throw new ConfigException(errors);
         return new BootstrapConfig(new Device(id, fleet),
                 zookeeper,
-                new Mqtt(uri, clientId, userFile, passFile, mqTls), dir, socket, new Firmware(publicKey, List.copyOf(command)));
+                new Mqtt(uri, clientId, userFile, passFile, mqTls), dir, socket, new Firmware(publicKey, List.copyOf(command)), metrics);
+    }
+
+    /** {@code HOST:PORT} or {@code [V6]:PORT}; null (with the error) when it does not parse. */
+    private static Metrics listen(Fields m, String listen) {
+        java.util.regex.Matcher at = Pattern.compile("(?:\\[([0-9A-Fa-f:.]+)]|([A-Za-z0-9.-]+)):([0-9]{1,5})").matcher(listen);
+        int port = at.matches() ? Integer.parseInt(at.group(3)) : -1;
+        if (port < 1 || port > 65535) {
+            m.error("listen", "must be HOST:PORT with a port from 1 to 65535, like 127.0.0.1:9464 (0.0.0.0:9464 to be scraped "
+                    + "from the network), got \"" + listen + "\"");
+            return null;
+        }
+        return new Metrics(at.group(1) != null ? at.group(1) : at.group(2), port);
     }
 
     private static ZooKeeper zookeeper(Fields zk, Path base) {

@@ -67,6 +67,28 @@ class BootstrapConfigTest {
 
     /** A password in the URI would go to every retry line and to doctor: refused, and never echoed. */
     @Test
+    void metricsListenIsOffWhenAbsentAndAHostAndPortWhenGiven() throws Exception {
+        String base = """
+                device: {id: a, fleet: b}
+                zookeeper: {connect: "h:1"}
+                mqtt: {uri: "tcp://h:1883"}
+                """;
+        assertTrue(BootstrapConfig.load(file("m0.yaml", base)).metrics().isEmpty());
+        assertEquals(new BootstrapConfig.Metrics("127.0.0.1", 9464),
+                BootstrapConfig.load(file("m1.yaml", base + "metrics: {listen: \"127.0.0.1:9464\"}\n")).metrics().orElseThrow());
+        assertEquals(new BootstrapConfig.Metrics("::1", 9464),
+                BootstrapConfig.load(file("m2.yaml", base + "metrics: {listen: \"[::1]:9464\"}\n")).metrics().orElseThrow());
+        assertEquals("0.0.0.0:9464", BootstrapConfig.load(file("m3.yaml", base + "metrics: {listen: \"0.0.0.0:9464\"}\n")).metrics().orElseThrow().toString());
+        for (String bad : new String[] {"9464", "host:0", "host:70000", "host", "http://host:9464"}) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> BootstrapConfig.load(file("bad.yaml", base + "metrics: {listen: \"" + bad + "\"}\n")));
+            assertTrue(e.errors().toString().contains("$.metrics.listen: must be HOST:PORT with a port from 1 to 65535"), bad + ": " + e.errors());
+        }
+        ConfigException none = assertThrows(ConfigException.class, () -> BootstrapConfig.load(file("none.yaml", base + "metrics: {}\n")));
+        assertTrue(none.errors().toString().contains("$.metrics.listen"), none.errors().toString());
+    }
+
+    @Test
     void userInfoInTheMqttUriIsRefusedWithoutEchoingIt() throws Exception {
         for (String uri : new String[] {"ssl://gwuser:PASSWORD@broker.example:8883", "tcp://gwuser:PASSWORD@h:1883", "tcp://PASSWORD@h:1883"}) {
             ConfigException e = assertThrows(ConfigException.class, () -> BootstrapConfig.load(file("u.yaml", """
