@@ -75,7 +75,7 @@ public final class Agent implements AutoCloseable {
     Journal journal;
     long recovered;
     AdminServer admin;
-    java.io.Closeable metrics; // only when configured: the Prometheus client is not even loaded otherwise
+    dev.meerkat.agent.metrics.MetricsEndpoint metrics; // only when configured: the Prometheus client is not even loaded otherwise
     private MqttSecurity mqttSecurity;
     volatile Outbox outbox;
     Sampler sampler;

@@ -55,13 +55,7 @@ final class AgentStop {
         if (a.tlsDiagnosis != null) a.tlsDiagnosis.close();
         if (a.zk != null) bounded("closing the ZooKeeper session", a.zk::close);
         if (a.journal != null) a.journal.close();
-        if (a.metrics != null) bounded("closing the metrics endpoint", () -> {
-            try {
-                a.metrics.close();
-            } catch (IOException e) {
-                log.warn("closing the metrics endpoint: {}", e.toString());
-            }
-        });
+        if (a.metrics != null) bounded("closing the metrics endpoint", a.metrics::close);
         if (a.admin != null) a.admin.close();
         log.info("agent stopped device={}", a.boot.device().id());
     }

@@ -64,6 +64,8 @@ final class AgentViews {
             m.put("config", null);
         }
         if (agent.configProblem != null) m.put("configProblem", agent.configProblem);
+        String metrics = agent.metrics == null ? null : agent.metrics.problem();
+        if (metrics != null) m.put("metricsProblem", metrics);
         return m;
     }
 

@@ -51,13 +51,23 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
     }
 
     /**
-     * The agent's Prometheus endpoint, {@code metrics.listen}: {@code http://HOST:PORT/metrics}.
-     * Off when the section is absent.
+     * The agent's metrics (off when the section is absent): {@code listen}, an endpoint
+     * {@code http://HOST:PORT/metrics} ({@code host} null when there is none), and {@code textfile},
+     * a file for node_exporter's textfile collector rewritten every {@code textfileInterval}.
      */
-    public record Metrics(String host, int port) {
+    public record Metrics(String host, int port, Optional<Path> textfile, Duration textfileInterval) {
+        public Metrics(String host, int port) {
+            this(host, port, Optional.empty(), Duration.ofSeconds(15));
+        }
+
+        public boolean listens() {
+            return host != null;
+        }
+
+        /** {@code HOST:PORT}, as the config writes it. */
         @Override
         public String toString() {
-            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+            return (host != null && host.contains(":") ? "[" + host + "]" : host) + ":" + port;
         }
     }
 
@@ -188,8 +198,15 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
         Optional<Metrics> metrics = Optional.empty();
         if (root.has("metrics")) {
             Fields m = root.object("metrics");
-            String listen = m.required("listen");
-            if (listen != null) metrics = Optional.ofNullable(listen(m, listen));
+            String listen = m.string("listen", null);
+            Metrics at = listen == null ? new Metrics(null, 0) : listen(m, listen);
+            Path textfile = file(m, "textfile", base, false);
+            if (textfile != null && !textfile.getFileName().toString().endsWith(".prom")) {
+                m.error("textfile", "must end in .prom (node_exporter's textfile collector reads only those), got \"" + textfile + "\"");
+            }
+            Duration every = m.duration("textfileInterval", Duration.ofSeconds(15), Duration.ofSeconds(1), Duration.ofHours(1));
+            if (listen == null && textfile == null) m.error("listen", "is required, or textfile: the section asks for metrics and says not where");
+            if (at != null) metrics = Optional.of(new Metrics(at.host(), at.port(), Optional.ofNullable(textfile), every));
             m.done();
         }
         root.done();

@@ -85,7 +85,14 @@ class BootstrapConfigTest {
             assertTrue(e.errors().toString().contains("$.metrics.listen: must be HOST:PORT with a port from 1 to 65535"), bad + ": " + e.errors());
         }
         ConfigException none = assertThrows(ConfigException.class, () -> BootstrapConfig.load(file("none.yaml", base + "metrics: {}\n")));
-        assertTrue(none.errors().toString().contains("$.metrics.listen"), none.errors().toString());
+        assertTrue(none.errors().toString().contains("$.metrics.listen: is required, or textfile"), none.errors().toString());
+        BootstrapConfig.Metrics file = BootstrapConfig.load(file("t.yaml", base + "metrics: {textfile: /run/textfile/meerkat.prom}\n"))
+                .metrics().orElseThrow();
+        assertTrue(!file.listens() && file.textfile().orElseThrow().equals(java.nio.file.Path.of("/run/textfile/meerkat.prom")));
+        assertEquals(java.time.Duration.ofSeconds(15), file.textfileInterval());
+        ConfigException prom = assertThrows(ConfigException.class,
+                () -> BootstrapConfig.load(file("p.yaml", base + "metrics: {textfile: /run/textfile/meerkat.txt}\n")));
+        assertTrue(prom.errors().toString().contains("$.metrics.textfile: must end in .prom"), prom.errors().toString());
     }
 
     @Test

@@ -62,6 +62,7 @@ final class StatusCommand implements Callable<Integer> {
                     + zk.path("memberHeldBy").asText() + ": another agent with this device id?)" : ""));
         }
         if (s.path("configProblem").isTextual()) p.add(s.path("configProblem").asText());
+        if (s.path("metricsProblem").isTextual()) p.add(s.path("metricsProblem").asText());
         if (s.path("config").isNull() || s.path("config").isMissingNode()) {
             p.add("no config applied yet");
         } else if (s.path("config").path("errors").size() > 0) {
