@@ -80,13 +80,17 @@ final class FleetReport {
         md.append("\n## Cost at rest (one agent process, ").append(rest.get("sensors")).append(" simulated sensors at 1 Hz, ")
                 .append(rest.get("window_s")).append(" s after ").append(rest.get("settle_s")).append(" s)\n\n")
                 .append("| process | threads | wake-ups/s | CPU, % of a core | RSS (MiB) | wake-ups per reading |\n|---|---|---|---|---|---|\n");
-        for (String k : List.of("agent", "agent_batched", "empty_jvm")) {
+        for (String k : List.of("agent", "agent_metrics", "agent_batched", "empty_jvm")) {
             Map<String, Object> r = map(rest, k);
             md.append("| ").append(k.replace('_', ' ')).append(" | ").append(r.get("threads")).append(" | ")
                     .append(r.get("wakeups_per_s")).append(" | ").append(r.get("cpu_percent_of_a_core")).append(" | ")
                     .append(r.get("rss_mib")).append(" | ").append(r.getOrDefault("wakeups_per_reading", "")).append(" |\n");
         }
         md.append("\nAgent wake-ups a second by thread: ").append(map(rest, "agent").get("wakeups_per_s_by_thread"))
+                .append(".\nClasses loaded: ").append(map(rest, "agent").get("classes_loaded")).append(" without metrics (")
+                .append(map(rest, "agent").get("prometheus_classes_loaded")).append(" of the Prometheus client), ")
+                .append(map(rest, "agent_metrics").get("classes_loaded")).append(" with (").append(map(rest, "agent_metrics").get("prometheus_classes_loaded"))
+                .append("; scraped ").append(map(rest, "agent_metrics").get("scrapes")).append(" times)")
                 .append(".\nBatched (").append(RestBenchmark.BATCHED).append("): ").append(map(rest, "agent_batched").get("wakeups_per_s_by_thread"))
                 .append(".\nEmpty JVM (").append(map(rest, "empty_jvm").get("jvm_options")).append("): ")
                 .append(map(rest, "empty_jvm").get("wakeups_per_s_by_thread")).append(".\n");

@@ -43,6 +43,15 @@ final class OneAgent implements AutoCloseable {
      */
     static OneAgent start(ProcessEnsemble ensemble, MosquittoBroker broker, Path work, String name, int sensors, String interval,
                           String agentDoc, Path state) throws Exception {
+        return start(ensemble, broker, work, name, sensors, interval, agentDoc, state, "", java.util.Map.of());
+    }
+
+    /**
+     * @param sections more top-level sections of the bootstrap config ({@code metrics: ...}), ending in a line break
+     * @param env more environment for the launcher ({@code MEERKAT_JAVA_OPTS})
+     */
+    static OneAgent start(ProcessEnsemble ensemble, MosquittoBroker broker, Path work, String name, int sensors, String interval,
+                          String agentDoc, Path state, String sections, java.util.Map<String, String> env) throws Exception {
         Files.createDirectories(work);
         String root = "/" + name + "-" + System.nanoTime(), device = "gw-" + name;
         FleetPaths fp = new FleetPaths(root, name, device);
@@ -63,7 +72,7 @@ final class OneAgent implements AutoCloseable {
                     "zookeeper: { connect: \"" + ensemble.connectString() + "\", root: " + root + ", sessionTimeout: 15s }",
                     "mqtt: { uri: \"" + broker.uri() + "\", clientId: " + device + " }",
                     "storage: { dir: " + state + " }",
-                    "admin: { socket: " + work.resolve("admin.sock") + " }", ""));
+                    "admin: { socket: " + work.resolve("admin.sock") + " }", sections));
             MqttConnectOptions o = new MqttConnectOptions();
             o.setCleanSession(true);
             sub.connect(o);
@@ -72,7 +81,7 @@ final class OneAgent implements AutoCloseable {
                 readings.addAndGet(RestBenchmark.readings(msg.getPayload()));
                 payload.addAndGet(msg.getPayload().length);
             });
-            process = AgentProcess.start(work.resolve("agent.log"), "run", "--config", yaml.toString());
+            process = AgentProcess.start(work.resolve("agent.log"), env, "run", "--config", yaml.toString());
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (readings.get() == 0 && System.nanoTime() < end) {
                 if (!process.alive()) throw new IllegalStateException("the agent exited: " + process.log());

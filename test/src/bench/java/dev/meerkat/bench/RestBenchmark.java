@@ -46,10 +46,13 @@ final class RestBenchmark {
         m.put("sensors", SENSORS);
         m.put("settle_s", settle.toSeconds());
         m.put("window_s", window.toSeconds());
-        m.put("agent", agent(work.resolve("plain"), settle, window, null));
+        m.put("agent", agent(work.resolve("plain"), settle, window, null, false));
         Benchmarks.log("rest: agent " + m.get("agent"));
+        // The same with its Prometheus endpoint on, scraped every 15 s (Prometheus's default): what metrics cost.
+        m.put("agent_metrics", agent(work.resolve("metrics"), settle, window, null, true));
+        Benchmarks.log("rest: agent, metrics on " + m.get("agent_metrics"));
         // The same with batching (SPEC §4 publish.batch): what fewer, larger messages save Paho's threads.
-        m.put("agent_batched", agent(work.resolve("batched"), settle, window, BATCHED));
+        m.put("agent_batched", agent(work.resolve("batched"), settle, window, BATCHED, false));
         Benchmarks.log("rest: agent, batched " + m.get("agent_batched"));
         m.put("empty_jvm", emptyJvm(work, settle, window));
         Benchmarks.log("rest: empty JVM " + m.get("empty_jvm"));
@@ -59,12 +62,26 @@ final class RestBenchmark {
     /** The fleet's agent document of the batched run: up to 10 readings a message, at most 1 s late. */
     static final String BATCHED = "{\"publish\": {\"batch\": {\"maxMessages\": 10, \"maxDelay\": \"1s\"}}}";
 
-    /** @param agentDoc the fleet's agent document, or null for none (the defaults) */
-    private Map<String, Object> agent(Path work, Duration settle, Duration window, String agentDoc) throws Exception {
-        try (OneAgent agent = OneAgent.start(ensemble, broker, work, "rest", SENSORS, "1s", agentDoc, work.resolve("state"))) {
+    /**
+     * @param agentDoc the fleet's agent document, or null for none (the defaults)
+     * @param metrics with {@code metrics.listen}, scraped every 15 s meanwhile
+     */
+    private Map<String, Object> agent(Path work, Duration settle, Duration window, String agentDoc, boolean metrics) throws Exception {
+        Files.createDirectories(work);
+        int port = metrics ? dev.meerkat.test.fixtures.Ports.free() : 0;
+        Path classes = work.resolve("classes.log");
+        // The launcher's own options, and a log of the classes loaded, to count them.
+        String opts = String.join(" ", launcherOptions()) + " -Xlog:class+load=info:file=" + classes;
+        try (OneAgent agent = OneAgent.start(ensemble, broker, work, "rest", SENSORS, "1s", agentDoc, work.resolve("state"),
+                metrics ? "metrics: { listen: \"127.0.0.1:" + port + "\" }\n" : "", Map.of("MEERKAT_JAVA_OPTS", opts));
+             Scraper scraper = metrics ? new Scraper(port, Duration.ofSeconds(15)) : null) {
             Thread.sleep(settle.toMillis());
             long d0 = agent.readings();
             Map<String, Object> r = measure(agent.process.pid(), window);
+            List<String> loaded = Files.readAllLines(classes);
+            r.put("classes_loaded", loaded.size());
+            r.put("prometheus_classes_loaded", loaded.stream().filter(l -> l.contains(" io.prometheus.")).count());
+            if (scraper != null) r.put("scrapes", scraper.scrapes());
             long readings = agent.readings() - d0;
             r.put("readings_delivered", readings);
             double secs = (Double) r.get("window_s");
@@ -173,5 +190,37 @@ final class RestBenchmark {
     private static String kind(String name) {
         String k = name.replaceAll("[0-9]+", "N");
         return k.isEmpty() ? "?" : k;
+    }
+
+    /** Gets {@code /metrics} every {@code every}, as Prometheus does, on a thread of its own. */
+    private static final class Scraper implements AutoCloseable {
+        private final Thread thread;
+        private final java.util.concurrent.atomic.AtomicInteger scrapes = new java.util.concurrent.atomic.AtomicInteger();
+
+        Scraper(int port, Duration every) {
+            var http = java.net.http.HttpClient.newHttpClient();
+            var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+            thread = Thread.ofPlatform().daemon().name("bench-scraper").start(() -> {
+                try {
+                    while (true) {
+                        if (http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode() == 200) scrapes.incrementAndGet();
+                        Thread.sleep(every.toMillis());
+                    }
+                } catch (InterruptedException e) {
+                    // closed
+                } catch (IOException e) {
+                    Benchmarks.log("rest: a scrape failed: " + e);
+                }
+            });
+        }
+
+        int scrapes() {
+            return scrapes.get();
+        }
+
+        @Override
+        public void close() {
+            thread.interrupt();
+        }
     }
 }

@@ -50,6 +50,11 @@ class BenchmarkSmokeTest {
         Map<String, Object> agent = (Map<String, Object>) rest.get("agent");
         assertEquals(0, agent.get("exit"), "the agent stopped cleanly: " + agent);
         assertTrue(((Number) agent.get("threads")).intValue() > 0 && ((Number) agent.get("readings_delivered")).longValue() > 0, "rest: " + agent);
+        assertEquals(0L, agent.get("prometheus_classes_loaded"), "without metrics.listen the Prometheus client is not loaded: " + agent);
+        Map<String, Object> metrics = (Map<String, Object>) rest.get("agent_metrics");
+        assertEquals(0, metrics.get("exit"), "the agent with metrics stopped cleanly: " + metrics);
+        assertTrue(((Number) metrics.get("prometheus_classes_loaded")).longValue() > 0 && ((Number) metrics.get("scrapes")).intValue() > 0,
+                "rest, metrics on: " + metrics);
         Map<String, Object> batched = (Map<String, Object>) rest.get("agent_batched");
         assertEquals(0, batched.get("exit"), "the batched agent stopped cleanly: " + batched);
         assertTrue(((Number) batched.get("readings_delivered")).longValue() > 0, "rest, batched: " + batched);
