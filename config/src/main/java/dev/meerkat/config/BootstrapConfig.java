@@ -64,6 +64,14 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
             return host != null;
         }
 
+        /** {@code HOST:PORT} or {@code [V6]:PORT} as {@code metrics.listen} takes it (and the fleet exporter's {@code --listen}); empty when it does not parse. */
+        public static Optional<Metrics> listenAt(String listen) {
+            java.util.regex.Matcher at = LISTEN.matcher(listen);
+            int port = at.matches() ? Integer.parseInt(at.group(3)) : -1;
+            if (port < 1 || port > 65535) return Optional.empty();
+            return Optional.of(new Metrics(at.group(1) != null ? at.group(1) : at.group(2), port));
+        }
+
         /** {@code HOST:PORT}, as the config writes it. */
         @Override
         public String toString() {
@@ -217,16 +225,16 @@ public record BootstrapConfig(Device device, ZooKeeper zookeeper, Mqtt mqtt, Pat
                 new Mqtt(uri, clientId, userFile, passFile, mqTls), dir, socket, new Firmware(publicKey, List.copyOf(command)), metrics);
     }
 
+    private static final Pattern LISTEN = Pattern.compile("(?:\\[([0-9A-Fa-f:.]+)]|([A-Za-z0-9.-]+)):([0-9]{1,5})");
+
     /** {@code HOST:PORT} or {@code [V6]:PORT}; null (with the error) when it does not parse. */
     private static Metrics listen(Fields m, String listen) {
-        java.util.regex.Matcher at = Pattern.compile("(?:\\[([0-9A-Fa-f:.]+)]|([A-Za-z0-9.-]+)):([0-9]{1,5})").matcher(listen);
-        int port = at.matches() ? Integer.parseInt(at.group(3)) : -1;
-        if (port < 1 || port > 65535) {
+        Optional<Metrics> at = Metrics.listenAt(listen);
+        if (at.isEmpty()) {
             m.error("listen", "must be HOST:PORT with a port from 1 to 65535, like 127.0.0.1:9464 (0.0.0.0:9464 to be scraped "
                     + "from the network), got \"" + listen + "\"");
-            return null;
         }
-        return new Metrics(at.group(1) != null ? at.group(1) : at.group(2), port);
+        return at.orElse(null);
     }
 
     private static ZooKeeper zookeeper(Fields zk, Path base) {

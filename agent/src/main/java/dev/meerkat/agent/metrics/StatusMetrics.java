@@ -93,16 +93,16 @@ final class StatusMetrics implements MultiCollector {
         out.add(versions.build());
     }
 
-    private static GaugeSnapshot gauge(String name, String help, double value) {
+    static GaugeSnapshot gauge(String name, String help, double value) {
         return GaugeSnapshot.builder().name(name).help(help).dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(value).build()).build();
     }
 
-    private static CounterSnapshot counter(String name, String help, double value) {
+    static CounterSnapshot counter(String name, String help, double value) {
         return CounterSnapshot.builder().name(name).help(help)
                 .dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().value(value).build()).build();
     }
 
-    private static InfoSnapshot info(String name, String help, String label, String value) {
+    static InfoSnapshot info(String name, String help, String label, String value) {
         return InfoSnapshot.builder().name(name).help(help)
                 .dataPoint(InfoSnapshot.InfoDataPointSnapshot.builder().labels(Labels.of(label, value)).build()).build();
     }

@@ -26,7 +26,15 @@ public final class FleetView {
     private FleetView() {}
 
     /** One znode's data and stat. */
-    record Node(byte[] data, Stat stat) {}
+    public record Node(byte[] data, Stat stat) {}
+
+    /** The znodes as something holds them already (the fleet exporter's cache): no round trip. */
+    public interface Snapshot {
+        Optional<Node> get(String path);
+
+        /** The names of the children of {@code path}; none when it does not exist. */
+        List<String> children(String path);
+    }
 
     /**
      * One device.
@@ -40,10 +48,12 @@ public final class FleetView {
      * @param sensors each sensor's state from the status ({@code ok}, {@code failing}, ...)
      * @param problem what is wrong with the device's own znodes (a status that is not what SPEC §5
      *     says: a device may write its own, so a bad one is that device's problem, shown with it), or null
+     * @param buffered, dropped the status's readings not yet acknowledged, and dropped in all (0 without a status)
      */
     public record Device(String device, boolean online, Instant since, long ownerSession, String agentVersion,
                          String firmware, Long fleetVersion, Long deviceVersion, long latestDeviceVersion,
-                         List<String> configErrors, Map<String, String> sensors, Boolean mqttConnected, String problem) {
+                         List<String> configErrors, Map<String, String> sensors, Boolean mqttConnected, String problem,
+                         long buffered, long dropped) {
         /** The sensors whose state is not {@code ok}. */
         public List<String> unhealthySensors() {
             return sensors.entrySet().stream().filter(e -> !"ok".equals(e.getValue())).map(e -> e.getKey() + " " + e.getValue()).toList();
@@ -113,6 +123,7 @@ public final class FleetView {
         List<String> errors = new ArrayList<>();
         Map<String, String> sensors = new TreeMap<>();
         Boolean mqtt = null;
+        long buffered = 0, dropped = 0;
         if (s != null) {
             JsonNode c = s.path("config");
             fleetVersion = version(c.path("fleetVersion"), "config.fleetVersion", problems);
@@ -131,10 +142,33 @@ public final class FleetView {
             });
             JsonNode connected = s.path("mqtt").path("connected");
             if (connected.isBoolean()) mqtt = connected.asBoolean();
+            buffered = s.path("mqtt").path("buffered").asLong(0);
+            for (JsonNode bySensor : s.path("mqtt").path("dropped")) for (JsonNode n : bySensor) dropped += n.asLong(0);
         }
         return new Device(name, member.isPresent(), since, owner, m == null ? null : text(m.path("agentVersion")), firmware,
                 fleetVersion, deviceVersion, latestDevice, List.copyOf(errors), Map.copyOf(sensors), mqtt,
-                problems.isEmpty() ? null : String.join("; ", problems));
+                problems.isEmpty() ? null : String.join("; ", problems), buffered, dropped);
+    }
+
+    /** Fleet {@code fleet} under {@code root} from a snapshot of its znodes, as {@link #read} reads it from ZooKeeper. */
+    public static Fleet read(Snapshot s, String root, String fleet) {
+        String base = root + "/fleets/" + fleet;
+        TreeSet<String> names = new TreeSet<>(s.children(base + "/members"));
+        for (String d : s.children(base + "/devices")) if (s.get(base + "/devices/" + d + "/status").isPresent()) names.add(d);
+        List<Device> out = new ArrayList<>();
+        for (String d : names) {
+            out.add(device(d, s.get(base + "/members/" + d), s.get(base + "/devices/" + d + "/status"),
+                    layerVersion(s, base + "/devices/" + d + "/config")));
+        }
+        return new Fleet(fleet, layerVersion(s, base + "/config"), out);
+    }
+
+    private static long layerVersion(Snapshot s, String configRoot) {
+        long v = s.get(configRoot + "/agent").map(n -> (long) n.stat().getVersion()).orElse(-1L);
+        for (String n : s.children(configRoot + "/sensors")) {
+            v = Math.max(v, s.get(configRoot + "/sensors/" + n).map(x -> (long) x.stat().getVersion()).orElse(-1L));
+        }
+        return v;
     }
 
     /** The znode's JSON object; missing (every field absent) with a problem when it is not one. */
