@@ -38,7 +38,7 @@ public final class Benchmarks {
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args.length > 0 ? args[0] : "target/bench");
         Mode mode = Mode.of(args.length > 1 ? args[1] : "all");
-        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, locks, paho, bridge, fleet, footprint, rest, flash); default all.
+        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, locks, paho, bridge, fleet, footprint, rest, flash, exporter); default all.
         run(out, mode, java.util.Set.of(System.getProperty("bench.only", "all").split(",")));
     }
 
@@ -287,6 +287,13 @@ public final class Benchmarks {
                         mode.pick(java.time.Duration.ofMinutes(2), java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(3)));
                 results.put("flash", flash);
                 FleetReport.flash(md, flash);
+            }
+            if (runs.test("exporter")) {
+                log("the fleet exporter by fleet size ...");
+                Map<String, Object> exporter = new ExporterBenchmark(zk, out).run(sizes("bench.exporter.devices",
+                        mode.pick(new int[] {1000, 5000}, new int[] {100, 1000}, new int[] {50})));
+                results.put("exporter", exporter);
+                FleetReport.exporter(md, exporter);
             }
         }
         Files.writeString(out.resolve("results.json"), new String(Json.write(results)));

@@ -111,4 +111,15 @@ final class FleetReport {
         }
         md.append("\nFile system: ").append(map(flash, FlashBenchmark.CASES.get(0).name()).get("file_system")).append(".\n");
     }
+
+    static void exporter(StringBuilder md, Map<String, Object> exporter) {
+        md.append("\n## The fleet exporter (one fleet of N devices, member and status znodes of the agent's shape)\n\n")
+                .append("| devices | first complete scrape (s) | scrape (ms) | scrape (KiB) | RSS (MiB) | server watches added |\n|---|---|---|---|---|---|\n");
+        exporter.forEach((n, v) -> {
+            Map<String, Object> r = map(exporter, n);
+            md.append("| ").append(n).append(" | ").append(r.get("first_complete_scrape_s")).append(" | ").append(r.get("scrape_ms"))
+                    .append(" | ").append(r.get("scrape_kib")).append(" | ").append(r.get("rss_mib")).append(" | ")
+                    .append(r.get("server_watches_added")).append(" |\n");
+        });
+    }
 }

@@ -25,7 +25,7 @@ class BenchmarkSmokeTest {
         Map<String, Object> results = Benchmarks.run(out, Benchmarks.Mode.SMOKE, Set.of("all"));
 
         for (String section : List.of("zookeeper_crud", "zookeeper_watch", "config_fan_out", "registration", "locks",
-                "paho_qos1_throughput_window1000", "bridge", "fleet", "footprint", "rest", "flash")) {
+                "paho_qos1_throughput_window1000", "bridge", "fleet", "footprint", "rest", "flash", "exporter")) {
             assertTrue(results.containsKey(section), "section " + section + " missing from " + results.keySet());
         }
         Map<String, Object> fleet = (Map<String, Object>) ((Map<String, Object>) results.get("fleet")).get("5");
@@ -59,6 +59,8 @@ class BenchmarkSmokeTest {
         assertEquals(0, batched.get("exit"), "the batched agent stopped cleanly: " + batched);
         assertTrue(((Number) batched.get("readings_delivered")).longValue() > 0, "rest, batched: " + batched);
         assertTrue(((Number) ((Map<String, Object>) rest.get("empty_jvm")).get("threads")).intValue() > 0, "rest: " + rest);
+        Map<String, Object> exporter = (Map<String, Object>) ((Map<String, Object>) results.get("exporter")).get("50");
+        assertEquals(0, exporter.get("exit"), "the exporter stopped cleanly: " + exporter);
         Map<String, Object> flash = (Map<String, Object>) results.get("flash");
         for (FlashBenchmark.Case c : FlashBenchmark.CASES) {
             Map<String, Object> r = (Map<String, Object>) flash.get(c.name());

@@ -51,7 +51,7 @@ class PackagingTest {
             assertEquals(f.getValue(), r.out().strip(), f.getKey());
         }
         Run conffiles = run(null, "sh", "-c", "dpkg-deb --ctrl-tarfile " + deb + " | tar -xO ./conffiles");
-        assertEquals("/etc/meerkat/agent.yaml", conffiles.out().strip());
+        assertEquals("/etc/meerkat/agent.yaml\n/etc/meerkat/fleet-exporter.yaml", conffiles.out().strip());
     }
 
     @Test
@@ -60,7 +60,8 @@ class PackagingTest {
         String contents = run(null, "dpkg-deb", "--contents", deb.toString()).out();
         for (String path : List.of("./usr/bin/meerkat -> ../share/meerkat/bin/meerkat", "./usr/share/meerkat/bin/meerkat",
                 "./usr/share/meerkat/lib/meerkat-agent-" + version + ".jar", "./etc/meerkat/agent.yaml",
-                "./usr/lib/systemd/system/meerkat.service", "./usr/lib/sysusers.d/meerkat.conf", "./usr/lib/tmpfiles.d/meerkat.conf",
+                "./usr/lib/systemd/system/meerkat.service", "./usr/lib/systemd/system/meerkat-fleet-exporter.service",
+                "./etc/meerkat/fleet-exporter.yaml", "./usr/lib/sysusers.d/meerkat.conf", "./usr/lib/tmpfiles.d/meerkat.conf",
                 "./usr/share/doc/meerkat/copyright")) {
             assertTrue(contents.contains(path), path + " is not in the package:\n" + contents);
         }
