@@ -33,6 +33,7 @@ import org.apache.curator.framework.recipes.cache.CuratorCache;
  * {@code meerkat fleet list} ({@link FleetView}).
  */
 public final class FleetExporter implements Closeable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FleetExporter.class);
     private final CuratorCache cache;
     private final HTTPServer server;
     private final ExecutorService scrapes;
@@ -46,7 +47,20 @@ public final class FleetExporter implements Closeable {
     /** @param fleets the fleets to export; empty: every fleet under the root */
     public static FleetExporter start(CuratorFramework zk, String root, List<String> fleets, BootstrapConfig.Metrics listen) throws IOException {
         CuratorCache cache = CuratorCache.build(zk, root + "/fleets");
+        java.util.concurrent.CountDownLatch loaded = new java.util.concurrent.CountDownLatch(1);
+        cache.listenable().addListener(org.apache.curator.framework.recipes.cache.CuratorCacheListener.builder()
+                .forInitialized(loaded::countDown).build());
         cache.start();
+        try {
+            // A scrape of a cache still loading would show devices missing: serve once it holds the fleets.
+            if (!loaded.await(2, java.util.concurrent.TimeUnit.MINUTES)) {
+                log.warn("the fleets are not all read after 2 minutes; serving what is read so far");
+            }
+        } catch (InterruptedException e) {
+            cache.close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while reading the fleets", e);
+        }
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(new Series(cache, zk, root, fleets));
         ExecutorService scrapes = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("meerkat-exporter").daemon(true).unstarted(r));
