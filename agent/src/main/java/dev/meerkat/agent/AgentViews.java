@@ -159,6 +159,6 @@ final class AgentViews {
         return new StatusReport.Delivery(agent.journal.depth(), agent.journal.oldestUnacknowledged(), agent.recovered + c.appended(),
                 agent.outbox == null ? 0 : agent.outbox.sent(), agent.outbox == null ? 0 : agent.outbox.acknowledged(), c.dropped(),
                 c.lastDroppedAtMillis() == 0 ? null : java.time.Instant.ofEpochMilli(c.lastDroppedAtMillis()), c.lastError(),
-                agent.journal.recovery().seqGaps());
+                agent.journal.recovery().seqGaps(), c.bytesOnDisk());
     }
 }

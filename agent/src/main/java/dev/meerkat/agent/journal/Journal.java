@@ -36,7 +36,7 @@ public final class Journal implements Closeable {
 
     /** Counters since open, for the status. */
     public record Counters(long appended, long committed, long fsyncs, long bytesWritten, long payloadBytes,
-                           Map<String, Map<String, Long>> dropped, String lastError, long lastDroppedAtMillis) {}
+                           Map<String, Map<String, Long>> dropped, String lastError, long lastDroppedAtMillis, long bytesOnDisk) {}
 
     /** The sensor under which readings lost at recovery are counted when their sensor cannot be told. */
     public static final String UNKNOWN_SENSOR = "*";
@@ -368,7 +368,7 @@ public final class Journal implements Closeable {
         synchronized (lock) {
             Map<String, Map<String, Long>> d = new LinkedHashMap<>();
             ledger.dropped.forEach((s, m) -> d.put(s, Map.copyOf(m)));
-            return new Counters(appended, committed, fsyncs, bytesWritten, payloadBytes, d, lastError, ledger.lastDroppedAt);
+            return new Counters(appended, committed, fsyncs, bytesWritten, payloadBytes, d, lastError, ledger.lastDroppedAt, totalBytes);
         }
     }
 

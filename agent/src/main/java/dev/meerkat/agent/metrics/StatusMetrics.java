@@ -40,6 +40,8 @@ final class StatusMetrics implements MultiCollector {
         out.add(gauge("meerkat_leader", "1 while this agent leads its fleet.", flag(leader.get("leading"))));
         out.add(gauge("meerkat_mqtt_connected", "1 while the MQTT connection is up.", flag(mqtt.get("connected"))));
         out.add(gauge("meerkat_buffer_readings", "Readings in the journal not yet acknowledged by the broker.", number(mqtt.get("buffered"))));
+        out.add(gauge("meerkat_buffer_bytes", "The journal's bytes on disk (acknowledged segments not yet deleted included).",
+                number(mqtt.get("bufferBytes"))));
         Object oldest = mqtt.get("oldestBufferedAt");
         double age = oldest == null ? 0 : Math.max(0, (clock.millis() - Instant.parse(oldest.toString()).toEpochMilli()) / 1000.0);
         out.add(gauge("meerkat_buffer_oldest_age_seconds", "Age of the oldest reading not yet acknowledged (0 when none waits).", age));

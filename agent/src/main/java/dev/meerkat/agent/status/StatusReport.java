@@ -78,11 +78,12 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
      * reason ({@code maxBytes}, {@code maxAge}, {@code full}, {@code writeError}, {@code diskFull},
      * {@code recovery}), kept across restarts, and when the last was dropped; the journal's last
      * write error, if it has one now; each sensor whose seq jumped at this start (after a power cut
-     * or damage), with the seqs not used and why.
+     * or damage), with the seqs not used and why; the journal's bytes on disk.
      */
     public record Delivery(long buffered, Instant oldestBufferedAt, long enqueued, long sent, long acknowledged,
-                           Map<String, Map<String, Long>> dropped, Instant lastDroppedAt, String journalError, Map<String, String> seqGaps) {
-        public static final Delivery NONE = new Delivery(0, null, 0, 0, 0, Map.of(), null, null, Map.of());
+                           Map<String, Map<String, Long>> dropped, Instant lastDroppedAt, String journalError, Map<String, String> seqGaps,
+                           long bufferBytes) {
+        public static final Delivery NONE = new Delivery(0, null, 0, 0, 0, Map.of(), null, null, Map.of(), 0);
     }
 
     public Map<String, Object> toJson() {
@@ -105,6 +106,7 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
         Map<String, Object> mqtt = new LinkedHashMap<>();
         mqtt.put("connected", mqttConnected);
         mqtt.put("buffered", delivery.buffered());
+        mqtt.put("bufferBytes", delivery.bufferBytes());
         mqtt.put("oldestBufferedAt", delivery.oldestBufferedAt() == null ? null : delivery.oldestBufferedAt().toString());
         mqtt.put("enqueued", delivery.enqueued());
         mqtt.put("sent", delivery.sent());

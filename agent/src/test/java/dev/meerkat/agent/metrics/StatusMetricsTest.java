@@ -22,7 +22,7 @@ class StatusMetricsTest {
             "locks", Map.of("held", Map.of("site-7/i2c-1/0x76", 12L), "acquired", 40L, "timedOut", 2L),
             "config", Map.of("fleetVersion", 12, "deviceVersion", -1, "errors", List.of(Map.of("znode", "/x", "path", "$.a", "message", "m"))),
             "sensors", Map.of("a", Map.of("state", "ok", "errors", 0L), "b", Map.of("state", "failing", "errors", 7L, "lockSkips", 3L)),
-            "mqtt", Map.of("connected", false, "buffered", 17L, "oldestBufferedAt", "2026-12-06T11:59:30Z", "enqueued", 100L,
+            "mqtt", Map.of("connected", false, "buffered", 17L, "bufferBytes", 4096L, "oldestBufferedAt", "2026-12-06T11:59:30Z", "enqueued", 100L,
                     "sent", 90L, "acknowledged", 83L, "dropped", Map.of("a", Map.of("maxBytes", 5L))),
             "firmware", Map.of("running", "1.2.3"));
 
@@ -44,6 +44,7 @@ class StatusMetricsTest {
                 "meerkat_leader 0.0",
                 "meerkat_mqtt_connected 0.0",
                 "meerkat_buffer_readings 17.0",
+                "meerkat_buffer_bytes 4096.0",
                 "meerkat_buffer_oldest_age_seconds 30.0",
                 "meerkat_readings_enqueued_total 100.0",
                 "meerkat_readings_sent_total 90.0",

@@ -31,7 +31,7 @@ class StatusReportTest {
         List<ConfigError> errors = new ArrayList<>();
         for (int i = 0; i < 5000; i++) errors.add(new ConfigError("/fleets/f/config/sensors/s" + i, "$.interval", "y".repeat(500)));
         StatusReport r = new StatusReport(new EffectiveConfig(AgentSettings.DEFAULTS, new TreeMap<>(), 3, -1, "sha256:x"), Instant.EPOCH,
-                errors, sensors, true, new StatusReport.Delivery(0, null, 0, 0, 0, dropped, Instant.EPOCH, "z".repeat(5000), Map.of()), "0.1.0");
+                errors, sensors, true, new StatusReport.Delivery(0, null, 0, 0, 0, dropped, Instant.EPOCH, "z".repeat(5000), Map.of(), 0), "0.1.0");
         byte[] bytes = Json.write(r.toJson());
         assertTrue(bytes.length < 300_000, "the status is " + bytes.length + " bytes");
         JsonNode j = Json.tree(bytes);
