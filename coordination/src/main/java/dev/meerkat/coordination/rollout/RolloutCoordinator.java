@@ -21,6 +21,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorWatcher;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
@@ -29,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The leader's side of rollouts (SPEC §7): while this agent leads its fleet, it steps the fleet's
  * active rollout once per {@code tick} ({@link RolloutPlanner}) on the scheduler it is given, whose
- * one platform thread may block on ZooKeeper, and writes what the step decided: first the state (so
+ * one platform thread may block on ZooKeeper (with no rollout active it does not poll: a watch on
+ * the rollouts' znode wakes it), and writes what the step decided: first the state (so
  * the devices of a new wave are recorded before any of them is targeted), then the targets that do
  * not name the rollout yet. Every write is fenced with the leadership ({@link FencedWrites}); once
  * leadership ends, the steps stop, and a write already on its way is refused by ZooKeeper.
@@ -50,9 +53,12 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
     /** Creation zxids of rollouts seen completed or aborted. */
     private final java.util.Set<Long> ended = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService steps;
-    /** The steps of the current term, if this agent leads; guarded by {@code lock}. */
-    private ScheduledFuture<?> loop;
+    /** The current term's steps, if this agent leads; guarded by {@code lock}. */
+    private Term term;
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicLong stepsTaken = new java.util.concurrent.atomic.AtomicLong();
+    /** How often an idle leader looks at the rollouts all the same, should a watch be lost. */
+    static final Duration IDLE_CHECK = Duration.ofMinutes(1);
 
     /**
      * @param steps where the steps run, one at a time: a scheduler of one thread that may block on
@@ -83,10 +89,8 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
             stopLoop();
             if (closed) return;
             log.info("coordinating the fleet's rollouts epoch={}", l.epoch());
-            Term term = new Term(l);
-            loop = steps.scheduleWithFixedDelay(term, 0, tick.toNanos(), TimeUnit.NANOSECONDS);
-            term.future = loop;
-            if (term.over) loop.cancel(false);
+            term = new Term(l);
+            term.schedule(0);
         }
     }
 
@@ -98,55 +102,97 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
     }
 
     private void stopLoop() {
-        ScheduledFuture<?> f = loop;
-        loop = null;
-        if (f != null) f.cancel(true);
+        Term t = term;
+        term = null;
+        if (t != null) t.end(true);
     }
 
-    /** The steps of one term of leadership; it cancels itself when a write finds the term over. */
+    /** Steps taken since this coordinator was made (for tests: that an idle leader does not poll). */
+    long stepsTaken() {
+        return stepsTaken.get();
+    }
+
+    /**
+     * The steps of one term of leadership. While a rollout is active, one step a tick; while none
+     * is, none at all: a watch on the rollouts' znode (set by each step's read of it) wakes the
+     * term when one is created, and a step every {@link #IDLE_CHECK} stands in for a lost watch.
+     * A step that finds the term over (a fenced write refused) ends it.
+     */
     private final class Term implements Runnable {
         private final Leadership l;
-        volatile ScheduledFuture<?> future;
+        private final CuratorWatcher wake = event -> {
+            if (event.getType() != Watcher.Event.EventType.None) {
+                woken = true; // a step on its way may have read the znode before the change: another follows it
+                schedule(0);
+            }
+        };
+        private volatile boolean woken;
+        private ScheduledFuture<?> next; // guarded by lock
         private volatile boolean over;
 
         Term(Leadership l) {
             this.l = l;
         }
 
+        /** The next step in {@code nanos}, in place of one scheduled already. */
+        void schedule(long nanos) {
+            synchronized (lock) {
+                if (over) return;
+                if (next != null) next.cancel(false);
+                try {
+                    next = steps.schedule(this, nanos, TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    over = true;
+                }
+            }
+        }
+
+        /** @param interrupt whether a step on its way is interrupted (not when the step itself ends the term) */
+        void end(boolean interrupt) {
+            synchronized (lock) {
+                over = true;
+                if (next != null) next.cancel(interrupt);
+            }
+        }
+
         @Override
         public void run() {
-            if (over) return; // the first step may find the term over before its future is known
+            if (over) return;
+            boolean active;
+            woken = false;
             try {
-                step(l);
+                stepsTaken.incrementAndGet();
+                active = step(l, wake);
             } catch (FencedWrites.NotLeaderException e) {
                 log.warn("{}", e.getMessage());
-                over = true;
-                synchronized (lock) {
-                    ScheduledFuture<?> f = future;
-                    if (f != null) {
-                        f.cancel(false);
-                        if (loop == f) loop = null;
-                    }
-                }
+                end(false);
+                return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // cancelled: the term is over
+                return;
             } catch (Exception e) {
-                if (!Thread.currentThread().isInterrupted()) log.warn("rollout step failed, trying again: {}", e.toString());
+                if (Thread.currentThread().isInterrupted()) return;
+                log.warn("rollout step failed, trying again: {}", e.toString());
+                active = true;
             }
+            schedule(woken ? 0 : active ? tick.toNanos() : IDLE_CHECK.toNanos());
         }
     }
 
     /**
      * One step over the fleet's rollouts. Completed and aborted ones never change again: they are
      * remembered (by their document's creation, so a rollout deleted and made again under the same
-     * id counts as new) and cost a stat per step, not two reads.
+     * id counts as new) and cost a stat per step, not two reads. Returns whether a rollout is
+     * active (running, paused, rejected, or made and its state not there yet): then the next step
+     * comes a tick later; else only when {@code wake} (watching the rollouts' znode) says so.
      */
-    void step(Leadership l) throws Exception {
+    boolean step(Leadership l, CuratorWatcher wake) throws Exception {
         List<String> ids;
         try {
-            ids = client.getChildren().forPath(paths.rollouts());
+            ids = client.getChildren().usingWatcher(wake).forPath(paths.rollouts());
         } catch (KeeperException.NoNodeException e) {
-            return;
+            if (client.checkExists().usingWatcher(wake).forPath(paths.rollouts()) != null) return true; // made meanwhile: look again
+            return false;
         }
         record Candidate(String id, long created) {}
         List<Candidate> candidates = new ArrayList<>();
@@ -155,9 +201,13 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
             if (stat != null && !ended.contains(stat.getCzxid())) candidates.add(new Candidate(id, stat.getCzxid()));
         }
         candidates.sort(Comparator.comparingLong(Candidate::created));
+        boolean waiting = false;
         for (Candidate c : candidates) {
             FencedWrites.Read stateRead = writes.read(paths.rolloutState(c.id()));
-            if (!stateRead.exists()) continue; // made by `meerkat rollout create` with the document; not yet there
+            if (!stateRead.exists()) {
+                waiting = true; // made by `meerkat rollout create` with the document, its state not there yet
+                continue;
+            }
             RolloutState state;
             try {
                 state = RolloutState.read(stateRead.data());
@@ -188,8 +238,9 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
                 continue; // deleted meanwhile
             }
             stepOne(l, c.id(), doc, stat.getVersion(), state, stateRead.version());
-            return; // one rollout at a time: later ones wait for this one to end
+            return true; // one rollout at a time: later ones wait for this one to end
         }
+        return waiting;
     }
 
     private void stepOne(Leadership l, String id, byte[] docBytes, int docVersion, RolloutState state, int stateVersion) throws Exception {

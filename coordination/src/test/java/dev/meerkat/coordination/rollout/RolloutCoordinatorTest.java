@@ -50,25 +50,48 @@ class RolloutCoordinatorTest {
     }
 
     @Test
-    void aLeaderStepsOncePerTickAndStopsWhenDeposed() throws Exception {
-        Leadership term = term();
+    void anIdleLeaderDoesNotPollAndARolloutMadeWakesItAtOnce() throws Exception {
         assertEquals(0, steps.pending(), "no steps before this agent leads");
-        coordinator.elected(term);
-        unreadable("r1");
-        steps.runDue(); // the first step at once
-        assertEquals("aborted", status("r1"));
+        coordinator.elected(term());
+        steps.runDue(); // the first step at once: no rollout
+        assertEquals(1, coordinator.stepsTaken());
+        steps.advance(Duration.ofSeconds(30));
+        assertEquals(1, coordinator.stepsTaken(), "no rollout, no step: the leader does not poll");
 
-        unreadable("r2");
+        unreadable("r1"); // the watch on the rollouts' znode fires, on ZooKeeper's thread
+        awaitStep(() -> status("r1").equals("aborted"));
+        assertEquals(2, coordinator.stepsTaken());
+        steps.advance(RolloutCoordinator.IDLE_CHECK.minusSeconds(1));
+        assertEquals(2, coordinator.stepsTaken(), "idle again");
+        steps.advance(Duration.ofSeconds(1));
+        assertEquals(3, coordinator.stepsTaken(), "one look a minute, should a watch be lost");
+    }
+
+    @Test
+    void anActiveRolloutIsSteppedOncePerTickUntilItEnds() throws Exception {
+        zk.create().forPath(paths.rollout("r2"), "{}".getBytes(StandardCharsets.UTF_8)); // its state not there yet: active
+        coordinator.elected(term());
+        steps.runDue();
+        assertEquals(1, coordinator.stepsTaken());
         steps.advance(TICK.minusMillis(1));
-        assertEquals("garbage", status("r2"), "no step before the tick");
+        assertEquals(1, coordinator.stepsTaken(), "no step before the tick");
         steps.advance(Duration.ofMillis(1));
+        assertEquals(2, coordinator.stepsTaken());
+        steps.advance(TICK.multipliedBy(3));
+        assertEquals(5, coordinator.stepsTaken(), "one a tick");
+
+        zk.create().forPath(paths.rolloutState("r2"), "garbage".getBytes(StandardCharsets.UTF_8));
+        steps.advance(TICK);
         assertEquals("aborted", status("r2"));
+        long after = coordinator.stepsTaken();
+        steps.advance(TICK.multipliedBy(10));
+        assertEquals(after, coordinator.stepsTaken(), "ended: no more ticks");
 
         coordinator.deposed();
-        assertEquals(0, steps.pending(), "deposed: the steps are cancelled");
+        assertEquals(0, steps.pending(), "deposed: nothing scheduled");
         unreadable("r3");
-        steps.advance(TICK.multipliedBy(5));
-        assertEquals("garbage", status("r3"));
+        steps.advance(RolloutCoordinator.IDLE_CHECK.multipliedBy(2));
+        assertEquals("garbage", status("r3"), "a deposed leader's watch wakes nothing");
     }
 
     @Test
@@ -78,9 +101,20 @@ class RolloutCoordinatorTest {
         steps.runDue();
         zk.delete().forPath(term.token()); // the term ends: the latch znode is gone (a session expiry, say)
         unreadable("r1");
-        steps.advance(TICK);
+        awaitStep(() -> coordinator.stepsTaken() == 2);
         assertEquals("garbage", status("r1"), "the fenced write was refused");
         assertEquals(0, steps.pending(), "and the term's steps are over");
+    }
+
+    /** Runs what falls due until {@code done}: a step woken by a watch, whose event comes on ZooKeeper's thread. */
+    private void awaitStep(java.util.concurrent.Callable<Boolean> done) throws Exception {
+        long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            steps.runDue();
+            if (done.call()) return;
+            if (System.nanoTime() > end) throw new AssertionError("no step woken in 10 s");
+            Thread.sleep(10);
+        }
     }
 
     @Test
