@@ -49,6 +49,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class FirmwareUpdater implements Session.Listener, Closeable {
     private static final Logger log = LoggerFactory.getLogger(FirmwareUpdater.class);
+    /** How soon a target that could not be read is read again (at rest the watch says when to read: no poll). */
     static final Duration RECHECK = Duration.ofSeconds(30);
 
     /** What this device did with a target (handled.json), or what is pending or rolled back (versions/). */
@@ -123,9 +124,26 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         // What the last start left (a roll-back to report, a version to check) comes before any target.
         submit(this::afterStart);
         session.listen(this);
-        // One thread does all of it, so a periodic check never runs in the middle of an update.
-        worker.scheduleWithFixedDelay(this::checkTarget, RECHECK.toMillis(), RECHECK.toMillis(), TimeUnit.MILLISECONDS);
+        // No periodic check: the target's watch (set by each read, kept by the client across
+        // reconnects), a read at each connect (a new session has no watch), and a read again after
+        // one that failed. One thread does all of it, so a check never runs in the middle of an update.
     }
+
+    /** Reads the target again in {@link #RECHECK}, once, after a read that failed. */
+    private void recheck() {
+        if (rechecking.compareAndSet(false, true)) {
+            try {
+                worker.schedule(() -> {
+                    rechecking.set(false);
+                    checkTarget();
+                }, RECHECK.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                rechecking.set(false);
+            }
+        }
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean rechecking = new java.util.concurrent.atomic.AtomicBoolean();
 
     @Override
     public void connected(long sessionId, boolean newSession) {
@@ -206,12 +224,16 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
                 client.checkExists().usingWatcher(watcher).forPath(paths.firmwareTarget(paths.device()));
             } catch (Exception again) {
                 if (again instanceof InterruptedException) Thread.currentThread().interrupt();
-                // else the periodic check will look again
+                else recheck(); // no watch set: look again
             }
             return;
         } catch (Exception e) {
-            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                return;
+            }
             log.debug("cannot read the firmware target: {}", e.toString());
+            recheck();
             return;
         }
         if (t.rollout() == null || t.firmware() == null) return;
