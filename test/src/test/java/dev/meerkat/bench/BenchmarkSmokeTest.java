@@ -64,7 +64,7 @@ class BenchmarkSmokeTest {
         Map<String, Object> flash = (Map<String, Object>) results.get("flash");
         for (FlashBenchmark.Case c : FlashBenchmark.CASES) {
             Map<String, Object> r = (Map<String, Object>) flash.get(c.name());
-            assertTrue(((Number) r.get("readings_delivered")).longValue() > 0 && ((Number) r.get("process_bytes")).longValue() >= 0, "flash: " + r);
+            assertTrue(((Number) r.get("readings_delivered")).longValue() > 0 && r.get("process_bytes") instanceof Number, "flash: " + r);
             assertEquals(0, r.get("exit"), "flash: " + r);
         }
         assertTrue(Files.readString(out.resolve("results.md")).contains("## Fleet of 5 agents"));

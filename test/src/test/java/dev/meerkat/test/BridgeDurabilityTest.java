@@ -10,7 +10,6 @@ import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
 import dev.meerkat.test.fixtures.ServersPerTest;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;

@@ -9,11 +9,6 @@ import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.Ports;
 import dev.meerkat.test.fixtures.PrometheusServer;
 import dev.meerkat.test.fixtures.ServersPerTest;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -58,14 +53,8 @@ class FleetExporterTest {
                 Await.until(Duration.ofSeconds(30), "the rejected document in the fleet's series",
                         () -> p.value("meerkat_device_config_errors{device=\"gw-1\"}").orElse(0) >= 1, exporter::log);
 
-                String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-                        HttpResponse.BodyHandlers.ofString()).body();
-                Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-                try (var in = promtool.getOutputStream()) {
-                    in.write(text.getBytes(StandardCharsets.UTF_8));
-                }
-                String said = new String(promtool.getInputStream().readAllBytes());
-                assertEquals(0, promtool.waitFor(), "promtool check metrics: " + said);
+                PrometheusServer.Check promtool = PrometheusServer.promtool(port);
+                assertEquals(0, promtool.exit(), "promtool check metrics: " + promtool.said());
                 exporter.signal("TERM");
                 assertEquals(0, exporter.waitFor(Duration.ofSeconds(15)), exporter.log());
             }

@@ -13,10 +13,6 @@ import dev.meerkat.test.fixtures.RecordingSubscriber;
 import dev.meerkat.test.fixtures.ServersPerTest;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,14 +69,8 @@ class MetricsTest {
                         () -> p.value("meerkat_mqtt_connected").orElse(-1) == 1 && p.value("meerkat_buffer_readings").orElse(99) < 5,
                         agent::log);
 
-                String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-                        HttpResponse.BodyHandlers.ofString()).body();
-                Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-                try (var in = promtool.getOutputStream()) {
-                    in.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                }
-                String said = new String(promtool.getInputStream().readAllBytes());
-                assertEquals(0, promtool.waitFor(), "promtool check metrics: " + said);
+                PrometheusServer.Check promtool = PrometheusServer.promtool(port);
+                assertEquals(0, promtool.exit(), "promtool check metrics: " + promtool.said());
             }
         }
     }

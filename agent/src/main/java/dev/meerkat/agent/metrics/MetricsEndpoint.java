@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * ({@code /metrics} on the JDK's HTTP server) and written to {@code metrics.textfile} for
  * node_exporter's textfile collector. Nothing of it is loaded unless configured: the agent refers
  * to this class only when {@code metrics} is in its bootstrap config. One thread answers scrapes
- * and writes the file, from memory; neither ever waits on ZooKeeper or MQTT.
+ * and writes the file from what {@code meerkat status} reads: memory, but for who leads the fleet,
+ * asked again when what was last seen is over 5 s old and waited for at most a second while
+ * connected ({@code Election.leader()}); never MQTT.
  */
 public final class MetricsEndpoint implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(MetricsEndpoint.class);
