@@ -53,8 +53,6 @@ final class RecoveryScan {
     /** Damage not counted at an earlier start was found. */
     boolean newDamage;
     private final String boot;
-    /** The last run's marker, null when there was none. */
-    RunMarker lastRun;
     /** Each sensor whose seq jumps past its reservation: why, and which seqs are not used. */
     final Map<String, String> skipped = new TreeMap<>();
 
@@ -83,7 +81,7 @@ final class RecoveryScan {
         }
         AckedMarks saved = AckedMarks.read(dir.resolve("acked"), problems);
         seqs = SeqReservations.open(dir.resolve("seqs"), problems);
-        lastRun = RunMarker.read(dir.resolve("run"), problems);
+        RunMarker lastRun = RunMarker.read(dir.resolve("run"), problems); // null: there was none
         long bound = idBound(files);
         long savedMax = Math.max(saved.watermark(), saved.marks().values().stream().mapToLong(Long::longValue).max().orElse(0));
         if (savedMax > bound) {
