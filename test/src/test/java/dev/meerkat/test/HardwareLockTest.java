@@ -172,5 +172,34 @@ class HardwareLockTest extends HardwareLockFixture {
         }
     }
 
-
+    @Test
+    void aWaiterThatGivesUpLeavesNoHoldBehind() throws Exception {
+        try (CuratorFramework a = client(); CuratorFramework b = client();
+             Session sa = new Session(a, SESSION); Session sb = new Session(b, SESSION);
+             HardwareLocks la = new HardwareLocks(a, sa, LockContender.ROOT); HardwareLocks lb = new HardwareLocks(b, sb, LockContender.ROOT)) {
+            Hold held = la.acquire("site-1/i2c-1/0x40", Duration.ofSeconds(5)).orElseThrow();
+            // A sensor's watchdog interrupts a wait (as when the ensemble went during it).
+            var outcome = new java.util.concurrent.CompletableFuture<Throwable>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    outcome.complete(new AssertionError("got " + lb.acquire("site-1/i2c-1/0x40", Duration.ofSeconds(20))));
+                } catch (Throwable t) {
+                    outcome.complete(t);
+                }
+            });
+            Thread.sleep(500);
+            waiter.interrupt();
+            assertTrue(outcome.get(5, java.util.concurrent.TimeUnit.SECONDS) instanceof InterruptedException, "the wait did not end with the interrupt");
+            held.close();
+            // Nobody holds it now: the given-up wait did not take it once the holder let go.
+            try (Hold again = la.acquire("site-1/i2c-1/0x40", Duration.ofSeconds(3)).orElseThrow(() -> new AssertionError("a given-up wait kept the lock"))) {
+                assertTrue(again.valid());
+                assertEquals(java.util.Map.of(), lb.held());
+            }
+            // And the one that gave up can take it again: its lock thread is not stuck in the old wait.
+            try (Hold later = lb.acquire("site-1/i2c-1/0x40", Duration.ofSeconds(3)).orElseThrow()) {
+                assertTrue(later.valid());
+            }
+        }
+    }
 }

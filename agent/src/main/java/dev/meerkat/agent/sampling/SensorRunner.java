@@ -69,6 +69,8 @@ public final class SensorRunner {
     private final BusLocks busLocks;
     private final Fence fence;
     private final Duration lockWait, readTimeout;
+    /** The reader is waiting for the sensor's lock, not talking to the hardware. */
+    private volatile boolean locking;
     private final AtomicBoolean busy = new AtomicBoolean();
     private final AtomicLong errors = new AtomicLong(), overruns = new AtomicLong(), lockSkips = new AtomicLong(),
             timeouts = new AtomicLong(), attempts = new AtomicLong();
@@ -175,8 +177,15 @@ public final class SensorRunner {
     private void timedOut(long attempt) {
         Thread t = reading;
         if (t == null || readingAttempt != attempt) return;
-        timeouts.incrementAndGet();
         timedOutAttempt = attempt;
+        if (locking) {
+            // ZooKeeper did not answer (it went away during the wait): the hardware was not touched
+            // and is not at fault, so this is a skipped reading, not a driver error with a back-off.
+            skipped("lock " + config.lock().orElse("") + ": ZooKeeper did not answer within " + lockWait.plus(readTimeout).toMillis() + "ms");
+            t.interrupt();
+            return;
+        }
+        timeouts.incrementAndGet();
         failed(new DriverException("read timed out after " + lockWait.plus(readTimeout).toMillis() + "ms; the driver is opened afresh", false), false);
         t.interrupt();
         closeSensor(); // a driver stuck on its bus is dropped; the next read opens a new one
@@ -209,7 +218,13 @@ public final class SensorRunner {
         BusLocks.Held bus = null;
         try {
             if (fence != null) {
-                Optional<Hold> h = locks.acquire(config.lock().get(), lockWait);
+                Optional<Hold> h;
+                locking = true;
+                try {
+                    h = locks.acquire(config.lock().get(), lockWait);
+                } finally {
+                    locking = false;
+                }
                 if (h.isEmpty()) {
                     skipped("lock " + config.lock().get() + " did not come free within " + lockWait.toMillis() + "ms");
                     return;

@@ -256,6 +256,15 @@ class SamplerTest {
         }
     }
 
+    /** Waits (10 s at most) for what another thread does. */
+    static void until(java.util.function.BooleanSupplier done) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!done.getAsBoolean()) {
+            assertTrue(System.nanoTime() < end, "not within 10 s");
+            Thread.sleep(5);
+        }
+    }
+
     private final java.util.concurrent.atomic.AtomicBoolean hungFiring = new java.util.concurrent.atomic.AtomicBoolean();
 
     @Test
@@ -277,6 +286,48 @@ class SamplerTest {
             assertEquals(0, driver.calls("locked"), "the hardware was touched without the lock");
             assertEquals(0, count("locked"));
             assertEquals(0, r.errors(), "a skipped reading is not a driver error");
+        }
+    }
+
+    @Test
+    void aLockWaitThatHangsIsASkippedReadingNotADriverFailure(@TempDir Path dir) throws Exception {
+        // The ensemble goes while the lock is being taken: Curator's call hangs until it is interrupted.
+        driver.reads.put("locked", () -> ONE);
+        AtomicInteger asked = new AtomicInteger();
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1), interrupted = new java.util.concurrent.CountDownLatch(1);
+        SensorRunner.LockSource hangsOnce = (name, wait) -> {
+            if (asked.incrementAndGet() > 1) return Optional.empty();
+            entered.countDown();
+            try {
+                Thread.sleep(Long.MAX_VALUE);
+            } catch (InterruptedException e) {
+                interrupted.countDown();
+                throw e;
+            }
+            return Optional.empty();
+        };
+        ManualScheduler time = new ManualScheduler();
+        ExecutorService own = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        try (Sampler s = sampler(dir, hangsOnce, time, own)) {
+            s.apply(Map.of("locked", sensor("locked", 100, new Bus.I2c(1, 0x76), "site/i2c-1/0x76")));
+            time.runDue();
+            assertTrue(entered.await(10, TimeUnit.SECONDS), "the lock wait began");
+            SensorRunner r = s.sensors().get("locked");
+            time.advance(Duration.ofMillis(2100)); // the watchdog: 2 s read timeout plus the 100 ms lock wait
+            assertTrue(interrupted.await(10, TimeUnit.SECONDS), "the hung lock wait was not interrupted");
+            until(() -> r.lockSkips() == 1);
+            assertEquals(0, r.errors(), "a lock ZooKeeper did not answer for is not a driver error");
+            assertEquals(0, r.timeouts());
+            assertEquals(SensorRunner.State.STARTING, r.state(), "the sensor was never read, nor did it fail");
+            // The next interval asks for the lock again (once the interrupted reader has returned).
+            for (int i = 0; i < 50 && asked.get() < 2; i++) {
+                time.advance(Duration.ofMillis(100));
+                Thread.sleep(5);
+            }
+            assertEquals(2, asked.get(), "the lock was not asked for again within 5 s of the sensor's time");
+            assertEquals(0, driver.calls("locked"), "the hardware was touched without the lock");
+        } finally {
+            own.shutdownNow();
         }
     }
 

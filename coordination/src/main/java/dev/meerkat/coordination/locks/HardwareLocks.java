@@ -14,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
@@ -92,8 +93,10 @@ public final class HardwareLocks implements Session.Listener, Closeable {
         }
         Entry entry = entries.computeIfAbsent(name, Entry::new);
         Future<Hold> f;
+        // Who has the hold: the caller (DELIVERED) or nobody, since the caller gave up (ABANDONED).
+        AtomicInteger handoff = new AtomicInteger(WAITING);
         try {
-            f = entry.thread.submit(() -> entry.acquire(wait));
+            f = entry.thread.submit(() -> entry.acquire(wait, handoff));
         } catch (RejectedExecutionException closed) {
             throw new LockException("lock " + name + ": the agent is stopping");
         }
@@ -111,11 +114,38 @@ public final class HardwareLocks implements Session.Listener, Closeable {
             if (c instanceof RuntimeException) log.error("lock {}: unexpected failure", name, c);
             throw new LockException("lock " + name + ": " + c, c);
         } catch (TimeoutException e) {
-            f.cancel(true);
+            abandon(f, handoff);
             failed.incrementAndGet();
             throw new LockException("lock " + name + ": ZooKeeper did not answer in time");
+        } catch (InterruptedException e) {
+            // The sensor's watchdog gave up on the wait (ZooKeeper went away during it, say): the
+            // acquisition stops too, so that the next one does not queue behind it.
+            abandon(f, handoff);
+            throw e;
         }
     }
+
+    /**
+     * Gives up on an acquisition: it is interrupted, and a hold it took all the same is released,
+     * whether it came before the caller gave up or after.
+     */
+    private static void abandon(Future<Hold> f, AtomicInteger handoff) {
+        if (handoff.compareAndSet(WAITING, ABANDONED)) {
+            f.cancel(true); // the acquisition releases what it took when it sees ABANDONED
+            return;
+        }
+        boolean interrupted = Thread.interrupted();
+        try {
+            Hold h = f.get(); // delivered: it is there, or all but
+            if (h != null) h.close();
+        } catch (InterruptedException | ExecutionException | java.util.concurrent.CancellationException e) {
+            // no hold to release
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final int WAITING = 0, DELIVERED = 1, ABANDONED = 2;
 
     /** The locks held now, by name, with their tokens. */
     public Map<String, Long> held() {
@@ -195,7 +225,7 @@ public final class HardwareLocks implements Session.Listener, Closeable {
         }
 
         /** On this lock's thread. */
-        Hold acquire(Duration wait) throws Exception {
+        Hold acquire(Duration wait, AtomicInteger handoff) throws Exception {
             long e = epoch.get();
             long lease = TimeUnit.MILLISECONDS.toNanos(Math.max(1, session.negotiatedTimeoutMs()) / 2);
             long t0 = System.nanoTime();
@@ -219,6 +249,10 @@ public final class HardwareLocks implements Session.Listener, Closeable {
                 throw ex;
             }
             Hold h = new Hold(this, token, e, validUntil);
+            if (!handoff.compareAndSet(WAITING, DELIVERED)) {
+                releaseNow(); // the caller gave up while this was being taken
+                return null;
+            }
             current = h;
             return h;
         }
