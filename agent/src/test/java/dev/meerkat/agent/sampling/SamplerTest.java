@@ -315,7 +315,7 @@ class SamplerTest {
             SensorRunner r = s.sensors().get("locked");
             time.advance(Duration.ofMillis(2100)); // the watchdog: 2 s read timeout plus the 100 ms lock wait
             assertTrue(interrupted.await(10, TimeUnit.SECONDS), "the hung lock wait was not interrupted");
-            until(() -> r.lockSkips() == 1);
+            until(() -> r.lockSkips() >= 1); // 2 when the firing at 2100 ms came after the interrupted reader had returned
             assertEquals(0, r.errors(), "a lock ZooKeeper did not answer for is not a driver error");
             assertEquals(0, r.timeouts());
             assertEquals(SensorRunner.State.STARTING, r.state(), "the sensor was never read, nor did it fail");
