@@ -156,7 +156,7 @@ public final class Agent implements AutoCloseable {
         zkSecurity.sslContext().ifPresent(ssl -> tlsDiagnosis = TlsDiagnosis.start(boot.zookeeper().connect(), ssl,
                 () -> session.connected(), Duration.ofSeconds(Math.max(5, Math.min(30, boot.zookeeper().sessionTimeout().toSeconds())))));
         // Each status written to ZooKeeper also goes to the retained status topic, with its delivery accounting.
-        status = new StatusReporter(new StatusWriter(zk, paths.status()), views::statusReport, views::statusWritten);
+        status = new StatusReporter(new StatusWriter(zk, paths.status(), paths.members()), views::statusReport, views::statusWritten);
         locks = new HardwareLocks(zk, session, boot.zookeeper().root());
         registration = new Registration(zk, paths.member(), memberInfo(), Optional.of(boot.storageDir().resolve("session")));
         registration.start(session);

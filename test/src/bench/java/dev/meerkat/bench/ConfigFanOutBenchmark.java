@@ -74,7 +74,7 @@ final class ConfigFanOutBenchmark {
             // As the agent builds it (without TLS or credentials here).
             client = ZooKeeperClients.forDevice(zk, paths, dev.meerkat.coordination.security.ZooKeeperSecurity.NONE);
             client.start();
-            status = new StatusReporter(new StatusWriter(client, paths.status()),
+            status = new StatusReporter(new StatusWriter(client, paths.status(), paths.members()),
                     () -> running == null ? null : new StatusReport(running, Instant.now(), List.of(), Map.of(), true, StatusReport.Delivery.NONE, "bench"),
                     report -> {
                         long[] r = round.get();

@@ -139,6 +139,29 @@ public record StatusReport(EffectiveConfig config, Instant appliedAt, List<Confi
         return m;
     }
 
+    /**
+     * The part of {@link #stable()} an operator must see at once (StatusReporter writes a change of it
+     * within half a second): the config errors, the sensors failing or failed, which sensors have
+     * dropped readings for which reason (not how many), and a journal error. The rest (versions
+     * applied, sensors starting or ok, MQTT connected, drop counts growing) is what a fleet-wide
+     * change or outage moves on every gateway at once, and is written spread over a window.
+     */
+    public Map<String, Object> problems() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("errors", configJson().get("errors"));
+        m.put("errorsNotListed", errors.size());
+        Map<String, String> failing = new java.util.TreeMap<>();
+        sensors.forEach((id, v) -> {
+            if (!"ok".equals(v.state) && !"starting".equals(v.state)) failing.put(id, v.state);
+        });
+        m.put("failing", failing.size() <= MAX_SENSORS ? failing : failing.size());
+        Map<String, java.util.Set<String>> dropping = new java.util.TreeMap<>();
+        boundedDrops(delivery.dropped()).forEach((sensor, byReason) -> dropping.put(sensor, new java.util.TreeSet<>(byReason.keySet())));
+        m.put("dropping", dropping);
+        m.put("journalError", delivery.journalError());
+        return m;
+    }
+
     private Map<String, Object> configJson() {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("fleetVersion", config.fleetVersion());

@@ -2,11 +2,15 @@ package dev.meerkat.agent.status;
 
 import dev.meerkat.config.Json;
 import dev.meerkat.coordination.status.StatusWriter;
+import dev.meerkat.time.Ticker;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongUnaryOperator;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,23 +20,47 @@ import org.slf4j.LoggerFactory;
  * its own (a ZooKeeper write may wait out a disconnection). A failed write is tried again, every
  * two seconds, until it goes through or a newer status replaces it.
  *
- * <p>After a config apply the write waits a random moment within {@link #SPREAD}: a fleet change
- * reaches every gateway at once, and a thousand status writes in the same millisecond would queue
- * on the ensemble ahead of everything else (the other gateways' config reads among them).
+ * <p>When it is written (docs/scaling.md, "Status writes"): a change of the
+ * {@link StatusReport#problems() problems} (a config error, a sensor failing, a new kind of drop, a
+ * journal error, or one of them cleared) within {@link #SPREAD}, at a random moment of it. Any other
+ * change (the versions applied, sensors added or ok, MQTT connected, drop counts growing) moves on
+ * every gateway of a fleet at once, so it is written at a random moment of a window that grows with
+ * the fleet: {@link #PER_GATEWAY} per registered member, from {@link #SPREAD} to {@link #MAX_WINDOW}.
+ * A fleet-wide change then costs the ensemble about {@code 1 / PER_GATEWAY} status writes a second
+ * whatever the fleet's size, instead of the whole fleet's in half a second.
  */
 public final class StatusReporter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StatusReporter.class);
     private static final long RETRY_MS = 2000;
-    /** The window over which status writes after an apply are spread. */
-    public static final java.time.Duration SPREAD = java.time.Duration.ofMillis(500);
+    /** The window over which status writes after a change the operator must see are spread. */
+    public static final Duration SPREAD = Duration.ofMillis(500);
+    /** The window of other changes, per registered member: 250 writes a second for the fleet. */
+    public static final Duration PER_GATEWAY = Duration.ofMillis(4);
+    /** The longest any change waits to be written. */
+    public static final Duration MAX_WINDOW = Duration.ofSeconds(60);
+    /** How long a member count read is used. */
+    static final Duration FLEET_SIZE_AGE = Duration.ofMinutes(10);
+
+    /** The fleet's registered members now (a small read from ZooKeeper). */
+    @FunctionalInterface
+    public interface FleetSize {
+        int get() throws Exception;
+    }
 
     private final StatusWriter writer;
     private final Supplier<StatusReport> source;
     private final java.util.function.Consumer<StatusReport> onWritten;
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
-            r -> Thread.ofPlatform().name("meerkat-status").daemon(true).unstarted(r));
+    private final FleetSize fleetSize;
+    private final ScheduledExecutorService thread;
+    private final Ticker ticker;
+    private final LongUnaryOperator random;
     private final AtomicBoolean pending = new AtomicBoolean();
-    private Map<String, Object> written;
+    private Map<String, Object> written, writtenProblems;
+    /** When a spread write is due ({@link Ticker} time); meaningful while {@link #spreading}. */
+    private long spreadDue;
+    private boolean spreading;
+    private int members = -1;
+    private long membersReadAt;
 
     /** {@code source} gives the current status, or null while there is none to report yet. */
     public StatusReporter(StatusWriter writer, Supplier<StatusReport> source) {
@@ -41,25 +69,40 @@ public final class StatusReporter implements AutoCloseable {
 
     /** {@code onWritten} gets each report whose write went through (the agent publishes it on MQTT too; benchmarks time it). */
     public StatusReporter(StatusWriter writer, Supplier<StatusReport> source, java.util.function.Consumer<StatusReport> onWritten) {
+        this(writer, source, onWritten, writer::fleetSize, Executors.newSingleThreadScheduledExecutor(
+                r -> Thread.ofPlatform().name("meerkat-status").daemon(true).unstarted(r)), Ticker.SYSTEM,
+                bound -> ThreadLocalRandom.current().nextLong(bound + 1));
+    }
+
+    /**
+     * With the fleet's size, the status thread, its time and the random moments ({@code random}
+     * gives a number from 0 to its argument) as parameters.
+     */
+    public StatusReporter(StatusWriter writer, Supplier<StatusReport> source, java.util.function.Consumer<StatusReport> onWritten,
+                          FleetSize fleetSize, ScheduledExecutorService thread, Ticker ticker, LongUnaryOperator random) {
         this.writer = writer;
         this.source = source;
         this.onWritten = onWritten;
+        this.fleetSize = fleetSize;
+        this.thread = thread;
+        this.ticker = ticker;
+        this.random = random;
     }
 
-    /** Something may have changed (a config applied, a sensor's state, MQTT): written within {@link #SPREAD} if it did. Never blocks. */
+    /** Something may have changed (a config applied, a sensor's state, MQTT): looked at within {@link #SPREAD}. Never blocks. */
     public void update() {
-        schedule(java.util.concurrent.ThreadLocalRandom.current().nextLong(SPREAD.toMillis() + 1));
+        schedule(random.applyAsLong(SPREAD.toMillis()), pending);
     }
 
-    private void schedule(long delayMs) {
-        if (pending.compareAndSet(false, true)) {
+    private void schedule(long delayMs, AtomicBoolean flag) {
+        if (flag == null || flag.compareAndSet(false, true)) {
             try {
                 thread.schedule(() -> {
-                    pending.set(false);
+                    if (flag != null) flag.set(false);
                     write();
                 }, delayMs, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException closed) {
-                pending.set(false);
+                if (flag != null) flag.set(false);
             }
         }
     }
@@ -69,18 +112,52 @@ public final class StatusReporter implements AutoCloseable {
         if (report == null) return;
         // Not a change worth a write by itself: reading times and buffer depth ride along.
         Map<String, Object> stable = report.stable();
-        if (stable.equals(written)) return;
+        if (stable.equals(written)) {
+            spreading = false;
+            return;
+        }
+        Map<String, Object> problems = report.problems();
+        if (written != null && problems.equals(writtenProblems)) {
+            long now = ticker.nanos();
+            if (!spreading) {
+                long delayMs = random.applyAsLong(window().toMillis());
+                spreading = true;
+                spreadDue = now + TimeUnit.MILLISECONDS.toNanos(delayMs);
+                schedule(delayMs, null);
+                return;
+            }
+            if (now - spreadDue < 0) return; // its moment comes
+        }
         try {
             writer.write(Json.write(report.toJson()));
             written = stable;
+            writtenProblems = problems;
+            spreading = false;
             onWritten.accept(report);
             log.debug("status written path={}", writer.path());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
             log.warn("status not written, retrying in {}ms: {}", RETRY_MS, e.toString());
-            schedule(RETRY_MS);
+            schedule(RETRY_MS, pending);
         }
+    }
+
+    /** The window of changes that are not problems, from the fleet's size (read at most every {@link #FLEET_SIZE_AGE}). */
+    Duration window() {
+        long now = ticker.nanos();
+        if (members < 0 || now - membersReadAt > FLEET_SIZE_AGE.toNanos()) {
+            try {
+                members = fleetSize.get();
+                membersReadAt = now;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                log.debug("fleet size not read: {}", e.toString());
+            }
+        }
+        Duration w = PER_GATEWAY.multipliedBy(Math.max(0, members));
+        return w.compareTo(SPREAD) < 0 ? SPREAD : w.compareTo(MAX_WINDOW) > 0 ? MAX_WINDOW : w;
     }
 
     @Override
