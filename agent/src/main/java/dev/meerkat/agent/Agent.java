@@ -15,6 +15,7 @@ import dev.meerkat.agent.sampling.SensorRunner;
 import dev.meerkat.agent.state.LastGoodConfig;
 import dev.meerkat.agent.status.StatusReport;
 import dev.meerkat.agent.status.StatusReporter;
+import dev.meerkat.config.AgentSettings;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.ConfigLayers;
 import dev.meerkat.config.EffectiveConfig;
@@ -25,6 +26,7 @@ import dev.meerkat.agent.systemd.ServiceNotifier;
 import dev.meerkat.coordination.security.TlsDiagnosis;
 import dev.meerkat.coordination.security.ZooKeeperSecurity;
 import dev.meerkat.coordination.configwatch.ConfigWatch;
+import dev.meerkat.coordination.election.Candidacy;
 import dev.meerkat.coordination.election.Election;
 import dev.meerkat.coordination.rollout.RolloutCoordinator;
 import dev.meerkat.agent.firmware.FirmwareUpdater;
@@ -84,6 +86,7 @@ public final class Agent implements AutoCloseable {
     RolloutCoordinator rollouts;
     java.util.concurrent.ScheduledExecutorService rolloutSteps; // the rollout steps' one thread, started when first elected
     Election election;
+    Candidacy candidacy;
     FirmwareUpdater firmware;
     final String runningFirmware = FirmwareUpdater.running(AgentVersion.get());
     private volatile Runnable restartRequest = () -> log.error("a restart was asked for, and nothing listens");
@@ -145,7 +148,7 @@ public final class Agent implements AutoCloseable {
                 "read", views::readNow));
         if (boot.metrics().isPresent()) metrics = dev.meerkat.agent.metrics.MetricsEndpoint.start(boot.metrics().get(), views::status, clock);
         // The journal's segment size follows from its default bound; the config's bounds apply with the first config.
-        var buffer = dev.meerkat.config.AgentSettings.DEFAULTS.buffer();
+        var buffer = AgentSettings.DEFAULTS.buffer();
         journal = Journal.open(Journal.Options.of(boot.storageDir().resolve("journal"), buffer.maxBytes(), buffer.maxAge()), clock);
         journal.onChange(this::statusChanged); // drops and a write error go to the status at once
         recovered = journal.depth(); // readings of the run before, still to send: counted as enqueued by this run
@@ -180,12 +183,9 @@ public final class Agent implements AutoCloseable {
         // The fleet's election; while this agent leads, it drives the fleet's rollouts.
         rollouts = new RolloutCoordinator(zk, paths, clock, this::healthTimeout, Duration.ofSeconds(1), rolloutSteps = RolloutCoordinator.stepThread());
         election = new Election(zk, paths.election(), boot.device().id(), rollouts);
-        try {
-            election.start();
-        } catch (Exception e) {
-            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
-            throw new IOException("cannot join the fleet's election: " + e, e);
-        }
+        // Only election.candidates agents stand (docs/scaling.md); the others watch for a free slot.
+        candidacy = new Candidacy(zk, paths.candidates(), boot.device().id(), AgentSettings.DEFAULTS.election().candidates(), election);
+        candidacy.start(session);
         firmware = new FirmwareUpdater(zk, paths, boot.firmware(), boot.storageDir(), FirmwareUpdater.versionsDir(), runningFirmware,
                 clock, health::problem, () -> restartRequest.run());
         firmware.start(session);
@@ -259,7 +259,7 @@ public final class Agent implements AutoCloseable {
 
     private Duration healthTimeout() {
         EffectiveConfig c = reconfigurer.running();
-        return (c == null ? dev.meerkat.config.AgentSettings.DEFAULTS : c.agent()).rollout().healthTimeout();
+        return (c == null ? AgentSettings.DEFAULTS : c.agent()).rollout().healthTimeout();
     }
 
     /** Applies a built config (on the config watch's thread, or at start), then saves and reports. */
@@ -304,6 +304,7 @@ public final class Agent implements AutoCloseable {
         var b = config.agent().buffer();
         journal.bounds(b.maxBytes(), b.maxAge(), b.onFull().equals("drop-newest"));
         journal.syncInterval(b.syncInterval());
+        if (candidacy != null) candidacy.candidates(config.agent().election().candidates());
         var batch = config.agent().publish().batch();
         outbox.batching(batch.maxMessages(), batch.maxDelay());
     }

@@ -43,6 +43,8 @@ final class AgentViews {
         leader.put("leading", leadership.isPresent());
         leader.put("leader", agent.election == null ? null : agent.election.leader().orElse(null)); // as last seen: never a round trip
         leader.put("epoch", leadership.map(l -> (Object) l.epoch()).orElse(null));
+        // The candidate slot this agent stands with (null: it does not stand now).
+        leader.put("candidate", agent.candidacy == null ? null : agent.candidacy.slot().orElse(null));
         m.put("leader", leader);
         Map<String, Object> lockState = new LinkedHashMap<>();
         if (agent.locks != null) {

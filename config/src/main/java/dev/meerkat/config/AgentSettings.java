@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 /** Fleet-wide agent settings, {@code /fleets/F/config/agent} overlaid by the device's (SPEC §4). */
-public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout rollout, String logLevel) {
+public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout rollout, Election election, String logLevel) {
 
     public static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
 
@@ -22,11 +22,15 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
 
     public record Rollout(Duration healthTimeout) {}
 
+    /** @param candidates how many of the fleet's agents stand in its election at once (docs/scaling.md) */
+    public record Election(int candidates) {}
+
     public static final AgentSettings DEFAULTS = new AgentSettings(
             new Mqtt("meerkat", 1, true),
             new Publish("json", new Batch(1, Duration.ZERO)),
             new Buffer(256L << 20, Duration.ofDays(7), "drop-oldest", Duration.ofMillis(100)),
             new Rollout(Duration.ofMinutes(10)),
+            new Election(5),
             "info");
 
     /** Reads a (possibly partial) document: absent keys take the defaults. */
@@ -55,8 +59,11 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
         Fields r = doc.object("rollout");
         Rollout rollout = new Rollout(r.duration("healthTimeout", d.rollout.healthTimeout, Duration.ofSeconds(10), Duration.ofDays(1)));
         r.done();
+        Fields e = doc.object("election");
+        Election election = new Election(e.integer("candidates", d.election.candidates, 1, 100));
+        e.done();
         String level = doc.oneOf("logLevel", d.logLevel, LOG_LEVELS);
         doc.done();
-        return new AgentSettings(mqtt, new Publish(format, batch), buffer, rollout, level);
+        return new AgentSettings(mqtt, new Publish(format, batch), buffer, rollout, election, level);
     }
 }

@@ -110,6 +110,17 @@ class ConfigLayersTest {
     }
 
     @Test
+    void electionCandidatesAreOneToAHundredAndFiveByDefault() {
+        assertEquals(5, ConfigLayers.build(fleet(Map.of(), null), ConfigLayer.empty(), DRIVERS).config().agent().election().candidates());
+        var three = ConfigLayers.build(fleet(Map.of(), "{\"election\":{\"candidates\":3}}"), ConfigLayer.empty(), DRIVERS);
+        assertEquals(3, three.config().agent().election().candidates());
+        var bad = ConfigLayers.build(fleet(Map.of(), "{\"election\":{\"candidates\":0,\"standing\":true}}"), ConfigLayer.empty(), DRIVERS);
+        List<String> errors = bad.errors().stream().map(ConfigError::toString).toList();
+        assertTrue(errors.contains("/fleets/f/config/agent $.election.candidates: must be between 1 and 100, got 0"), errors.toString());
+        assertTrue(errors.stream().anyMatch(e -> e.startsWith("/fleets/f/config/agent $.election.standing: ")), errors.toString());
+    }
+
+    @Test
     void aLockPathWithDotSegmentsIsRejectedInValidation() {
         for (String bad : List.of("../../fleets/f1/members", "site/./x", "a/..", ".", "a//b", "/a")) {
             var r = ConfigLayers.build(fleet(Map.of("s", "{\"driver\":\"simulated\",\"lock\":\"" + bad + "\"}"), null),

@@ -39,6 +39,11 @@ public record FleetPaths(String root, String fleet, String device) {
         return root + "/fleets/" + fleet + "/election";
     }
 
+    /** The slots of the agents that stand in the election ({@code Candidacy}). */
+    public String candidates() {
+        return root + "/fleets/" + fleet + "/candidates";
+    }
+
     public String rollouts() {
         return root + "/fleets/" + fleet + "/rollouts";
     }

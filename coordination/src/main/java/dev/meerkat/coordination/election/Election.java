@@ -2,6 +2,9 @@ package dev.meerkat.coordination.election;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -10,7 +13,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
-import org.apache.curator.framework.recipes.leader.Participant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,11 +43,13 @@ public final class Election implements Closeable {
         void deposed();
     }
 
-    private final LeaderLatch latch;
     private final CuratorFramework client;
-    private final String id;
+    private final String path, id;
+    private final Listener listener;
     private final ExecutorService events;
     private final AtomicReference<Leadership> current = new AtomicReference<>();
+    /** The latch while this agent stands; null while it does not ({@link Candidacy}). */
+    private volatile LeaderLatch latch;
     private volatile boolean closed;
     /** Who led when last asked ({@link #leader()}), and when (System.nanoTime; 0: never, or out of date). */
     private volatile String leaderId;
@@ -57,13 +61,17 @@ public final class Election implements Closeable {
     public Election(CuratorFramework client, String path, String id, Listener listener) {
         this.id = id;
         this.client = client;
-        this.latch = new LeaderLatch(client, path, id, LeaderLatch.CloseMode.NOTIFY_LEADER);
+        this.path = path;
+        this.listener = listener;
         this.events = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "meerkat-election");
             t.setDaemon(true);
             return t;
         });
-        latch.addListener(new LeaderLatchListener() {
+    }
+
+    private LeaderLatchListener listenerOf(LeaderLatch latch) {
+        return new LeaderLatchListener() {
             @Override
             public void isLeader() {
                 String token = latch.getOurPath();
@@ -100,17 +108,45 @@ public final class Election implements Closeable {
                 log.info("no longer leading the fleet");
                 listener.deposed();
             }
-        }, events);
+        };
     }
 
+    /** Stands in the election (every agent does when nothing bounds the candidates). */
     public void start() throws Exception {
-        latch.start();
+        stand();
+    }
+
+    /** Joins the election with a latch znode of its own; nothing when it already stands. */
+    public synchronized void stand() throws Exception {
+        if (closed || latch != null) return;
+        LeaderLatch l = new LeaderLatch(client, path, id, LeaderLatch.CloseMode.NOTIFY_LEADER);
+        l.addListener(listenerOf(l), events);
+        latch = l;
+        l.start();
+    }
+
+    /** Leaves the election: the latch znode is deleted, and a leader steps down (deposed) first. */
+    public synchronized void sitDown() {
+        LeaderLatch l = latch;
+        if (l == null) return;
+        latch = null;
+        try {
+            l.close();
+        } catch (IOException | IllegalStateException e) {
+            log.warn("leaving the election: {}", e.toString());
+        }
+    }
+
+    /** Whether this agent stands in the election now. */
+    public boolean standing() {
+        return latch != null;
     }
 
     /** This agent's leadership now, if it leads; check it before each decision, and fence each write. */
     public Optional<Leadership> leadership() {
         Leadership l = current.get();
-        return l != null && latch.hasLeadership() && l.token().equals(latch.getOurPath()) ? Optional.of(l) : Optional.empty();
+        LeaderLatch latch = this.latch;
+        return l != null && latch != null && latch.hasLeadership() && l.token().equals(latch.getOurPath()) ? Optional.of(l) : Optional.empty();
     }
 
     public boolean leading() {
@@ -133,8 +169,7 @@ public final class Election implements Closeable {
                 ask.execute(() -> {
                     try {
                         if (System.nanoTime() - leaderSeenAt > LEADER_FRESH.toNanos() || leaderSeenAt == 0) {
-                            Participant p = latch.getLeader();
-                            leaderId = p == null || !p.isLeader() || p.getId().isEmpty() ? null : p.getId();
+                            leaderId = leaderNow();
                             leaderSeenAt = System.nanoTime();
                         }
                     } catch (Exception e) {
@@ -154,6 +189,37 @@ public final class Election implements Closeable {
         return Optional.ofNullable(leaderId);
     }
 
+    /**
+     * The id in the lowest latch znode, as Curator's {@code LeaderLatch.getLeader()} reads it, also
+     * when this agent does not stand: one list of the candidates' znodes, one read.
+     */
+    private String leaderNow() throws Exception {
+        List<String> children;
+        try {
+            children = new ArrayList<>(client.getChildren().forPath(path));
+        } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
+            return null;
+        }
+        children.sort(Comparator.comparing(Election::sequence));
+        for (String c : children) {
+            try {
+                String who = new String(client.getData().forPath(path + "/" + c), java.nio.charset.StandardCharsets.UTF_8);
+                return who.isEmpty() ? null : who;
+            } catch (org.apache.zookeeper.KeeperException.NoNodeException gone) {
+                // left meanwhile: the next one leads
+            }
+        }
+        return null;
+    }
+
+    /** What a latch znode sorts by: its name from Curator's lock name on ({@code _c_<uuid>-latch-0000000007}). */
+    static String sequence(String child) {
+        int i = child.lastIndexOf(LATCH_NAME);
+        return i < 0 ? child : child.substring(i + LATCH_NAME.length());
+    }
+
+    private static final String LATCH_NAME = "latch-";
+
     /** How long {@link #leader()} waits for ZooKeeper's answer before it answers with what was last seen. */
     static final java.time.Duration LEADER_WAIT = java.time.Duration.ofSeconds(1);
 
@@ -166,9 +232,7 @@ public final class Election implements Closeable {
         if (closed) return;
         closed = true;
         try {
-            latch.close();
-        } catch (IllegalStateException e) {
-            // never started
+            sitDown();
         } finally {
             ask.shutdownNow();
             events.shutdown();

@@ -92,6 +92,8 @@ public final class FleetAcls {
         out.add(new Node(f + "/members", false, ownedBy(op, acl(R | C, fleetId))));
         // The election recipe creates and deletes its own children.
         out.add(new Node(f + "/election", false, ownedBy(op, acl(R | C | D, fleetId))));
+        // So do the candidates, each taking (and at its end leaving) an ephemeral slot.
+        out.add(new Node(f + "/candidates", false, ownedBy(op, acl(R | C | D, fleetId))));
         out.add(new Node(f + "/rollouts", false, ownedBy(op, acl(R, fleetId))));
         out.add(new Node(f + "/devices", false, ownedBy(op)));
         // Read by the device to learn who its owners are (the ids with ADMIN here).
