@@ -38,7 +38,7 @@ public final class Benchmarks {
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args.length > 0 ? args[0] : "target/bench");
         Mode mode = Mode.of(args.length > 1 ? args[1] : "all");
-        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, locks, paho, bridge, fleet, footprint, rest, flash, exporter); default all.
+        // -Dbench.only=registration,fanout (sections: crud, watch, fanout, registration, locks, paho, bridge, fleet, footprint, rest, flash, exporter, fleetscale); default all.
         run(out, mode, java.util.Set.of(System.getProperty("bench.only", "all").split(",")));
     }
 
@@ -294,6 +294,12 @@ public final class Benchmarks {
                         mode.pick(new int[] {1000, 5000}, new int[] {100, 1000}, new int[] {50})));
                 results.put("exporter", exporter);
                 FleetReport.exporter(md, exporter);
+            }
+            if (runs.test("fleetscale")) {
+                int gateways = sizes("bench.fleetscale.gateways", mode.pick(new int[] {5000}, new int[] {500}, new int[] {20}))[0];
+                Map<String, Object> fs = new FleetScaleBenchmark(zk, out).run(gateways, mode == Mode.SMOKE ? 10 : 1000, mode.pick(60, 20, 3));
+                results.put("fleetscale", fs);
+                FleetReport.fleetscale(md, fs);
             }
         }
         Files.writeString(out.resolve("results.json"), new String(Json.write(results)));

@@ -122,4 +122,31 @@ final class FleetReport {
                     .append(r.get("server_watches_added")).append(" |\n");
         });
     }
+
+    static void fleetscale(StringBuilder md, Map<String, Object> fs) {
+        md.append("\n## Fleet scale: ").append(fs.get("gateways")).append(" agent-shaped sessions in ").append(fs.get("client_jvms"))
+                .append(" client JVMs, 3 server JVMs, before and after issue 27\n\n")
+                .append("| | before | after |\n|---|---|---|\n");
+        Map<String, Object> b = map(fs, "before"), a = map(fs, "after");
+        for (String[] row : new String[][] {
+                {"start_s", "all registered, applied, written, election whole (s)"},
+                {"rest_requests_per_gateway_s", "at rest: requests per gateway per second"},
+                {"rest_watches_per_gateway", "at rest: watches per gateway"},
+                {"rest_ephemerals_per_gateway", "at rest: ephemeral znodes per gateway"},
+                {"rest_server_writes", "at rest: writes in the window"},
+                {"burst_writes_first_s", "fleet-wide change: writes in its first second"},
+                {"burst_status_written_first_s", "fleet-wide change: status znodes written in its first second"},
+                {"burst_writes_all", "fleet-wide change: writes until every status was written"},
+                {"burst_all_applied_s", "fleet-wide change: every agent applied it (s)"},
+                {"burst_all_written_s", "fleet-wide change: every status written (s)"},
+                {"kill_all_back_s", "leader kill: every session back and the election whole (s)"},
+                {"kill_reconnect_p50_s", "leader kill: reconnected p50 (s)"},
+                {"kill_reconnect_p99_s", "leader kill: reconnected p99 (s)"},
+                {"kill_expiries", "leader kill: sessions expired"},
+                {"kill_server_bytes", "leader kill: bytes the two surviving servers wrote until then"}}) {
+            md.append("| ").append(row[1]).append(" | ").append(b.get(row[0])).append(" | ").append(a.get(row[0])).append(" |\n");
+        }
+        md.append("\nFirst-second writes, after / before: ").append(fs.get("first_second_writes_after_over_before"))
+                .append("; server bytes during the reconnect, after / before: ").append(fs.get("reconnect_server_bytes_after_over_before")).append(".\n");
+    }
 }

@@ -25,7 +25,7 @@ class BenchmarkSmokeTest {
         Map<String, Object> results = Benchmarks.run(out, Benchmarks.Mode.SMOKE, Set.of("all"));
 
         for (String section : List.of("zookeeper_crud", "zookeeper_watch", "config_fan_out", "registration", "locks",
-                "paho_qos1_throughput_window1000", "bridge", "fleet", "footprint", "rest", "flash", "exporter")) {
+                "paho_qos1_throughput_window1000", "bridge", "fleet", "footprint", "rest", "flash", "exporter", "fleetscale")) {
             assertTrue(results.containsKey(section), "section " + section + " missing from " + results.keySet());
         }
         Map<String, Object> fleet = (Map<String, Object>) ((Map<String, Object>) results.get("fleet")).get("5");
@@ -67,6 +67,12 @@ class BenchmarkSmokeTest {
             assertTrue(((Number) r.get("readings_delivered")).longValue() > 0 && r.get("process_bytes") instanceof Number, "flash: " + r);
             assertEquals(0, r.get("exit"), "flash: " + r);
         }
+        Map<String, Object> fs = (Map<String, Object>) results.get("fleetscale");
+        Map<String, Object> fsBefore = (Map<String, Object>) fs.get("before"), fsAfter = (Map<String, Object>) fs.get("after");
+        // 20 gateways: each a member, and before each a latch too; after, 5 slots and 5 latches among them.
+        assertTrue(((Number) fsAfter.get("rest_ephemerals_per_gateway")).doubleValue() < ((Number) fsBefore.get("rest_ephemerals_per_gateway")).doubleValue(),
+                "fewer election znodes with bounded candidates: " + fs);
+        assertTrue(((Number) fsAfter.get("burst_writes_all")).longValue() >= 20, "every status written after the change: " + fs);
         assertTrue(Files.readString(out.resolve("results.md")).contains("## Fleet of 5 agents"));
         assertTrue(Files.exists(out.resolve("results.json")));
     }

@@ -1,0 +1,280 @@
+package dev.meerkat.bench;
+
+import dev.meerkat.config.Json;
+import dev.meerkat.test.fixtures.FourLetterWords;
+import dev.meerkat.test.fixtures.ProcessEnsemble;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.ZooKeeper;
+
+/**
+ * What a fleet of agent-shaped sessions costs the ensemble (issue 27), before and after its
+ * changes, in the same run: {@link ShapedAgents} in several client JVMs (one JVM runs out of file
+ * descriptors and threads long before the servers do) against the 3 server JVMs.
+ *
+ * <ul>
+ *   <li><b>At rest</b>: requests a second and watches per gateway, from the servers' {@code mntr}
+ *       over a window.</li>
+ *   <li><b>A fleet-wide change</b> (one write to a fleet sensor document): the ensemble's writes in
+ *       the first second and in all (from the zxid, sampled every 20 ms), the time until every agent
+ *       applied it and until every status znode was written.</li>
+ *   <li><b>A leader kill</b> ({@code kill -9} of the ZooKeeper leader): the time until every
+ *       session is connected again and the election is whole (one leader, every candidate back),
+ *       the sessions that expired, and the bytes the surviving servers wrote meanwhile
+ *       ({@code /proc/PID/io} {@code wchar}: their replies, the election's lists among them, and their
+ *       transaction logs).</li>
+ * </ul>
+ */
+final class FleetScaleBenchmark {
+    private final ProcessEnsemble ensemble;
+    private final Path work;
+
+    FleetScaleBenchmark(ProcessEnsemble ensemble, Path out) throws Exception {
+        this.ensemble = ensemble;
+        this.work = Files.createDirectories(out.resolve("fleetscale"));
+    }
+
+    /** Both modes at {@code gateways}, {@code perJvm} agents to a client JVM, resting {@code rest} seconds. */
+    Map<String, Object> run(int gateways, int perJvm, int rest) throws Exception {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("gateways", gateways);
+        r.put("client_jvms", (gateways + perJvm - 1) / perJvm);
+        for (String mode : List.of("before", "after")) {
+            Benchmarks.log("fleetscale " + mode + ", " + gateways + " agent-shaped sessions ...");
+            r.put(mode, phase(mode, gateways, perJvm, rest));
+            Benchmarks.log("fleetscale " + mode + ": " + r.get(mode));
+        }
+        @SuppressWarnings("unchecked") Map<String, Object> b = (Map<String, Object>) r.get("before"), a = (Map<String, Object>) r.get("after");
+        r.put("first_second_writes_after_over_before", ratio(a.get("burst_writes_first_s"), b.get("burst_writes_first_s")));
+        r.put("reconnect_server_bytes_after_over_before", ratio(a.get("kill_server_bytes"), b.get("kill_server_bytes")));
+        return r;
+    }
+
+    private static Object ratio(Object a, Object b) {
+        double d = ((Number) b).doubleValue();
+        return d == 0 ? null : Stats.round(((Number) a).doubleValue() / d);
+    }
+
+    /** The client JVMs of one phase and the commands to them. */
+    private final class Clients implements AutoCloseable {
+        final List<Process> jvms = new ArrayList<>();
+        final List<PrintWriter> in = new ArrayList<>();
+        final List<BufferedReader> out = new ArrayList<>();
+
+        Clients(String root, String mode, int gateways, int perJvm) throws Exception {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            for (int first = 0; first < gateways; first += perJvm) {
+                int count = Math.min(perJvm, gateways - first);
+                Process p = new ProcessBuilder(java, "-Xss256k", "-Xmx" + Math.max(256, count) + "m", "-XX:+UseSerialGC",
+                        "-cp", System.getProperty("java.class.path"), ShapedAgents.class.getName(),
+                        ensemble.connectString(), root, "scale", Integer.toString(first), Integer.toString(count), mode)
+                        .redirectError(ProcessBuilder.Redirect.appendTo(work.resolve(mode + "-clients.log").toFile())).start();
+                jvms.add(p);
+                in.add(new PrintWriter(p.getOutputStream(), true, StandardCharsets.UTF_8));
+                out.add(new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));
+            }
+            for (BufferedReader o : out) {
+                String line = o.readLine();
+                if (line == null || !line.startsWith("started")) throw new IllegalStateException("a client JVM did not start: " + line
+                        + " (" + work.resolve(mode + "-clients.log") + ")");
+            }
+        }
+
+        /** Every JVM's report, merged: counts summed, times concatenated. */
+        Map<String, Object> report(long t0, long version) throws Exception {
+            long registered = 0, connected = 0, standing = 0, leading = 0, lost = 0, agents = 0;
+            List<Long> applied = new ArrayList<>(), written = new ArrayList<>(), reconnected = new ArrayList<>();
+            for (PrintWriter w : in) w.println("report " + t0 + " " + version);
+            for (BufferedReader o : out) {
+                String line = o.readLine();
+                if (line == null) throw new IllegalStateException("a client JVM ended");
+                JsonNode j = Json.tree(line.getBytes(StandardCharsets.UTF_8));
+                agents += j.path("agents").asLong();
+                registered += j.path("registered").asLong();
+                connected += j.path("connected").asLong();
+                standing += j.path("standing").asLong();
+                leading += j.path("leading").asLong();
+                lost += j.path("lost").asLong();
+                j.path("applied").forEach(x -> applied.add(x.asLong()));
+                j.path("written").forEach(x -> written.add(x.asLong()));
+                j.path("reconnected").forEach(x -> reconnected.add(x.asLong()));
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("agents", agents);
+            m.put("registered", registered);
+            m.put("connected", connected);
+            m.put("standing", standing);
+            m.put("leading", leading);
+            m.put("lost", lost);
+            m.put("applied", applied);
+            m.put("written", written);
+            m.put("reconnected", reconnected);
+            return m;
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (PrintWriter w : in) w.println("quit");
+            for (Process p : jvms) {
+                if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    private Map<String, Object> phase(String mode, int gateways, int perJvm, int rest) throws Exception {
+        String root = "/fs-" + mode + "-" + System.nanoTime();
+        String fleet = root + "/fleets/scale";
+        String doc = fleet + "/config/sensors/s1";
+        int candidates = mode.equals("before") ? gateways : Math.min(5, gateways);
+        Map<String, Object> m = new LinkedHashMap<>();
+        ZooKeeper operator = ZooKeeperBaseline.connect(ensemble.connectString());
+        try {
+            ConfigFanOutBenchmark.createAll(operator, doc, sensor(0));
+            ConfigFanOutBenchmark.createAll(operator, fleet + "/members", new byte[0]);
+            long t = System.nanoTime();
+            try (Clients clients = new Clients(root, mode, gateways, perJvm)) {
+                Map<String, Object> s = await(clients, 0, 0, Math.max(300, gateways / 10), rep -> n(rep, "registered") == gateways
+                        && ((List<?>) rep.get("written")).size() == gateways && n(rep, "standing") == candidates && n(rep, "leading") == 1);
+                m.put("start_s", Stats.round((System.nanoTime() - t) / 1e9));
+                Benchmarks.log("  " + gateways + " registered, applied, written, " + s.get("standing") + " standing, in " + m.get("start_s") + " s");
+
+                // At rest.
+                Thread.sleep(10_000);
+                Map<String, Long> before = mntr(), after;
+                Thread.sleep(rest * 1000L);
+                after = mntr();
+                m.put("rest_window_s", rest);
+                m.put("rest_requests_per_gateway_s", Stats.round((after.get("zk_packets_received") - before.get("zk_packets_received")) / (double) rest / gateways));
+                m.put("rest_watches_per_gateway", Stats.round(after.get("zk_watch_count") / (double) gateways));
+                // Every server counts the whole tree's ephemerals (the others are per server: summed).
+                m.put("rest_ephemerals_per_gateway", Stats.round(after.get("zk_ephemerals_count") / (double) ensemble.size() / gateways));
+                m.put("rest_server_writes", zxid() - zxidAt(before));
+
+                // A fleet-wide change.
+                List<long[]> zxids = new CopyOnWriteArrayList<>();
+                Thread sampler = Thread.ofPlatform().daemon(true).start(() -> {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        zxids.add(new long[] {System.currentTimeMillis(), zxid()});
+                        try {
+                            Thread.sleep(20);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                });
+                Thread.sleep(200);
+                long t0 = System.currentTimeMillis();
+                operator.setData(doc, sensor(1), -1);
+                Map<String, Object> burst = await(clients, t0, 1, 300, rep -> ((List<?>) rep.get("written")).size() == gateways);
+                Thread.sleep(200);
+                sampler.interrupt();
+                sampler.join();
+                long z0 = zxids.stream().filter(x -> x[0] <= t0).mapToLong(x -> x[1]).max().orElseThrow();
+                long z1 = zxids.stream().filter(x -> x[0] >= t0 + 1000).mapToLong(x -> x[1]).min().orElseThrow();
+                long zEnd = zxids.get(zxids.size() - 1)[1];
+                m.put("burst_writes_first_s", z1 - z0 - 1); // not the operator's own
+                m.put("burst_writes_all", zEnd - z0 - 1);
+                m.put("burst_status_written_first_s", longs(burst, "written").stream().filter(x -> x <= 1000).count());
+                m.put("burst_all_applied_s", Stats.round(longs(burst, "applied").stream().mapToLong(Long::longValue).max().orElse(0) / 1000.0));
+                m.put("burst_all_written_s", Stats.round(longs(burst, "written").stream().mapToLong(Long::longValue).max().orElse(0) / 1000.0));
+
+                // A leader kill.
+                int leader = ensemble.leader();
+                long[] wchar0 = new long[ensemble.size()];
+                for (int i = 0; i < ensemble.size(); i++) if (i != leader) wchar0[i] = wchar(ensemble.pid(i));
+                long lost0 = n(burst, "lost");
+                long t1 = System.currentTimeMillis();
+                ensemble.kill(leader);
+                Map<String, Object> back = await(clients, t1, 1, 600, rep -> n(rep, "connected") == gateways
+                        && ((List<?>) rep.get("reconnected")).size() >= gateways && n(rep, "standing") == candidates && n(rep, "leading") == 1);
+                m.put("kill_all_back_s", Stats.round((System.currentTimeMillis() - t1) / 1000.0));
+                List<Long> rec = longs(back, "reconnected");
+                rec.sort(null);
+                m.put("kill_reconnect_p50_s", Stats.round(rec.get(rec.size() / 2) / 1000.0));
+                m.put("kill_reconnect_p99_s", Stats.round(rec.get(Math.min(rec.size() - 1, (int) Math.ceil(rec.size() * 0.99) - 1)) / 1000.0));
+                m.put("kill_expiries", n(back, "lost") - lost0);
+                long bytes = 0;
+                for (int i = 0; i < ensemble.size(); i++) if (i != leader) bytes += wchar(ensemble.pid(i)) - wchar0[i];
+                m.put("kill_server_bytes", bytes);
+                ensemble.restart(leader);
+            }
+        } finally {
+            operator.close();
+        }
+        return m;
+    }
+
+    private Map<String, Object> await(Clients clients, long t0, long version, int seconds, java.util.function.Predicate<Map<String, Object>> done)
+            throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        Map<String, Object> rep;
+        while (!done.test(rep = clients.report(t0, version))) {
+            if (System.nanoTime() > end) {
+                rep.remove("applied");
+                rep.remove("written");
+                rep.remove("reconnected");
+                throw new IllegalStateException("not within " + seconds + " s: " + rep);
+            }
+            Thread.sleep(1000);
+        }
+        return rep;
+    }
+
+    private static long n(Map<String, Object> rep, String key) {
+        return ((Number) rep.get(key)).longValue();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Long> longs(Map<String, Object> rep, String key) {
+        return new ArrayList<>((List<Long>) rep.get(key));
+    }
+
+    /** The servers' {@code mntr} counters, summed over the servers, with the zxid of one. */
+    private Map<String, Long> mntr() {
+        Map<String, Long> sum = new LinkedHashMap<>();
+        for (int i = 0; i < ensemble.size(); i++) {
+            for (String line : FourLetterWords.ask(ensemble.clientPort(i), "mntr").split("\n")) {
+                String[] kv = line.split("\t");
+                if (kv.length == 2 && kv[1].matches("-?\\d+")) sum.merge(kv[0], Long.parseLong(kv[1]), Long::sum);
+            }
+        }
+        sum.put("zxid", zxid());
+        return sum;
+    }
+
+    private static long zxidAt(Map<String, Long> mntr) {
+        return mntr.get("zxid");
+    }
+
+    /** The ensemble's last zxid (its counter part: writes since the epoch began), from any server that answers. */
+    private long zxid() {
+        for (int i = 0; i < ensemble.size(); i++) {
+            for (String line : FourLetterWords.ask(ensemble.clientPort(i), "srvr").split("\n")) {
+                if (line.startsWith("Zxid: 0x")) return Long.parseLong(line.substring(8).trim(), 16) & 0xffffffffL;
+            }
+        }
+        return 0;
+    }
+
+    private static long wchar(long pid) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/io"))) {
+            if (line.startsWith("wchar:")) return Long.parseLong(line.substring(6).trim());
+        }
+        return 0;
+    }
+
+    private static byte[] sensor(int r) {
+        return ("{\"driver\":\"simulated\",\"interval\":\"" + (1000 + r) + "ms\"}").getBytes(StandardCharsets.UTF_8);
+    }
+}
