@@ -49,8 +49,8 @@ import org.apache.curator.framework.CuratorFramework;
  *
  * <p>Driven over stdin, one command a line: {@code report <epochMs>} prints one JSON line (the
  * agents registered, connected, standing; the sessions lost; for each agent that applied or wrote
- * a fleet version at or above the given one, how long after {@code epochMs}; each reconnect after
- * it); {@code quit} closes everything.
+ * a fleet version at or above the given one, how long after {@code epochMs}, and how long after its
+ * apply it wrote; each reconnect after it); {@code quit} closes everything.
  */
 public final class ShapedAgents {
     /** One agent's coordination. */
@@ -160,13 +160,17 @@ public final class ShapedAgents {
                 long t0 = Long.parseLong(cmd[1]), version = Long.parseLong(cmd[2]);
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("agents", agents.size());
-                r.put("registered", agents.stream().filter(a -> a.registration.isRegistered()).count());
+                // Nothing here asks ZooKeeper: a report must not wait on thousands of suspended sessions.
+                r.put("registered", agents.stream().filter(a -> a.registration.registeredIn(a.session.id())).count());
                 r.put("connected", agents.stream().filter(a -> a.session.connected()).count());
                 r.put("standing", agents.stream().filter(a -> a.election.standing()).count());
                 r.put("leading", agents.stream().filter(a -> a.election.leading()).count());
                 r.put("lost", agents.stream().mapToInt(a -> a.lost.get()).sum());
                 r.put("applied", agents.stream().filter(a -> a.appliedVersion >= version).mapToLong(a -> a.appliedAt - t0).toArray());
                 r.put("written", agents.stream().filter(a -> a.writtenVersion >= version).mapToLong(a -> a.writtenAt - t0).toArray());
+                // What the status rule adds: from each agent's apply to its status write.
+                r.put("writeDelay", agents.stream().filter(a -> a.writtenVersion >= version && a.appliedVersion >= version)
+                        .mapToLong(a -> a.writtenAt - a.appliedAt).toArray());
                 r.put("reconnected", agents.stream().filter(a -> a.connectedAt > t0).mapToLong(a -> a.connectedAt - t0).toArray());
                 System.out.println(new String(Json.write(r)));
             }

@@ -236,9 +236,13 @@ class ZooKeeperSecurityTest {
         String out = Files.readString(doctor);
         printed.add(out);
         JsonNode checks = Json.mapper().readTree(out.substring(out.indexOf('{')));
-        String acl = null;
-        for (JsonNode c : checks.path("checks")) if (c.path("check").asText().equals("zookeeper acl")) acl = c.path("result").asText();
+        String acl = null, election = null;
+        for (JsonNode c : checks.path("checks")) {
+            if (c.path("check").asText().equals("zookeeper acl")) acl = c.path("result").asText();
+            if (c.path("check").asText().equals("zookeeper election")) election = c.path("result").asText();
+        }
         assertEquals("ok", acl, out);
+        assertEquals("ok", election, "provision made the candidate slots' parent, which the fleet may create in: " + out);
         assertTrue(code == 0 || code == 1, out);
     }
 

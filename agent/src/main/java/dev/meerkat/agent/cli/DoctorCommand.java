@@ -233,6 +233,17 @@ final class DoctorCommand implements Callable<Integer> {
             fail("zookeeper acl", "the ACL of " + paths.status() + " does not let " + FleetAcls.describe(me.get()) + " write it",
                     "an operator runs: meerkat provision --fleet " + paths.fleet() + " --device " + paths.device());
         }
+        // The election's candidate slots (docs/scaling.md): without them every agent of the fleet stands.
+        org.apache.zookeeper.data.Id fleetId = security.fleetId(paths.fleet()).get();
+        boolean slots = c.checkExists().forPath(paths.candidates()) != null && c.getACL().forPath(paths.candidates()).stream()
+                .anyMatch(a -> FleetAcls.sameIdentity(a.getId(), fleetId) && (a.getPerms() & org.apache.zookeeper.ZooDefs.Perms.CREATE) != 0);
+        if (slots) {
+            ok("zookeeper election", "the fleet's agents may take candidate slots under " + paths.candidates());
+        } else {
+            warn("zookeeper election", "no candidate slots this gateway may take under " + paths.candidates()
+                    + ": every agent of the fleet stands in its election, which a large fleet's ensemble pays for at every reconnect",
+                    "an operator runs: meerkat provision --fleet " + paths.fleet() + " --device " + paths.device());
+        }
     }
 
     private void checkMqtt(BootstrapConfig boot) {
