@@ -296,7 +296,7 @@ public final class Benchmarks {
                 FleetReport.exporter(md, exporter);
             }
             if (runs.test("fleetscale")) {
-                int gateways = sizes("bench.fleetscale.gateways", mode.pick(new int[] {5000}, new int[] {500}, new int[] {20}))[0];
+                int gateways = sizes("bench.fleetscale.gateways", mode.pick(new int[] {2000}, new int[] {500}, new int[] {20}))[0];
                 Map<String, Object> fs = new FleetScaleBenchmark(zk, out).run(gateways, mode == Mode.SMOKE ? 10 : 1000, mode.pick(60, 20, 3));
                 results.put("fleetscale", fs);
                 FleetReport.fleetscale(md, fs);

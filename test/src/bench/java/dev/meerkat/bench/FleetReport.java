@@ -142,6 +142,7 @@ final class FleetReport {
                 {"burst_all_applied_s", "fleet-wide change: every agent applied it (s)"},
                 {"burst_all_written_s", "fleet-wide change: every status written (s)"},
                 {"kill_all_back_s", "leader kill: every session back and the election whole (s)"},
+                {"kill_connected_at_end", "leader kill: sessions connected at the end"},
                 {"kill_reconnect_p50_s", "leader kill: reconnected p50 (s)"},
                 {"kill_reconnect_p99_s", "leader kill: reconnected p99 (s)"},
                 {"kill_expiries", "leader kill: sessions expired"},
@@ -149,6 +150,7 @@ final class FleetReport {
             md.append("| ").append(row[1]).append(" | ").append(b.get(row[0])).append(" | ").append(a.get(row[0])).append(" |\n");
         }
         md.append("\nFirst-second writes, after / before: ").append(fs.get("first_second_writes_after_over_before"))
+                .append("; busiest-second writes, after / before: ").append(fs.get("peak_second_writes_after_over_before"))
                 .append("; server bytes during the reconnect, after / before: ").append(fs.get("reconnect_server_bytes_after_over_before")).append(".\n");
     }
 }

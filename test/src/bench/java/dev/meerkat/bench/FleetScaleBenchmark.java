@@ -67,7 +67,10 @@ final class FleetScaleBenchmark {
         }
         @SuppressWarnings("unchecked") Map<String, Object> b = (Map<String, Object>) r.get("before"), a = (Map<String, Object>) r.get("after");
         r.put("first_second_writes_after_over_before", ratio(a.get("burst_writes_first_s"), b.get("burst_writes_first_s")));
-        r.put("reconnect_server_bytes_after_over_before", ratio(a.get("kill_server_bytes"), b.get("kill_server_bytes")));
+        r.put("peak_second_writes_after_over_before", ratio(a.get("burst_writes_peak_s"), b.get("burst_writes_peak_s")));
+        if (b.containsKey("kill_server_bytes")) {
+            r.put("reconnect_server_bytes_after_over_before", ratio(a.get("kill_server_bytes"), b.get("kill_server_bytes")));
+        }
         return r;
     }
 
@@ -135,11 +138,13 @@ final class FleetScaleBenchmark {
             return m;
         }
 
+        /** The sessions closed (their ephemerals go at once) for 30 s at most, then the JVMs killed. */
         @Override
         public void close() throws Exception {
             for (PrintWriter w : in) w.println("quit");
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             for (Process p : jvms) {
-                if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
+                if (!p.waitFor(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS)) p.destroyForcibly().waitFor();
             }
         }
     }
@@ -212,25 +217,42 @@ final class FleetScaleBenchmark {
                 m.put("burst_all_applied_s", Stats.round(longs(burst, "applied").stream().mapToLong(Long::longValue).max().orElse(0) / 1000.0));
                 m.put("burst_all_written_s", Stats.round(longs(burst, "written").stream().mapToLong(Long::longValue).max().orElse(0) / 1000.0));
 
-                // A leader kill.
+                // A leader kill (-Dbench.fleetscale.kill=false leaves it out: on two cores thousands of
+                // sessions reconnecting starve the machine, and the measure is of the machine).
+                if (!Boolean.parseBoolean(System.getProperty("bench.fleetscale.kill", "true"))) {
+                    Benchmarks.log("  " + mode + ": " + m);
+                    return m;
+                }
                 int leader = ensemble.leader();
                 long[] wchar0 = new long[ensemble.size()];
                 for (int i = 0; i < ensemble.size(); i++) if (i != leader) wchar0[i] = wchar(ensemble.pid(i));
                 long lost0 = n(burst, "lost");
                 long t1 = System.currentTimeMillis();
                 ensemble.kill(leader);
-                Map<String, Object> back = await(clients, t1, 1, 600, rep -> n(rep, "connected") == gateways
-                        && ((List<?>) rep.get("reconnected")).size() >= gateways && n(rep, "standing") == candidates && n(rep, "leading") == 1);
-                m.put("kill_all_back_s", Stats.round((System.currentTimeMillis() - t1) / 1000.0));
+                java.util.function.Predicate<Map<String, Object>> whole = rep -> n(rep, "connected") == gateways
+                        && ((List<?>) rep.get("reconnected")).size() >= gateways && n(rep, "standing") == candidates && n(rep, "leading") == 1;
+                Map<String, Object> back = awaitOrLast(clients, t1, 1, KILL_WAIT_S, whole);
+                m.put("kill_all_back_s", whole.test(back) ? Stats.round((System.currentTimeMillis() - t1) / 1000.0) : "not within " + KILL_WAIT_S);
+                m.put("kill_connected_at_end", n(back, "connected"));
                 List<Long> rec = longs(back, "reconnected");
                 rec.sort(null);
+                if (rec.isEmpty()) rec.add(-1000L);
                 m.put("kill_reconnect_p50_s", Stats.round(rec.get(rec.size() / 2) / 1000.0));
                 m.put("kill_reconnect_p99_s", Stats.round(rec.get(Math.min(rec.size() - 1, (int) Math.ceil(rec.size() * 0.99) - 1)) / 1000.0));
                 m.put("kill_expiries", n(back, "lost") - lost0);
                 long bytes = 0;
                 for (int i = 0; i < ensemble.size(); i++) if (i != leader) bytes += wchar(ensemble.pid(i)) - wchar0[i];
                 m.put("kill_server_bytes", bytes);
-                ensemble.restart(leader);
+                Benchmarks.log("  " + mode + ": " + m);
+            } finally {
+                // After the clients are gone: on two cores a server started beside thousands of
+                // reconnecting sessions may not serve within a minute.
+                for (int i = 0; i < ensemble.size(); i++) {
+                    if (FourLetterWords.ask(ensemble.clientPort(i), "srvr").isEmpty()) {
+                        ensemble.kill(i);
+                        ensemble.restart(i);
+                    }
+                }
             }
         } finally {
             operator.close();
@@ -254,6 +276,18 @@ final class FleetScaleBenchmark {
         }
         return rep;
     }
+
+    /** As {@link #await}, but at the end of the wait the last report, whatever it says (a measurement, not a check). */
+    private Map<String, Object> awaitOrLast(Clients clients, long t0, long version, int seconds, java.util.function.Predicate<Map<String, Object>> done)
+            throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        Map<String, Object> rep;
+        while (!done.test(rep = clients.report(t0, version)) && System.nanoTime() < end) Thread.sleep(1000);
+        return rep;
+    }
+
+    /** How long a leader kill is watched: on two cores, thousands of sessions may take longer to come back. */
+    private static final int KILL_WAIT_S = 480;
 
     private static long n(Map<String, Object> rep, String key) {
         return ((Number) rep.get(key)).longValue();

@@ -144,7 +144,9 @@ public final class ShapedAgents {
         int first = Integer.parseInt(args[3]), count = Integer.parseInt(args[4]);
         boolean after = args[5].equals("after");
         Drivers drivers = Drivers.load();
-        ScheduledExecutorService statusThread = Executors.newScheduledThreadPool(2, r -> Thread.ofPlatform().daemon(true).name("status").unstarted(r));
+        // An agent writes its status on a thread of its own; here 32 threads share the JVM's agents, so
+        // that a burst of writes is not queued behind a few (each write waits for its round trip).
+        ScheduledExecutorService statusThread = Executors.newScheduledThreadPool(32, r -> Thread.ofPlatform().daemon(true).name("status").unstarted(r));
         List<Shaped> agents = new ArrayList<>();
         // Started a few at a time: a thousand connects at once from one JVM time out on two cores.
         for (int i = first; i < first + count; i++) {

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The fleet's leader election at {@code /fleets/F/election} (SPEC §3, §7), with Curator's
- * {@link LeaderLatch}: each agent has an ephemeral sequential znode there, the lowest one leads.
+ * {@link LeaderLatch}: each agent that stands (its {@link Candidacy} says when) has an ephemeral
+ * sequential znode there, the lowest one leads.
  *
  * <p>Leadership is handed out as a {@link Leadership}: the path of this agent's latch znode at the
  * moment it was elected. Every write the leader makes checks, in the same ZooKeeper transaction,
