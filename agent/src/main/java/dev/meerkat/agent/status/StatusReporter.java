@@ -133,6 +133,8 @@ public final class StatusReporter implements AutoCloseable {
             written = stable;
             writtenProblems = problems;
             spreading = false;
+            // Known before a fleet-wide change needs it: then thousands of agents would ask at once.
+            fleetSize();
             onWritten.accept(report);
             log.debug("status written path={}", writer.path());
         } catch (InterruptedException e) {
@@ -143,21 +145,30 @@ public final class StatusReporter implements AutoCloseable {
         }
     }
 
-    /** The window of changes that are not problems, from the fleet's size (read at most every {@link #FLEET_SIZE_AGE}). */
+    /**
+     * The window of changes that are not problems, from the fleet's size. While the size was never
+     * read (ZooKeeper did not answer), the longest window: spreading too much costs an operator
+     * some seconds, too little costs the ensemble a burst.
+     */
     Duration window() {
-        long now = ticker.nanos();
-        if (members < 0 || now - membersReadAt > FLEET_SIZE_AGE.toNanos()) {
-            try {
-                members = fleetSize.get();
-                membersReadAt = now;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                log.debug("fleet size not read: {}", e.toString());
-            }
-        }
-        Duration w = PER_GATEWAY.multipliedBy(Math.max(0, members));
+        fleetSize();
+        if (members < 0) return MAX_WINDOW;
+        Duration w = PER_GATEWAY.multipliedBy(members);
         return w.compareTo(SPREAD) < 0 ? SPREAD : w.compareTo(MAX_WINDOW) > 0 ? MAX_WINDOW : w;
+    }
+
+    /** Reads the fleet's size when it is older than {@link #FLEET_SIZE_AGE} (or was never read); the last one stays on failure. */
+    private void fleetSize() {
+        long now = ticker.nanos();
+        if (members >= 0 && now - membersReadAt <= FLEET_SIZE_AGE.toNanos()) return;
+        try {
+            members = fleetSize.get();
+            membersReadAt = now;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.debug("fleet size not read: {}", e.toString());
+        }
     }
 
     @Override

@@ -119,5 +119,39 @@ class StatusReporterTest {
         assertEquals(StatusReporter.SPREAD, small.window(), "the size is read again only after 10 minutes");
         time.advance(StatusReporter.FLEET_SIZE_AGE.plusMillis(1));
         assertEquals(StatusReporter.MAX_WINDOW, small.window(), "a huge fleet: never more than a minute");
+        StatusReporter unknown = new StatusReporter(writer, now::get, r -> { }, () -> {
+            throw new org.apache.zookeeper.KeeperException.ConnectionLossException();
+        }, time, time, bound -> bound);
+        assertEquals(StatusReporter.MAX_WINDOW, unknown.window(), "a size never read: the longest window, not a burst");
+        size[0] = 3;
+        time.advance(StatusReporter.FLEET_SIZE_AGE.plusMillis(1));
+        StatusReporter failsLater = new StatusReporter(writer, now::get, r -> { }, () -> {
+            if (size[0] < 0) throw new org.apache.zookeeper.KeeperException.ConnectionLossException();
+            return 2000;
+        }, time, time, bound -> bound);
+        assertEquals(Duration.ofSeconds(8), failsLater.window());
+        size[0] = -1;
+        time.advance(StatusReporter.FLEET_SIZE_AGE.plusMillis(1));
+        assertEquals(Duration.ofSeconds(8), failsLater.window(), "a failed read keeps the size last read");
+    }
+
+    @Test
+    void theFleetsSizeIsReadAfterAWriteSoThatABurstNeedNotAskForIt() throws Exception {
+        int[] reads = {0};
+        StatusWriter writer = new StatusWriter(zk, STATUS, MEMBERS);
+        ManualScheduler own = new ManualScheduler();
+        reporter.close();
+        reporter = new StatusReporter(writer, now::get, r -> { }, () -> {
+            reads[0]++;
+            return writer.fleetSize();
+        }, own, own, bound -> bound);
+        change(report(1, List.of(), "ok"));
+        own.advance(Duration.ofMillis(500));
+        assertEquals("1 after 1 writes", written());
+        assertEquals(1, reads[0], "read once, after the first write");
+        change(report(2, List.of(), "ok"));
+        own.advance(Duration.ofSeconds(5));
+        assertEquals("2 after 2 writes", written());
+        assertEquals(1, reads[0], "not again within 10 minutes");
     }
 }
