@@ -137,6 +137,7 @@ final class FleetReport {
                 {"burst_writes_first_s", "fleet-wide change: writes in its first second"},
                 {"burst_status_written_first_s", "fleet-wide change: status znodes written in its first second"},
                 {"burst_writes_peak_s", "fleet-wide change: writes in its busiest second"},
+                {"burst_status_written_peak_s", "fleet-wide change: status writes completed in their busiest second (the agents' clocks)"},
                 {"burst_written_within_1s_of_apply", "fleet-wide change: share of agents writing their status within 1 s of applying it"},
                 {"burst_writes_all", "fleet-wide change: writes until every status was written"},
                 {"burst_all_applied_s", "fleet-wide change: every agent applied it (s)"},

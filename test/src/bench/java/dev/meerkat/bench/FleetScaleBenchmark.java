@@ -211,6 +211,16 @@ final class FleetScaleBenchmark {
                     peak = Math.max(peak, to - from);
                 }
                 m.put("burst_writes_peak_s", peak);
+                // The same from the agents' side: status writes completed in the busiest second (a
+                // follower's zxid can lag and then jump).
+                List<Long> done = longs(burst, "written");
+                done.sort(null);
+                int busiest = 0;
+                for (int i = 0, j = 0; i < done.size(); i++) {
+                    while (done.get(i) - done.get(j) >= 1000) j++;
+                    busiest = Math.max(busiest, i - j + 1);
+                }
+                m.put("burst_status_written_peak_s", busiest);
                 List<Long> delays = longs(burst, "writeDelay");
                 m.put("burst_written_within_1s_of_apply", Stats.round(delays.stream().filter(x -> x <= 1000).count() / (double) Math.max(1, delays.size())));
                 m.put("burst_status_written_first_s", longs(burst, "written").stream().filter(x -> x <= 1000).count());

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * journal error, or one of them cleared) within {@link #SPREAD}, at a random moment of it. Any other
  * change (the versions applied, sensors added or ok, MQTT connected, drop counts growing) moves on
  * every gateway of a fleet at once, so it is written at a random moment of a window that grows with
- * the fleet: {@link #PER_GATEWAY} per registered member, from {@link #SPREAD} to {@link #MAX_WINDOW}.
+ * the fleet: {@link #PER_GATEWAY} per registered member, from {@link #SPREAD} to {@link #MAX_WINDOW}
+ * (the longest while the member count could not be read).
  * A fleet-wide change then costs the ensemble about {@code 1 / PER_GATEWAY} status writes a second
  * whatever the fleet's size, instead of the whole fleet's in half a second.
  */
@@ -38,8 +39,11 @@ public final class StatusReporter implements AutoCloseable {
     public static final Duration PER_GATEWAY = Duration.ofMillis(4);
     /** The longest any change waits to be written. */
     public static final Duration MAX_WINDOW = Duration.ofSeconds(60);
-    /** How long a member count read is used. */
-    static final Duration FLEET_SIZE_AGE = Duration.ofMinutes(10);
+    /**
+     * How long a member count read is used: short, since a fleet being rolled out grows by
+     * thousands in minutes, and a count read when it was small would not spread a later change.
+     */
+    static final Duration FLEET_SIZE_AGE = Duration.ofMinutes(1);
 
     /** The fleet's registered members now (a small read from ZooKeeper). */
     @FunctionalInterface
@@ -133,8 +137,6 @@ public final class StatusReporter implements AutoCloseable {
             written = stable;
             writtenProblems = problems;
             spreading = false;
-            // Known before a fleet-wide change needs it: then thousands of agents would ask at once.
-            fleetSize();
             onWritten.accept(report);
             log.debug("status written path={}", writer.path());
         } catch (InterruptedException e) {

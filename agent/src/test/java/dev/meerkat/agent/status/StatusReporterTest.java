@@ -116,7 +116,7 @@ class StatusReporterTest {
         StatusReporter small = new StatusReporter(writer, now::get, r -> { }, () -> size[0], time, time, bound -> bound);
         assertEquals(StatusReporter.SPREAD, small.window(), "a small fleet: half a second, as problems");
         size[0] = 100_000;
-        assertEquals(StatusReporter.SPREAD, small.window(), "the size is read again only after 10 minutes");
+        assertEquals(StatusReporter.SPREAD, small.window(), "the size is read again only after a minute");
         time.advance(StatusReporter.FLEET_SIZE_AGE.plusMillis(1));
         assertEquals(StatusReporter.MAX_WINDOW, small.window(), "a huge fleet: never more than a minute");
         StatusReporter unknown = new StatusReporter(writer, now::get, r -> { }, () -> {
@@ -136,7 +136,7 @@ class StatusReporterTest {
     }
 
     @Test
-    void theFleetsSizeIsReadAfterAWriteSoThatABurstNeedNotAskForIt() throws Exception {
+    void theFleetsSizeIsReadWhenAChangeIsToBeSpreadAtMostOnceAMinute() throws Exception {
         int[] reads = {0};
         StatusWriter writer = new StatusWriter(zk, STATUS, MEMBERS);
         ManualScheduler own = new ManualScheduler();
@@ -148,10 +148,17 @@ class StatusReporterTest {
         change(report(1, List.of(), "ok"));
         own.advance(Duration.ofMillis(500));
         assertEquals("1 after 1 writes", written());
-        assertEquals(1, reads[0], "read once, after the first write");
+        assertEquals(0, reads[0], "the first write is not spread: no need of the size");
         change(report(2, List.of(), "ok"));
         own.advance(Duration.ofSeconds(5));
         assertEquals("2 after 2 writes", written());
-        assertEquals(1, reads[0], "not again within 10 minutes");
+        change(report(3, List.of(), "ok"));
+        own.advance(Duration.ofSeconds(5));
+        assertEquals(1, reads[0], "read once for two spread writes within a minute");
+        own.advance(Duration.ofMinutes(1));
+        change(report(4, List.of(), "ok"));
+        own.advance(Duration.ofSeconds(5));
+        assertEquals("4 after 4 writes", written());
+        assertEquals(2, reads[0], "read again a minute later: a growing fleet's size is not kept for long");
     }
 }
