@@ -26,8 +26,8 @@ final class AgentStop {
         // config watch and the firmware updater each wait up to 5 s for work in progress).
         if (a.rollouts != null) a.rollouts.close();
         if (a.rolloutSteps != null) a.rolloutSteps.shutdownNow();
-        if (a.candidacy != null) a.candidacy.close(); // its slot freed: another agent may stand
         if (a.election != null) bounded("leaving the election", () -> {
+            if (a.candidacy != null) a.candidacy.close(); // its slot freed: another agent may stand
             try {
                 a.election.close();
             } catch (IOException e) {

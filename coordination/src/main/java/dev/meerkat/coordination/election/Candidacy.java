@@ -262,15 +262,20 @@ public final class Candidacy implements Closeable, Session.Listener {
         thread.shutdownNow();
         dev.meerkat.coordination.Watches.removeAll(client, path);
         try {
-            thread.awaitTermination(5, TimeUnit.SECONDS);
+            thread.awaitTermination(1, TimeUnit.SECONDS); // interrupted: a ZooKeeper call in progress ends
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         String s = slot;
         if (s != null) {
             election.sitDown();
-            deleteQuietly(s);
             slot = null;
+            try {
+                // In the background: a stop must not wait on ZooKeeper (the session's end removes it anyway).
+                client.delete().quietly().inBackground().forPath(s);
+            } catch (Exception e) {
+                log.debug("slot {} not deleted: {}", s, e.toString());
+            }
         }
     }
 }
