@@ -107,9 +107,12 @@ public final class Candidacy implements Closeable, Session.Listener {
 
     @Override
     public void lost() {
+        // The slot went with the session. The latch stays as it is (it stepped down at the
+        // suspension): closing it now would only queue deletes that fail while ZooKeeper is away.
+        // The next session decides again (connected).
         run(() -> {
             slot = null;
-            election.sitDown();
+            decided = false;
         });
     }
 
