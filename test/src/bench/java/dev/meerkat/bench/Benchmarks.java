@@ -297,7 +297,11 @@ public final class Benchmarks {
             }
             if (runs.test("fleetscale")) {
                 int gateways = sizes("bench.fleetscale.gateways", mode.pick(new int[] {2000}, new int[] {500}, new int[] {20}))[0];
-                Map<String, Object> fs = new FleetScaleBenchmark(zk, out).run(gateways, mode == Mode.SMOKE ? 10 : 1000, mode.pick(60, 20, 3));
+                FleetScaleBenchmark scale = new FleetScaleBenchmark(zk, out);
+                Map<String, Object> fs = scale.run(gateways, mode == Mode.SMOKE ? 10 : 1000, mode.pick(60, 20, 3));
+                // The same profile on real agents (-Dbench.fleetscale.agents=0 leaves it out).
+                int agents = sizes("bench.fleetscale.agents", mode.pick(new int[] {200}, new int[] {50}, new int[] {5}))[0];
+                if (agents > 0) fs.put("agents", scale.realAgents(broker, agents, mode.pick(60, 20, 3)));
                 results.put("fleetscale", fs);
                 FleetReport.fleetscale(md, fs);
             }

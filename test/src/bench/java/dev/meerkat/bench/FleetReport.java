@@ -147,11 +147,27 @@ final class FleetReport {
                 {"kill_reconnect_p50_s", "leader kill: reconnected p50 (s)"},
                 {"kill_reconnect_p99_s", "leader kill: reconnected p99 (s)"},
                 {"kill_expiries", "leader kill: sessions expired"},
-                {"kill_server_bytes", "leader kill: bytes the two surviving servers wrote until then"}}) {
+                {"kill_server_bytes", "leader kill: bytes the two surviving servers wrote until then"},
+                {"kill_election_lists", "leader kill: lists of the election the clients got"},
+                {"kill_election_list_names", "leader kill: names in those lists (about 58 bytes of reply each)"}}) {
             md.append("| ").append(row[1]).append(" | ").append(b.get(row[0])).append(" | ").append(a.get(row[0])).append(" |\n");
         }
         md.append("\nFirst-second writes, after / before: ").append(fs.get("first_second_writes_after_over_before"))
                 .append("; busiest-second writes, after / before: ").append(fs.get("peak_second_writes_after_over_before"))
                 .append("; server bytes during the reconnect, after / before: ").append(fs.get("reconnect_server_bytes_after_over_before")).append(".\n");
+        if (fs.get("agents") instanceof Map<?, ?>) {
+            Map<String, Object> r = map(fs, "agents");
+            md.append("\nThe same profile on ").append(r.get("agents")).append(" real agents in one JVM (a simulated sensor at 1 Hz each, MQTT), beside the shaped sessions after:\n\n")
+                    .append("| | shaped, after | real agents |\n|---|---|---|\n");
+            Object shapedWrites = a.get("burst_writes_all") instanceof Number w ? Stats.round(w.doubleValue() / ((Number) fs.get("gateways")).doubleValue()) : null;
+            for (String[] row : new String[][] {
+                    {"rest_requests_per_gateway_s", "at rest: requests per gateway per second"},
+                    {"rest_watches_per_gateway", "at rest: watches per gateway"},
+                    {"rest_ephemerals_per_gateway", "at rest: ephemeral znodes per gateway"},
+                    {"rest_server_writes", "at rest: writes in the window"}}) {
+                md.append("| ").append(row[1]).append(" | ").append(a.get(row[0])).append(" | ").append(r.get(row[0])).append(" |\n");
+            }
+            md.append("| fleet-wide change: writes per gateway | ").append(shapedWrites).append(" | ").append(r.get("change_writes_per_gateway")).append(" |\n");
+        }
     }
 }

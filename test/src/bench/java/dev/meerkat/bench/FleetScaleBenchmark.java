@@ -1,19 +1,31 @@
 package dev.meerkat.bench;
 
+import dev.meerkat.agent.Agent;
+import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.Json;
+import dev.meerkat.coordination.FleetPaths;
+import dev.meerkat.drivers.Drivers;
+import dev.meerkat.test.fixtures.MosquittoBroker;
 import dev.meerkat.test.fixtures.FourLetterWords;
 import dev.meerkat.test.fixtures.ProcessEnsemble;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.ZooKeeper;
@@ -106,7 +118,7 @@ final class FleetScaleBenchmark {
 
         /** Every JVM's report, merged: counts summed, times concatenated. */
         Map<String, Object> report(long t0, long version) throws Exception {
-            long registered = 0, connected = 0, standing = 0, leading = 0, lost = 0, agents = 0;
+            long registered = 0, connected = 0, standing = 0, leading = 0, lost = 0, agents = 0, electionLists = 0, electionNames = 0;
             List<Long> applied = new ArrayList<>(), written = new ArrayList<>(), reconnected = new ArrayList<>(), writeDelay = new ArrayList<>();
             for (PrintWriter w : in) w.println("report " + t0 + " " + version);
             for (BufferedReader o : out) {
@@ -119,6 +131,8 @@ final class FleetScaleBenchmark {
                 standing += j.path("standing").asLong();
                 leading += j.path("leading").asLong();
                 lost += j.path("lost").asLong();
+                electionLists += j.path("electionLists").asLong();
+                electionNames += j.path("electionNames").asLong();
                 j.path("applied").forEach(x -> applied.add(x.asLong()));
                 j.path("written").forEach(x -> written.add(x.asLong()));
                 j.path("reconnected").forEach(x -> reconnected.add(x.asLong()));
@@ -131,6 +145,8 @@ final class FleetScaleBenchmark {
             m.put("standing", standing);
             m.put("leading", leading);
             m.put("lost", lost);
+            m.put("electionLists", electionLists);
+            m.put("electionNames", electionNames);
             m.put("applied", applied);
             m.put("written", written);
             m.put("reconnected", reconnected);
@@ -237,6 +253,7 @@ final class FleetScaleBenchmark {
                 long[] wchar0 = new long[ensemble.size()];
                 for (int i = 0; i < ensemble.size(); i++) if (i != leader) wchar0[i] = wchar(ensemble.pid(i));
                 long lost0 = n(burst, "lost");
+                long lists0 = n(burst, "electionLists"), names0 = n(burst, "electionNames");
                 long t1 = System.currentTimeMillis();
                 ensemble.kill(leader);
                 java.util.function.Predicate<Map<String, Object>> whole = rep -> n(rep, "connected") == gateways
@@ -253,6 +270,10 @@ final class FleetScaleBenchmark {
                 long bytes = 0;
                 for (int i = 0; i < ensemble.size(); i++) if (i != leader) bytes += wchar(ensemble.pid(i)) - wchar0[i];
                 m.put("kill_server_bytes", bytes);
+                // The election's lists the clients got meanwhile, and the names in them (about 58
+                // bytes of reply each): each candidate lists the election again, as long as the candidates.
+                m.put("kill_election_lists", n(back, "electionLists") - lists0);
+                m.put("kill_election_list_names", n(back, "electionNames") - names0);
                 Benchmarks.log("  " + mode + ": " + m);
             } finally {
                 // After the clients are gone: on two cores a server started beside thousands of
@@ -333,6 +354,97 @@ final class FleetScaleBenchmark {
             }
         }
         return 0;
+    }
+
+    /**
+     * The same profile on real agents, so that the shaped sessions are shown to match them:
+     * {@code count} whole {@link Agent}s in this JVM (each with its session, MQTT connection, journal,
+     * admin socket and a simulated sensor at 1 Hz, the defaults of today), 15 s sessions as the shaped
+     * ones: requests, watches and ephemerals per gateway and writes at rest, then one write to the
+     * fleet's sensor document: the ensemble's writes per gateway, and the time until every agent's
+     * status znode carried it.
+     */
+    Map<String, Object> realAgents(MosquittoBroker broker, int count, int rest) throws Exception {
+        FleetBenchmark.checkLimits(count);
+        String root = "/fs-agents-" + System.nanoTime(), fleet = "scale";
+        FleetPaths fp = new FleetPaths(root, fleet, "-");
+        String doc = fp.fleetConfig() + "/sensors/s1";
+        Path dir = Files.createDirectories(work.resolve("agents-" + System.nanoTime() % 100000));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("agents", count);
+        List<Agent> agents = new CopyOnWriteArrayList<>();
+        ZooKeeper operator = ZooKeeperBaseline.connect(ensemble.connectString());
+        try {
+            ConfigFanOutBenchmark.createAll(operator, doc, sensor(0));
+            ConfigFanOutBenchmark.createAll(operator, fp.members(), new byte[0]);
+            Drivers drivers = Drivers.load();
+            long t = System.nanoTime();
+            try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
+                List<Future<?>> started = new ArrayList<>();
+                for (int i = 0; i < count; i++) {
+                    String id = "gw-" + i;
+                    started.add(pool.submit(() -> {
+                        Path d = dir.resolve(id);
+                        Agent a = new Agent(new BootstrapConfig(new BootstrapConfig.Device(id, fleet),
+                                new BootstrapConfig.ZooKeeper(ensemble.connectString(), root, Duration.ofSeconds(15), Optional.empty(), Optional.empty()),
+                                new BootstrapConfig.Mqtt(URI.create(broker.uri()), fleet + "-" + id + "-" + System.nanoTime() % 100000,
+                                        Optional.empty(), Optional.empty(), Optional.empty()),
+                                d, d.resolve("admin.sock")), drivers, Clock.systemUTC());
+                        agents.add(a);
+                        a.start();
+                        return null;
+                    }));
+                }
+                for (Future<?> f : started) f.get(10, TimeUnit.MINUTES);
+            }
+            awaitStatus(operator, root, fleet, count, 0, Math.max(120, count / 5));
+            m.put("start_s", Stats.round((System.nanoTime() - t) / 1e9));
+            Benchmarks.log("  " + count + " agents registered and their status written in " + m.get("start_s") + " s");
+
+            Thread.sleep(10_000);
+            Map<String, Long> before = mntr(), after;
+            Thread.sleep(rest * 1000L);
+            after = mntr();
+            m.put("rest_window_s", rest);
+            m.put("rest_requests_per_gateway_s", Stats.round((after.get("zk_packets_received") - before.get("zk_packets_received")) / (double) rest / count));
+            m.put("rest_watches_per_gateway", Stats.round(after.get("zk_watch_count") / (double) count));
+            m.put("rest_ephemerals_per_gateway", Stats.round(after.get("zk_ephemerals_count") / (double) ensemble.size() / count));
+            m.put("rest_server_writes", zxid() - zxidAt(before));
+
+            long z0 = zxid(), t0 = System.nanoTime();
+            operator.setData(doc, sensor(1), -1);
+            awaitStatus(operator, root, fleet, count, 1, 120);
+            m.put("change_all_written_s", Stats.round((System.nanoTime() - t0) / 1e9));
+            Thread.sleep(1000);
+            m.put("change_writes_per_gateway", Stats.round((zxid() - z0 - 1) / (double) count)); // not the operator's own
+            m.put("standing", operator.getChildren(fp.election(), false).size());
+        } finally {
+            try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
+                for (Agent a : agents) pool.submit(a::close);
+            }
+            operator.close();
+        }
+        Benchmarks.log("  real agents: " + m);
+        return m;
+    }
+
+    /** Until every device's status znode carries at least fleet config {@code version}. */
+    private static void awaitStatus(ZooKeeper operator, String root, String fleet, int count, long version, int seconds) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        for (int i = 0; i < count; ) {
+            byte[] data;
+            try {
+                data = operator.getData(new FleetPaths(root, fleet, "gw-" + i).status(), false, null);
+            } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
+                data = null;
+            }
+            if (data != null && Json.tree(data).path("config").path("fleetVersion").asLong(-1) >= version) {
+                i++;
+                continue;
+            }
+            if (System.nanoTime() > end) throw new IllegalStateException("not every status carried version " + version + " within " + seconds + " s: " + i + " of " + count);
+            Thread.sleep(200);
+        }
     }
 
     private static long wchar(long pid) throws Exception {

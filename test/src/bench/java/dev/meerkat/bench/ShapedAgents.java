@@ -53,6 +53,29 @@ import org.apache.curator.framework.CuratorFramework;
  * apply it wrote; each reconnect after it); {@code quit} closes everything.
  */
 public final class ShapedAgents {
+    /**
+     * The election's lists as the clients got them (Curator's traces of {@code getChildren}, which
+     * carry the path and the number of children): how many, and the names in all. Each name costs
+     * about 58 bytes of reply; a reconnect makes each candidate list the election again.
+     */
+    static final class ElectionLists extends org.apache.curator.drivers.AdvancedTracerDriver {
+        final java.util.concurrent.atomic.AtomicLong lists = new java.util.concurrent.atomic.AtomicLong(),
+                names = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override
+        public void addTrace(org.apache.curator.drivers.OperationTrace trace) {
+            if (trace.getName().startsWith("GetChildrenBuilderImpl") && trace.getPath() != null && trace.getPath().endsWith("/election")) {
+                lists.incrementAndGet();
+                names.addAndGet(trace.getResponseChildrenCount());
+            }
+        }
+
+        @Override
+        public void addEvent(org.apache.curator.drivers.EventTrace trace) {}
+    }
+
+    static final ElectionLists ELECTION_LISTS = new ElectionLists();
+
     /** One agent's coordination. */
     static final class Shaped {
         final CuratorFramework client;
@@ -72,6 +95,7 @@ public final class ShapedAgents {
             BootstrapConfig.ZooKeeper zk = new BootstrapConfig.ZooKeeper(connect, root, Duration.ofSeconds(15), Optional.empty(), Optional.empty());
             FleetPaths paths = new FleetPaths(root, fleet, device);
             client = ZooKeeperClients.forDevice(zk, paths, dev.meerkat.coordination.security.ZooKeeperSecurity.NONE);
+            client.getZookeeperClient().setTracerDriver(ELECTION_LISTS);
             client.start();
             session = new Session(client, zk.sessionTimeout());
             session.listen(new Session.Listener() {
@@ -168,6 +192,8 @@ public final class ShapedAgents {
                 r.put("standing", agents.stream().filter(a -> a.election.standing()).count());
                 r.put("leading", agents.stream().filter(a -> a.election.leading()).count());
                 r.put("lost", agents.stream().mapToInt(a -> a.lost.get()).sum());
+                r.put("electionLists", ELECTION_LISTS.lists.get());
+                r.put("electionNames", ELECTION_LISTS.names.get());
                 r.put("applied", agents.stream().filter(a -> a.appliedVersion >= version).mapToLong(a -> a.appliedAt - t0).toArray());
                 r.put("written", agents.stream().filter(a -> a.writtenVersion >= version).mapToLong(a -> a.writtenAt - t0).toArray());
                 // What the status rule adds: from each agent's apply to its status write.

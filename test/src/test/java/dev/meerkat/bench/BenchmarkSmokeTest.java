@@ -73,6 +73,11 @@ class BenchmarkSmokeTest {
         assertTrue(((Number) fsAfter.get("rest_ephemerals_per_gateway")).doubleValue() < ((Number) fsBefore.get("rest_ephemerals_per_gateway")).doubleValue(),
                 "fewer election znodes with bounded candidates: " + fs);
         assertTrue(((Number) fsAfter.get("burst_writes_all")).longValue() >= 20, "every status written after the change: " + fs);
+        // Bounded candidates: fewer names listed in the election at the leader kill than before (20 stand).
+        assertTrue(((Number) fsAfter.get("kill_election_list_names")).longValue() < ((Number) fsBefore.get("kill_election_list_names")).longValue(),
+                "the election's churn at a leader kill bounded by the candidates: " + fs);
+        Map<String, Object> real = (Map<String, Object>) fs.get("agents");
+        assertTrue(((Number) real.get("change_writes_per_gateway")).doubleValue() >= 1, "each real agent wrote its status after the change: " + real);
         assertTrue(Files.readString(out.resolve("results.md")).contains("## Fleet of 5 agents"));
         assertTrue(Files.exists(out.resolve("results.json")));
     }

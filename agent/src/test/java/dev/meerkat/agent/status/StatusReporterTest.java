@@ -82,9 +82,9 @@ class StatusReporterTest {
         time.advance(Duration.ofMillis(1));
         assertEquals("1 after 1 writes", written(), "the first status within half a second");
 
-        // A fleet-wide change: versions and a sensor now ok, no problem. 1000 members: a 4 s window.
+        // A fleet-wide change: versions and a sensor now ok, no problem. 1000 members: an 8 s window.
         change(report(2, List.of(), "ok"));
-        time.advance(Duration.ofMillis(500 + 3999));
+        time.advance(Duration.ofMillis(500 + 7999));
         assertEquals("1 after 1 writes", written(), "a version-only change written before its moment");
         time.advance(Duration.ofMillis(1));
         assertEquals("2 after 2 writes", written());
@@ -110,7 +110,7 @@ class StatusReporterTest {
 
     @Test
     void theWindowGrowsWithTheFleetWithinItsBounds() throws Exception {
-        assertEquals(Duration.ofSeconds(4), reporter.window(), "1000 members");
+        assertEquals(Duration.ofSeconds(8), reporter.window(), "1000 members");
         StatusWriter writer = new StatusWriter(zk, STATUS, MEMBERS);
         int[] size = {3};
         StatusReporter small = new StatusReporter(writer, now::get, r -> { }, () -> size[0], time, time, bound -> bound);
