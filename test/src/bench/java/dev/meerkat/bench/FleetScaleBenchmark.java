@@ -88,7 +88,7 @@ final class FleetScaleBenchmark {
 
     private static Object ratio(Object a, Object b) {
         double d = ((Number) b).doubleValue();
-        return d == 0 ? null : Stats.round(((Number) a).doubleValue() / d);
+        return d == 0 ? null : Math.round(((Number) a).doubleValue() / d * 1000) / 1000.0;
     }
 
     /** The client JVMs of one phase and the commands to them. */

@@ -98,19 +98,28 @@ public final class StatusReporter implements AutoCloseable {
 
     /** Something may have changed (a config applied, a sensor's state, MQTT): looked at within {@link #SPREAD}. Never blocks. */
     public void update() {
-        schedule(random.applyAsLong(SPREAD.toMillis()), pending);
+        schedule(random.applyAsLong(SPREAD.toMillis()));
     }
 
-    private void schedule(long delayMs, AtomicBoolean flag) {
-        if (flag == null || flag.compareAndSet(false, true)) {
-            try {
-                thread.schedule(() -> {
-                    if (flag != null) flag.set(false);
-                    write();
-                }, delayMs, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closed) {
-                if (flag != null) flag.set(false);
-            }
+    /** A look at the status after {@code delayMs}, unless one is already {@link #pending}. */
+    private void schedule(long delayMs) {
+        if (!pending.compareAndSet(false, true)) return;
+        try {
+            thread.schedule(() -> {
+                pending.set(false);
+                write();
+            }, delayMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            pending.set(false);
+        }
+    }
+
+    /** A look at the status at a spread write's moment (one at a time: {@link #spreading}). */
+    private void scheduleSpread(long delayMs) {
+        try {
+            thread.schedule(this::write, delayMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // closed
         }
     }
 
@@ -130,7 +139,7 @@ public final class StatusReporter implements AutoCloseable {
                 long delayMs = random.applyAsLong(window().toMillis());
                 spreading = true;
                 spreadDue = now + TimeUnit.MILLISECONDS.toNanos(delayMs);
-                schedule(delayMs, null);
+                scheduleSpread(delayMs);
                 return;
             }
             if (now - spreadDue < 0) return; // its moment comes
@@ -146,7 +155,7 @@ public final class StatusReporter implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
             log.warn("status not written, retrying in {}ms: {}", RETRY_MS, e.toString());
-            schedule(RETRY_MS, pending);
+            schedule(RETRY_MS);
         }
     }
 

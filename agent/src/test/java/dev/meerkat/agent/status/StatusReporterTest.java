@@ -129,10 +129,10 @@ class StatusReporterTest {
             if (size[0] < 0) throw new org.apache.zookeeper.KeeperException.ConnectionLossException();
             return 2000;
         }, time, time, bound -> bound);
-        assertEquals(Duration.ofSeconds(8), failsLater.window());
+        assertEquals(Duration.ofSeconds(16), failsLater.window());
         size[0] = -1;
         time.advance(StatusReporter.FLEET_SIZE_AGE.plusMillis(1));
-        assertEquals(Duration.ofSeconds(8), failsLater.window(), "a failed read keeps the size last read");
+        assertEquals(Duration.ofSeconds(16), failsLater.window(), "a failed read keeps the size last read");
     }
 
     @Test
@@ -150,14 +150,14 @@ class StatusReporterTest {
         assertEquals("1 after 1 writes", written());
         assertEquals(0, reads[0], "the first write is not spread: no need of the size");
         change(report(2, List.of(), "ok"));
-        own.advance(Duration.ofSeconds(5));
+        own.advance(Duration.ofSeconds(9)); // 1000 members: an 8 s window
         assertEquals("2 after 2 writes", written());
         change(report(3, List.of(), "ok"));
-        own.advance(Duration.ofSeconds(5));
+        own.advance(Duration.ofSeconds(9)); // 1000 members: an 8 s window
         assertEquals(1, reads[0], "read once for two spread writes within a minute");
         own.advance(Duration.ofMinutes(1));
         change(report(4, List.of(), "ok"));
-        own.advance(Duration.ofSeconds(5));
+        own.advance(Duration.ofSeconds(9)); // 1000 members: an 8 s window
         assertEquals("4 after 4 writes", written());
         assertEquals(2, reads[0], "read again a minute later: a growing fleet's size is not kept for long");
     }

@@ -140,58 +140,11 @@ public final class Candidacy implements Closeable, Session.Listener {
         }
     };
 
-    /** On {@link #thread}: holds a slot and stands, or watches for one. */
+    /** On {@link #thread}: decides this session's candidacy, unless it is not connected. */
     private void evaluate() {
         if (closed || session == null || !session.connected()) return;
         try {
-            if (unbounded) {
-                election.stand();
-                decided = true;
-                return;
-            }
-            int n = candidates;
-            if (slot != null) {
-                if (index(slot) < n) {
-                    election.stand();
-                    decided = true;
-                    return;
-                }
-                // Fewer candidates now: this slot is past them.
-                log.info("giving up candidate slot {} (election.candidates is {})", slot, n);
-                election.sitDown();
-                deleteQuietly(slot);
-                slot = null;
-            }
-            List<String> taken = children();
-            String mine = ours(taken);
-            if (mine != null && index(mine) < n) {
-                slot = mine; // made before a connection loss hid the answer
-                election.stand();
-                decided = true;
-                return;
-            }
-            Set<Integer> used = new HashSet<>();
-            for (String c : taken) used.add(index(c));
-            for (int i = 0; i < n; i++) {
-                if (used.contains(i)) continue;
-                try {
-                    slot = client.create().withMode(CreateMode.EPHEMERAL).forPath(path + "/" + SLOT + i, id.getBytes(StandardCharsets.UTF_8));
-                    log.info("standing in the fleet's election, candidate slot {}", slot);
-                    election.stand();
-                    decided = true;
-                    return;
-                } catch (KeeperException.NodeExistsException raced) {
-                    // Another took it first, or this session did, its answer lost with a connection (Curator retried).
-                    String ownRetry = ours(List.of(SLOT + i));
-                    if (ownRetry != null) {
-                        slot = ownRetry;
-                        election.stand();
-                        decided = true;
-                        return;
-                    }
-                }
-            }
-            election.sitDown(); // every slot taken: the watch set by children() says when one frees
+            decide();
             decided = true;
         } catch (KeeperException.NoAuthException e) {
             standUnbounded("the ZooKeeper ACLs do not let this device take a candidate slot under " + path
@@ -202,6 +155,53 @@ public final class Candidacy implements Closeable, Session.Listener {
             // Not connected, most likely: the next connection event evaluates again.
             log.debug("candidacy not decided: {}", e.toString());
         }
+    }
+
+    /** Holds a slot and stands, or sits down and watches for one. */
+    private void decide() throws Exception {
+        if (unbounded) {
+            election.stand();
+            return;
+        }
+        int n = candidates;
+        if (slot != null) {
+            if (index(slot) < n) {
+                election.stand();
+                return;
+            }
+            // Fewer candidates now: this slot is past them.
+            log.info("giving up candidate slot {} (election.candidates is {})", slot, n);
+            election.sitDown();
+            deleteQuietly(slot);
+            slot = null;
+        }
+        List<String> taken = children();
+        String mine = ours(taken);
+        if (mine != null && index(mine) < n) {
+            slot = mine; // made before a connection loss hid the answer
+            election.stand();
+            return;
+        }
+        Set<Integer> used = new HashSet<>();
+        for (String c : taken) used.add(index(c));
+        for (int i = 0; i < n; i++) {
+            if (used.contains(i)) continue;
+            try {
+                slot = client.create().withMode(CreateMode.EPHEMERAL).forPath(path + "/" + SLOT + i, id.getBytes(StandardCharsets.UTF_8));
+                log.info("standing in the fleet's election, candidate slot {}", slot);
+                election.stand();
+                return;
+            } catch (KeeperException.NodeExistsException raced) {
+                // Another took it first, or this session did, its answer lost with a connection (Curator retried).
+                String ownRetry = ours(List.of(SLOT + i));
+                if (ownRetry != null) {
+                    slot = ownRetry;
+                    election.stand();
+                    return;
+                }
+            }
+        }
+        election.sitDown(); // every slot taken: the watch set by children() says when one frees
     }
 
     /** The slots taken now, watching for a change while this agent has none. */
