@@ -60,7 +60,10 @@ final class AgentViews {
             Map<String, Object> r = report.toJson();
             m.put("config", r.get("config"));
             m.put("sensors", r.get("sensors"));
-            m.put("mqtt", r.get("mqtt"));
+            @SuppressWarnings("unchecked")
+            Map<String, Object> mqtt = (Map<String, Object>) r.get("mqtt");
+            mqtt.put("bySensor", bySensor());
+            m.put("mqtt", mqtt);
             m.put("firmware", agent.firmware == null ? r.get("firmware") : agent.firmware.status());
         } else {
             m.put("config", null);
@@ -139,6 +142,22 @@ final class AgentViews {
         return new StatusReport(config, agent.reconfigurer.appliedAt(), errors, sensors, agent.mqttConnected(), delivery(), agent.runningFirmware);
     }
 
+    /**
+     * Readings enqueued and acknowledged by this run, per sensor (every sensor with readings in the
+     * journal this run, a removed one's backlog included): {@code meerkat status} only, not the
+     * status znode, whose size does not grow with them.
+     */
+    private Map<String, Object> bySensor() {
+        if (agent.journal == null) return Map.of();
+        Map<String, Long> enqueued = agent.journal.counters().enqueued();
+        Map<String, Long> acked = agent.outbox == null ? Map.of() : agent.outbox.acknowledged().bySensor();
+        Map<String, Object> m = new java.util.TreeMap<>();
+        java.util.Set<String> sensors = new java.util.TreeSet<>(enqueued.keySet());
+        sensors.addAll(acked.keySet());
+        for (String s : sensors) m.put(s, Map.of("enqueued", enqueued.getOrDefault(s, 0L), "acknowledged", acked.getOrDefault(s, 0L)));
+        return m;
+    }
+
     /** The report just written to the status znode goes to the retained status topic too (no second build). */
     void statusWritten(StatusReport report) {
         if (agent.outbox != null) {
@@ -159,7 +178,7 @@ final class AgentViews {
         if (agent.journal == null) return StatusReport.Delivery.NONE;
         Journal.Counters c = agent.journal.counters();
         return new StatusReport.Delivery(agent.journal.depth(), agent.journal.oldestUnacknowledged(), agent.recovered + c.appended(),
-                agent.outbox == null ? 0 : agent.outbox.sent(), agent.outbox == null ? 0 : agent.outbox.acknowledged(), c.dropped(),
+                agent.outbox == null ? 0 : agent.outbox.sent(), agent.outbox == null ? 0 : agent.outbox.acknowledged().total(), c.dropped(),
                 c.lastDroppedAtMillis() == 0 ? null : java.time.Instant.ofEpochMilli(c.lastDroppedAtMillis()), c.lastError(),
                 agent.journal.recovery().seqGaps(), c.bytesOnDisk());
     }

@@ -50,13 +50,17 @@ class MetricsTest {
                         () -> p.value("meerkat_mqtt_connected{job=\"meerkat\"}").orElse(-1) == 1
                                 && p.value("meerkat_registered{job=\"meerkat\"}").orElse(-1) == 1, () -> agent.log() + p.log());
                 Await.until(Duration.ofSeconds(30), "acknowledged readings counted",
-                        () -> p.value("meerkat_readings_acknowledged_total").orElse(0) >= 20, agent::log);
-                double acked = p.value("meerkat_readings_acknowledged_total").orElseThrow();
+                        () -> p.value("sum(meerkat_readings_acknowledged_total)").orElse(0) >= 20, agent::log);
+                double acked = p.value("sum(meerkat_readings_acknowledged_total)").orElseThrow();
                 // Every reading the broker acknowledged reaches the subscriber.
                 Await.until(Duration.ofSeconds(10), "the subscriber has at least what was acknowledged",
                         () -> rec.messages().size() >= acked, () -> rec.messages().size() + " received, " + acked + " acknowledged");
-                Await.until(Duration.ofSeconds(10), "the count grows", () -> p.value("meerkat_readings_acknowledged_total").orElse(0) > acked);
+                Await.until(Duration.ofSeconds(10), "the count grows", () -> p.value("sum(meerkat_readings_acknowledged_total)").orElse(0) > acked);
                 assertEquals(1.0, p.value("meerkat_sensor_up{sensor=\"a\"}").orElse(-1));
+                // Per sensor (SPEC §11): the one sensor's counts are the whole, and what is enqueued covers what is acknowledged.
+                double aAcked = p.value("meerkat_readings_acknowledged_total{sensor=\"a\"}").orElse(-1);
+                assertTrue(aAcked >= acked, "sensor a's acknowledged " + aAcked + " against " + acked + " in all before");
+                assertTrue(p.value("meerkat_readings_enqueued_total{sensor=\"a\"}").orElse(-1) >= aAcked, "enqueued covers acknowledged");
                 assertEquals(0.0, p.value("meerkat_config_errors").orElse(-1));
                 assertTrue(p.value("process_resident_memory_bytes").orElse(0) > 10e6, "the process's memory is there");
 

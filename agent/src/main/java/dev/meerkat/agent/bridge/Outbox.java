@@ -55,7 +55,8 @@ public final class Outbox implements AutoCloseable {
     private long epoch;
     private boolean broken;
     private boolean nudged; // something for the sender since its round began (a commit, a status, a retarget)
-    private final AtomicLong sent = new AtomicLong(), acknowledged = new AtomicLong();
+    private final AtomicLong sent = new AtomicLong();
+    private final Acknowledgements acknowledged = new Acknowledgements();
     private volatile boolean closing;
     private final java.util.concurrent.atomic.AtomicReference<Map<String, Object>> announce = new java.util.concurrent.atomic.AtomicReference<>();
     private volatile int batchMessages = 1;
@@ -142,8 +143,9 @@ public final class Outbox implements AutoCloseable {
         return sent.get();
     }
 
-    public long acknowledged() {
-        return acknowledged.get();
+    /** The readings the broker acknowledged since the start, in all and per sensor. */
+    public Acknowledgements acknowledged() {
+        return acknowledged;
     }
 
     /** Waits until everything offered so far is acknowledged, or the time is up; true when all is. */
@@ -370,7 +372,7 @@ public final class Outbox implements AutoCloseable {
             int n = 0;
             for (long id : ids) n += lane.answered(id);
             inFlight -= n;
-            acknowledged.addAndGet(n);
+            acknowledged.add(lane.sensor, n);
             // A sensor's mark moves only when its oldest in flight is answered.
             if (lane.mark() != mark) journal.acknowledged(lane.sensor, lane.mark());
             if ((full && inFlight < WINDOW) || inFlight == 0) monitor.notifyAll(); // room again

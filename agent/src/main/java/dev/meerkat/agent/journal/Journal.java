@@ -34,9 +34,9 @@ public final class Journal implements Closeable {
     public record Recovery(int segments, long records, long unacknowledged, long corruptBytes, long tornBytes, long lostReadings,
                            List<String> problems, Map<String, String> seqGaps) {}
 
-    /** Counters since open, for the status. */
+    /** Counters since open, for the status; {@code enqueued} per sensor (what each had waiting at the open included). */
     public record Counters(long appended, long committed, long fsyncs, long bytesWritten, long payloadBytes,
-                           Map<String, Map<String, Long>> dropped, String lastError, long lastDroppedAtMillis, long bytesOnDisk) {}
+                           Map<String, Map<String, Long>> dropped, String lastError, long lastDroppedAtMillis, long bytesOnDisk, Map<String, Long> enqueued) {}
 
     /** The sensor under which readings lost at recovery are counted when their sensor cannot be told. */
     public static final String UNKNOWN_SENSOR = "*";
@@ -115,6 +115,7 @@ public final class Journal implements Closeable {
         committedId = nextId - 1;
         writer.unsynced.syncedId = committedId;
         ledger.recomputeAcked(committedId);
+        ledger.startRun();
         if (scan.lost > 0) drop(UNKNOWN_SENSOR, "recovery", scan.lost);
         if (scan.newDamage) ledger.version++; // what was counted is saved, and not counted again
         recovery = new Recovery(segments.size(), scan.records, scan.unacked, scan.corrupt, scan.torn, scan.lost, List.copyOf(problems),
@@ -183,7 +184,7 @@ public final class Journal implements Closeable {
         synchronized (lock) {
             if (closing) throw new IllegalStateException("journal closed");
             if (dropNewest && totalBytes + pendingSize >= maxBytes) {
-                ledger.ids(sensor).seen(seq);
+                ledger.droppedNewest(sensor, seq);
                 drop(sensor, "full", 1);
                 appended++;
                 return -1;
@@ -368,7 +369,7 @@ public final class Journal implements Closeable {
         synchronized (lock) {
             Map<String, Map<String, Long>> d = new LinkedHashMap<>();
             ledger.dropped.forEach((s, m) -> d.put(s, Map.copyOf(m)));
-            return new Counters(appended, committed, fsyncs, bytesWritten, payloadBytes, d, lastError, ledger.lastDroppedAt, totalBytes);
+            return new Counters(appended, committed, fsyncs, bytesWritten, payloadBytes, d, lastError, ledger.lastDroppedAt, totalBytes, ledger.enqueued());
         }
     }
 

@@ -34,7 +34,27 @@ final class Ledger {
         ids.seen(seq);
         ids.waiting.add(id);
         ids.newest = id;
+        ids.enqueued++;
         unacked++;
+    }
+
+    /** A reading of {@code sensor} numbered {@code seq} was dropped as it came (the journal full): enqueued, and gone. */
+    void droppedNewest(String sensor, long seq) {
+        SensorIds ids = ids(sensor);
+        ids.seen(seq);
+        ids.enqueued++;
+    }
+
+    /** At the start: what each sensor has waiting is this run's to send, so counted as enqueued by it. */
+    void startRun() {
+        sensors.values().forEach(ids -> ids.enqueued = ids.waiting.size());
+    }
+
+    /** Each sensor's readings enqueued by this run. */
+    Map<String, Long> enqueued() {
+        Map<String, Long> m = new TreeMap<>();
+        sensors.forEach((sensor, ids) -> m.put(sensor, ids.enqueued));
+        return m;
     }
 
     /** Every reading of {@code sensor} at or below {@code upToId} is acknowledged; returns how many were waiting. */

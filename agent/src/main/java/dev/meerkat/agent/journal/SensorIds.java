@@ -1,10 +1,14 @@
 package dev.meerkat.agent.journal;
 
-/** A sensor's unacknowledged ids, its newest id (acknowledged or not), and its last seq handed out or appended. */
+/**
+ * A sensor's unacknowledged ids, its newest id (acknowledged or not), its last seq handed out or
+ * appended, and its readings enqueued by this run (those found waiting at the start included).
+ */
 final class SensorIds {
     final IdQueue waiting = new IdQueue();
     long newest;
     long lastSeq;
+    long enqueued;
 
     /** A seq of this sensor's was appended or recovered: the next one handed out is past it. */
     void seen(long seq) {

@@ -45,10 +45,18 @@ final class StatusMetrics implements MultiCollector {
         Object oldest = mqtt.get("oldestBufferedAt");
         double age = oldest == null ? 0 : Math.max(0, (clock.millis() - Instant.parse(oldest.toString()).toEpochMilli()) / 1000.0);
         out.add(gauge("meerkat_buffer_oldest_age_seconds", "Age of the oldest reading not yet acknowledged (0 when none waits).", age));
-        out.add(counter("meerkat_readings_enqueued", "Readings put into the journal since the agent started.", number(mqtt.get("enqueued"))));
+        CounterSnapshot.Builder enqueued = CounterSnapshot.builder().name("meerkat_readings_enqueued")
+                .help("Readings put into the journal since the agent started (those found waiting at the start included), by sensor.");
+        CounterSnapshot.Builder acknowledged = CounterSnapshot.builder().name("meerkat_readings_acknowledged")
+                .help("Readings the broker acknowledged since the agent started, by sensor.");
+        map(mqtt.get("bySensor")).forEach((sensor, v) -> {
+            Labels l = Labels.of("sensor", sensor);
+            enqueued.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().labels(l).value(number(map(v).get("enqueued"))).build());
+            acknowledged.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().labels(l).value(number(map(v).get("acknowledged"))).build());
+        });
+        out.add(enqueued.build());
+        out.add(acknowledged.build());
         out.add(counter("meerkat_readings_sent", "Readings sent to the broker since the agent started.", number(mqtt.get("sent"))));
-        out.add(counter("meerkat_readings_acknowledged", "Readings the broker acknowledged since the agent started.",
-                number(mqtt.get("acknowledged"))));
         CounterSnapshot.Builder dropped = CounterSnapshot.builder().name("meerkat_readings_dropped")
                 .help("Readings dropped, by sensor and reason (kept across restarts).");
         map(mqtt.get("dropped")).forEach((sensor, reasons) -> map(reasons).forEach((reason, n) -> dropped.dataPoint(

@@ -91,10 +91,11 @@ class OutboxTest {
         offer("a", 50);
         offer("b", 30);
         offer("a", 50);
-        await("all acknowledged", () -> journal.depth() == 0 && outbox.acknowledged() == 130);
+        await("all acknowledged", () -> journal.depth() == 0 && outbox.acknowledged().total() == 130);
         assertEquals(range(1, 100), seqs("a", 0));
         assertEquals(range(1, 30), seqs("b", 0));
         assertEquals(130, transport.readings.size(), "no reading twice on a connection that stayed up");
+        assertEquals(java.util.Map.of("a", 100L, "b", 30L), outbox.acknowledged().bySensor(), "acknowledged, per sensor");
         assertEquals(1, transport.connects.get());
         assertTrue(transport.statuses.get(0).contains("\"state\":\"online\""), transport.statuses.toString());
     }

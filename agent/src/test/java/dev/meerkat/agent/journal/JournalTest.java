@@ -86,6 +86,23 @@ class JournalTest {
     }
 
     @Test
+    void eachSensorsEnqueuedCountsThisRunAndWhatItFoundWaiting() throws Exception {
+        try (Journal j = open(64L << 20)) {
+            append(j, "a", 30);
+            append(j, "b", 5);
+            assertEquals(java.util.Map.of("a", 30L, "b", 5L), j.counters().enqueued());
+            List<Record> all = readAll(j);
+            j.acknowledged("a", all.stream().filter(r -> r.sensor().equals("a")).toList().get(9).id()); // a's first 10
+        }
+        try (Journal j = open(64L << 20)) {
+            // This run sends a's 20 and b's 5 left waiting: its enqueued, as the total counts them (AgentViews).
+            assertEquals(java.util.Map.of("a", 20L, "b", 5L), j.counters().enqueued());
+            append(j, "b", 1);
+            assertEquals(java.util.Map.of("a", 20L, "b", 6L), j.counters().enqueued());
+        }
+    }
+
+    @Test
     void acknowledgedReadingsAreNotReadAgainAndSeqSurvivesTheirDeletion() throws Exception {
         long segmentBytes = 16 * 1024;
         try (Journal j = Journal.open(new Journal.Options(dir, 64L << 20, Duration.ofDays(7), segmentBytes, Duration.ofMillis(2)), clock)) {

@@ -44,7 +44,7 @@ class MetricsTextfileTest {
                         continue;
                     }
                     reads++;
-                    assertTrue(text.startsWith("# HELP ") && text.endsWith("\n") && text.contains("meerkat_readings_acknowledged_total 83.0\n")
+                    assertTrue(text.startsWith("# HELP ") && text.endsWith("\n") && text.contains("meerkat_readings_acknowledged_total{sensor=\"b\"} 33.0\n")
                             && text.contains("process_resident_memory_bytes"), "a read of " + text.length() + " bytes: " + text);
                 }
             } finally {

@@ -23,7 +23,8 @@ class StatusMetricsTest {
             "config", Map.of("fleetVersion", 12, "deviceVersion", -1, "errors", List.of(Map.of("znode", "/x", "path", "$.a", "message", "m"))),
             "sensors", Map.of("a", Map.of("state", "ok", "errors", 0L), "b", Map.of("state", "failing", "errors", 7L, "lockSkips", 3L)),
             "mqtt", Map.of("connected", false, "buffered", 17L, "bufferBytes", 4096L, "oldestBufferedAt", "2026-12-06T11:59:30Z", "enqueued", 100L,
-                    "sent", 90L, "acknowledged", 83L, "dropped", Map.of("a", Map.of("maxBytes", 5L))),
+                    "sent", 90L, "acknowledged", 83L, "dropped", Map.of("a", Map.of("maxBytes", 5L)),
+                    "bySensor", Map.of("a", Map.of("enqueued", 60L, "acknowledged", 50L), "b", Map.of("enqueued", 40L, "acknowledged", 33L))),
             "firmware", Map.of("running", "1.2.3"));
 
     static String scrape(Map<String, Object> status) throws Exception {
@@ -46,9 +47,11 @@ class StatusMetricsTest {
                 "meerkat_buffer_readings 17.0",
                 "meerkat_buffer_bytes 4096.0",
                 "meerkat_buffer_oldest_age_seconds 30.0",
-                "meerkat_readings_enqueued_total 100.0",
+                "meerkat_readings_enqueued_total{sensor=\"a\"} 60.0",
+                "meerkat_readings_enqueued_total{sensor=\"b\"} 40.0",
                 "meerkat_readings_sent_total 90.0",
-                "meerkat_readings_acknowledged_total 83.0",
+                "meerkat_readings_acknowledged_total{sensor=\"a\"} 50.0",
+                "meerkat_readings_acknowledged_total{sensor=\"b\"} 33.0",
                 "meerkat_readings_dropped_total{reason=\"maxBytes\",sensor=\"a\"} 5.0",
                 "meerkat_sensor_up{sensor=\"a\"} 1.0",
                 "meerkat_sensor_up{sensor=\"b\"} 0.0",
