@@ -30,6 +30,7 @@ import dev.meerkat.coordination.election.Candidacy;
 import dev.meerkat.coordination.election.Election;
 import dev.meerkat.coordination.rollout.RolloutCoordinator;
 import dev.meerkat.agent.firmware.FirmwareUpdater;
+import dev.meerkat.agent.homeassistant.HomeAssistantDiscovery;
 import dev.meerkat.coordination.registration.MemberInfo;
 import dev.meerkat.coordination.registration.Registration;
 import dev.meerkat.coordination.session.Session;
@@ -80,6 +81,7 @@ public final class Agent implements AutoCloseable {
     dev.meerkat.agent.metrics.MetricsEndpoint metrics; // only when configured: the Prometheus client is not even loaded otherwise
     private MqttSecurity mqttSecurity;
     volatile Outbox outbox;
+    volatile HomeAssistantDiscovery homeAssistant; // made with the outbox; publishes only while discovery is on
     Sampler sampler;
     ConfigWatch watch;
     StatusReporter status;
@@ -164,22 +166,7 @@ public final class Agent implements AutoCloseable {
         registration = new Registration(zk, paths.member(), memberInfo(), Optional.of(boot.storageDir().resolve("session")));
         registration.start(session);
         // A ZooKeeper outage shows on the retained status topic too (STATUS= and meerkat status read the session).
-        session.listen(new Session.Listener() {
-            @Override
-            public void suspended() {
-                zooKeeperChanged();
-            }
-
-            @Override
-            public void lost() {
-                zooKeeperChanged();
-            }
-
-            @Override
-            public void connected(long sessionId, boolean newSession) {
-                zooKeeperChanged();
-            }
-        });
+        session.listen(Session.Listener.onEveryChange(this::zooKeeperChanged));
         // The fleet's election; while this agent leads, it drives the fleet's rollouts.
         rollouts = new RolloutCoordinator(zk, paths, clock, this::healthTimeout, Duration.ofSeconds(1), rolloutSteps = RolloutCoordinator.stepThread());
         election = new Election(zk, paths.election(), boot.device().id(), rollouts);
@@ -266,6 +253,7 @@ public final class Agent implements AutoCloseable {
     private synchronized void apply(ConfigLayers.Result result, boolean fromZooKeeper) {
         if (closed) return;
         Reconfigurer.Outcome outcome = reconfigurer.apply(result);
+        if (homeAssistant != null && reconfigurer.running() != null) homeAssistant.update(reconfigurer.running(), topicPrefix(reconfigurer.running()));
         if (fromZooKeeper && outcome.documentsChanged()) {
             try {
                 lastGood.save(result.usedFleet(), result.usedDevice(), clock.instant());
@@ -282,8 +270,12 @@ public final class Agent implements AutoCloseable {
     private void startRunning(EffectiveConfig config) {
         String prefix = topicPrefix(config);
         try {
-            outbox = new Outbox(new PahoTransport(boot.mqtt().uri(), boot.mqttClientId(), 30, mqttSecurity), journal, prefix + "/status",
-                    config.agent().mqtt().retainStatus(), AgentVersion.get(), clock, this::statusChanged);
+            PahoTransport transport = new PahoTransport(boot.mqtt().uri(), boot.mqttClientId(), 30, mqttSecurity);
+            homeAssistant = new HomeAssistantDiscovery(transport, boot.device().fleet(), boot.device().id(), AgentVersion.get(), drivers, boot.storageDir());
+            outbox = new Outbox(transport, journal, prefix + "/status", config.agent().mqtt().retainStatus(), AgentVersion.get(), clock, () -> {
+                statusChanged();
+                homeAssistant.connectionChanged();
+            });
         } catch (MqttTransportException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }

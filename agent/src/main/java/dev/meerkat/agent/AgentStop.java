@@ -50,6 +50,7 @@ final class AgentStop {
         if (a.locks != null) bounded("releasing the hardware locks", a.locks::close);
         a.buses.close();
         if (a.registration != null) a.registration.close(ZK_STEP);
+        if (a.homeAssistant != null) a.homeAssistant.close(); // before the connection goes: no publish on a closed client
         if (a.outbox != null) a.outbox.close();
         if (a.status != null) a.status.close();
         if (a.session != null) a.session.close();

@@ -12,7 +12,13 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
 
     public record Batch(int maxMessages, Duration maxDelay) {}
 
-    public record Publish(String format, Batch batch) {}
+    /**
+     * @param homeAssistant Home Assistant's MQTT discovery (SPEC §12), with the {@code json} format only
+     */
+    public record Publish(String format, Batch batch, HomeAssistant homeAssistant) {}
+
+    /** @param prefix Home Assistant's discovery prefix, {@code homeassistant} unless its MQTT integration was told otherwise */
+    public record HomeAssistant(boolean discovery, String prefix) {}
 
     /**
      * @param syncInterval how long a reading the broker has not acknowledged may wait in the page
@@ -27,19 +33,21 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
 
     public static final AgentSettings DEFAULTS = new AgentSettings(
             new Mqtt("meerkat", 1, true),
-            new Publish("json", new Batch(1, Duration.ZERO)),
+            new Publish("json", new Batch(1, Duration.ZERO), new HomeAssistant(false, "homeassistant")),
             new Buffer(256L << 20, Duration.ofDays(7), "drop-oldest", Duration.ofMillis(100)),
             new Rollout(Duration.ofMinutes(10)),
             new Election(5),
             "info");
+
+    private static final java.util.regex.Pattern TOPIC = java.util.regex.Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
+    private static final String TOPIC_RULE = "topic levels of letters, digits, '.', '_' or '-' separated by '/', no wildcards";
 
     /** Reads a (possibly partial) document: absent keys take the defaults. */
     static AgentSettings read(Fields doc) {
         AgentSettings d = DEFAULTS;
         Fields m = doc.object("mqtt");
         Mqtt mqtt = new Mqtt(
-                m.string("topicPrefix", d.mqtt.topicPrefix, java.util.regex.Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*"),
-                        "topic levels of letters, digits, '.', '_' or '-' separated by '/', no wildcards"),
+                m.string("topicPrefix", d.mqtt.topicPrefix, TOPIC, TOPIC_RULE),
                 m.integer("qos", d.mqtt.qos, 0, 1),
                 m.bool("retainStatus", d.mqtt.retainStatus));
         m.done();
@@ -49,6 +57,10 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
         Batch batch = new Batch(b.integer("maxMessages", d.publish.batch.maxMessages, 1, 10_000),
                 b.duration("maxDelay", d.publish.batch.maxDelay, Duration.ZERO, Duration.ofMinutes(1)));
         b.done();
+        Fields h = p.object("homeAssistant");
+        HomeAssistant ha = new HomeAssistant(h.bool("discovery", d.publish.homeAssistant.discovery()),
+                h.string("prefix", d.publish.homeAssistant.prefix(), TOPIC, TOPIC_RULE));
+        h.done();
         p.done();
         Fields bu = doc.object("buffer");
         Buffer buffer = new Buffer(bu.size("maxBytes", d.buffer.maxBytes, 1L << 20, 1L << 40),
@@ -64,6 +76,6 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
         e.done();
         String level = doc.oneOf("logLevel", d.logLevel, LOG_LEVELS);
         doc.done();
-        return new AgentSettings(mqtt, new Publish(format, batch), buffer, rollout, election, level);
+        return new AgentSettings(mqtt, new Publish(format, batch, ha), buffer, rollout, election, level);
     }
 }

@@ -31,6 +31,13 @@ public interface Driver {
         return t;
     }
 
+    /**
+     * The quantities the sensor's readings carry, each with its unit (as in {@link Sample}), in the
+     * order the readings list them; known before any reading, for consumers that announce them
+     * (Home Assistant discovery). The config has passed {@link #checkSettings}.
+     */
+    java.util.Map<String, String> quantities(SensorConfig config) throws DriverException;
+
     /** Opens the sensor's bus and device. The config has passed {@link #checkSettings}. */
     Sensor open(SensorConfig config, DriverContext context) throws DriverException;
 }

@@ -28,6 +28,15 @@ public interface MqttTransport extends AutoCloseable {
      */
     void publishAsync(String topic, byte[] payload, int qos, java.util.function.Consumer<Throwable> done) throws MqttTransportException;
 
+    /**
+     * Subscribes on this connection (a new one starts with none) and waits for the broker's answer.
+     * {@code listener} gets each message's topic and payload on the client's thread: keep it short.
+     */
+    default void subscribe(String topicFilter, int qos, java.util.function.BiConsumer<String, byte[]> listener, Duration timeout)
+            throws MqttTransportException {
+        throw new MqttTransportException("this transport does not subscribe", null);
+    }
+
     /** A clean disconnect: the broker does not publish the will. */
     void disconnect(Duration timeout);
 

@@ -100,6 +100,17 @@ public final class PahoTransport implements MqttTransport {
     }
 
     @Override
+    public void subscribe(String topicFilter, int qos, java.util.function.BiConsumer<String, byte[]> listener, Duration timeout)
+            throws MqttTransportException {
+        try {
+            client.subscribe(topicFilter, qos, null, null, (topic, message) -> listener.accept(topic, message.getPayload()))
+                    .waitForCompletion(timeout.toMillis());
+        } catch (MqttException e) {
+            throw new MqttTransportException("subscribe to " + topicFilter + " failed: " + describe(e), e);
+        }
+    }
+
+    @Override
     public void publish(String topic, byte[] payload, int qos, boolean retained, Duration ackTimeout)
             throws MqttTransportException {
         try {

@@ -60,6 +60,11 @@ class SamplerTest {
         public void checkSettings(Fields settings) {}
 
         @Override
+        public Map<String, String> quantities(dev.meerkat.config.SensorConfig config) {
+            return Map.of("v", "1");
+        }
+
+        @Override
         public Sensor open(SensorConfig config, DriverContext context) {
             return new Sensor() {
                 @Override

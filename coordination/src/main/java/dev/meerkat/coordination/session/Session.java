@@ -39,6 +39,26 @@ public final class Session implements Closeable {
 
         /** Connected under {@code sessionId}; {@code newSession} when it is not the session it had before. */
         default void connected(long sessionId, boolean newSession) {}
+
+        /** A listener that runs {@code r} on every change: suspended, lost or connected. */
+        static Listener onEveryChange(Runnable r) {
+            return new Listener() {
+                @Override
+                public void suspended() {
+                    r.run();
+                }
+
+                @Override
+                public void lost() {
+                    r.run();
+                }
+
+                @Override
+                public void connected(long sessionId, boolean newSession) {
+                    r.run();
+                }
+            };
+        }
     }
 
     private final CuratorFramework client;

@@ -41,6 +41,11 @@ public final class Ads1115Driver implements Driver {
     }
 
     @Override
+    public java.util.Map<String, String> quantities(SensorConfig config) {
+        return java.util.Map.of("voltage", "V");
+    }
+
+    @Override
     public String name() {
         return "ads1115";
     }

@@ -25,6 +25,11 @@ public final class Bh1750Driver implements Driver {
     static final Duration MAX_MEASUREMENT = Duration.ofMillis(180);
 
     @Override
+    public java.util.Map<String, String> quantities(SensorConfig config) {
+        return java.util.Map.of("illuminance", "lx");
+    }
+
+    @Override
     public String name() {
         return "bh1750";
     }

@@ -22,6 +22,17 @@ import java.util.List;
 public final class Bme280Driver implements Driver {
     static final List<Integer> OVERSAMPLING = List.of(1, 2, 4, 8, 16);
 
+    /** Temperature always; humidity and pressure unless their oversampling is 0 (skipped). */
+    @Override
+    public java.util.Map<String, String> quantities(SensorConfig config) throws DriverException {
+        Settings s = Driver.settings(config, Bme280Driver::parse);
+        java.util.Map<String, String> q = new java.util.LinkedHashMap<>();
+        q.put("temperature", "Cel");
+        if (s.h() != 0) q.put("humidity", "%RH");
+        if (s.p() != 0) q.put("pressure", "hPa");
+        return q;
+    }
+
     @Override
     public String name() {
         return "bme280";

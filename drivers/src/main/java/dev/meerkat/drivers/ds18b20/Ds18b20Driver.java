@@ -25,6 +25,11 @@ public final class Ds18b20Driver implements Driver {
     private static final Pattern BYTES = Pattern.compile("((?:[0-9a-f]{2} ){9}): crc=([0-9a-f]{2}) (YES|NO)");
 
     @Override
+    public java.util.Map<String, String> quantities(SensorConfig config) {
+        return java.util.Map.of("temperature", "Cel");
+    }
+
+    @Override
     public String name() {
         return "ds18b20";
     }

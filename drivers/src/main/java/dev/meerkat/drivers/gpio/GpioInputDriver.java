@@ -32,6 +32,14 @@ public final class GpioInputDriver implements Driver {
     record Settings(Pull pull, Duration debounce, String edge, boolean pushEdges) {}
 
     @Override
+    public java.util.Map<String, String> quantities(SensorConfig config) {
+        java.util.Map<String, String> q = new java.util.LinkedHashMap<>();
+        q.put("level", "1");
+        q.put("edges", "1");
+        return q;
+    }
+
+    @Override
     public String name() {
         return "gpio-input";
     }

@@ -22,6 +22,11 @@ import java.util.Map;
  */
 public final class GpioOutputDriver implements Driver {
     @Override
+    public java.util.Map<String, String> quantities(SensorConfig config) {
+        return java.util.Map.of("level", "1");
+    }
+
+    @Override
     public String name() {
         return "gpio-output";
     }

@@ -37,6 +37,14 @@ public final class Sht3xDriver implements Driver {
     }
 
     @Override
+    public java.util.Map<String, String> quantities(SensorConfig config) {
+        java.util.Map<String, String> q = new java.util.LinkedHashMap<>();
+        q.put("temperature", "Cel");
+        q.put("humidity", "%RH");
+        return q;
+    }
+
+    @Override
     public String name() {
         return "sht3x";
     }

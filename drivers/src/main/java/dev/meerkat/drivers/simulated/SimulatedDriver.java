@@ -33,6 +33,13 @@ public final class SimulatedDriver implements Driver {
     record Quantity(String name, double base, double amplitude, Duration period, double noise, String unit) {}
 
     @Override
+    public java.util.Map<String, String> quantities(SensorConfig config) throws DriverException {
+        java.util.Map<String, String> q = new java.util.LinkedHashMap<>();
+        for (Quantity x : Driver.settings(config, SimulatedDriver::parse).quantities) q.put(x.name(), x.unit());
+        return q;
+    }
+
+    @Override
     public String name() {
         return "simulated";
     }
