@@ -65,6 +65,13 @@ final class AgentViews {
             mqtt.put("bySensor", bySensor());
             m.put("mqtt", mqtt);
             m.put("firmware", agent.firmware == null ? r.get("firmware") : agent.firmware.status());
+            var publish = report.config().agent().publish();
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("format", publish.format());
+            p.put("homeAssistantDiscovery", publish.homeAssistant().discovery()
+                    ? dev.meerkat.agent.homeassistant.Discovery.topic(publish.homeAssistant().prefix(), agent.boot.device().fleet(), agent.boot.device().id())
+                    : null);
+            m.put("publish", p);
         } else {
             m.put("config", null);
         }

@@ -110,6 +110,22 @@ class ConfigLayersTest {
     }
 
     @Test
+    void homeAssistantDiscoveryIsOffByDefaultAndItsPrefixATopic() {
+        var ha = ConfigLayers.build(fleet(Map.of(), null), ConfigLayer.empty(), DRIVERS).config().agent().publish().homeAssistant();
+        assertEquals(new AgentSettings.HomeAssistant(false, "homeassistant"), ha);
+        var on = ConfigLayers.build(fleet(Map.of(), "{\"publish\":{\"homeAssistant\":{\"discovery\":true,\"prefix\":\"ha/discovery\"}}}"),
+                ConfigLayer.empty(), DRIVERS);
+        assertEquals(new AgentSettings.HomeAssistant(true, "ha/discovery"), on.config().agent().publish().homeAssistant());
+        var bad = ConfigLayers.build(fleet(Map.of(), "{\"publish\":{\"homeAssistant\":{\"discovery\":\"yes\",\"prefix\":\"ha/#\",\"retain\":1}}}"),
+                ConfigLayer.empty(), DRIVERS);
+        List<String> errors = bad.errors().stream().map(ConfigError::toString).toList();
+        assertEquals(3, errors.size(), errors.toString());
+        assertTrue(errors.get(0).startsWith("/fleets/f/config/agent $.publish.homeAssistant.discovery: "), errors.toString());
+        assertTrue(errors.get(1).startsWith("/fleets/f/config/agent $.publish.homeAssistant.prefix: "), errors.toString());
+        assertTrue(errors.get(2).startsWith("/fleets/f/config/agent $.publish.homeAssistant.retain: "), errors.toString());
+    }
+
+    @Test
     void electionCandidatesAreOneToAHundredAndFiveByDefault() {
         assertEquals(5, ConfigLayers.build(fleet(Map.of(), null), ConfigLayer.empty(), DRIVERS).config().agent().election().candidates());
         var three = ConfigLayers.build(fleet(Map.of(), "{\"election\":{\"candidates\":3}}"), ConfigLayer.empty(), DRIVERS);

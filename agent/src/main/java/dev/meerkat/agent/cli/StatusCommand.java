@@ -101,6 +101,11 @@ final class StatusCommand implements Callable<Integer> {
             // Not a problem now, an explanation: a consumer sees these gaps in the seqs.
             mqtt.path("seqGaps").properties().forEach(e -> System.out.printf("           sensor %s: %s%n", e.getKey(), e.getValue().asText()));
         }
+        JsonNode publish = s.path("publish");
+        if (publish.isObject()) {
+            System.out.printf("publish    %s, home assistant discovery %s%n", publish.path("format").asText(),
+                    publish.path("homeAssistantDiscovery").isTextual() ? "at " + publish.path("homeAssistantDiscovery").asText() : "off");
+        }
         JsonNode leader = s.path("leader");
         if (leader.path("leading").asBoolean()) {
             System.out.printf("leader     this agent leads its fleet (epoch %s)%n", leader.path("epoch").asText());

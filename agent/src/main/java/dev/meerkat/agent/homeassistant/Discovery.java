@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Home Assistant's device discovery document for one gateway (SPEC §12, docs/homeassistant.md):
+ * Home Assistant's device discovery document for one gateway (SPEC §12, the README's "Home Assistant"):
  * one retained message at {@code PREFIX/device/meerkat_F_D/config} with the gateway as the device,
  * Meerkat as the origin, its status topic as the availability, and one component per quantity of
  * each sensor, which reads the value from Meerkat's JSON reading, single or batched (the newest of
