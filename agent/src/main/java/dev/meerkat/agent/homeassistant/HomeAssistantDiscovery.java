@@ -18,9 +18,10 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * so that a sensor removed while the agent was stopped is still removed from Home Assistant.
  *
  * <p>Its work runs on one platform thread of its own (the MQTT client blocks inside synchronized
- * code); nothing waits on it, and the readings' sender does not wait on it either.
+ * code), there only while there is work; nothing waits on it, and the readings' sender does not
+ * wait on it either.
  */
 public final class HomeAssistantDiscovery implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HomeAssistantDiscovery.class);
@@ -44,7 +46,8 @@ public final class HomeAssistantDiscovery implements AutoCloseable {
     private final String fleet, device, agentVersion;
     private final Drivers drivers;
     private final Path file;
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(
+    /** One thread at most, started for a task and gone after a minute without one: an agent without discovery keeps none. */
+    private final ThreadPoolExecutor thread = new ThreadPoolExecutor(0, 1, 1, TimeUnit.MINUTES, new LinkedBlockingQueue<>(),
             r -> Thread.ofPlatform().name("meerkat-homeassistant").daemon(true).unstarted(r));
     private volatile EffectiveConfig config;
     private volatile String topicPrefix;
