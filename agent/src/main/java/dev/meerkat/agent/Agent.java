@@ -1,12 +1,10 @@
 package dev.meerkat.agent;
 
 import dev.meerkat.agent.admin.AdminServer;
-import dev.meerkat.agent.bridge.Outbox;
+import dev.meerkat.agent.bridge.Bridge;
 import dev.meerkat.agent.bridge.Reading;
 import dev.meerkat.agent.journal.Journal;
-import dev.meerkat.agent.mqtt.MqttTransportException;
 import dev.meerkat.agent.mqtt.MqttSecurity;
-import dev.meerkat.agent.mqtt.PahoTransport;
 import dev.meerkat.agent.sampling.BusLocks;
 import dev.meerkat.agent.sampling.Sampler;
 import dev.meerkat.coordination.locks.HardwareLocks;
@@ -61,8 +59,8 @@ public final class Agent implements AutoCloseable {
     public static final Duration DEBOUNCE = Duration.ofMillis(5);
 
     final BootstrapConfig boot;
-    private final Drivers drivers;
-    private final Clock clock;
+    final Drivers drivers;
+    final Clock clock;
     final FleetPaths paths;
     private final LastGoodConfig lastGood;
     final Reconfigurer reconfigurer;
@@ -79,8 +77,8 @@ public final class Agent implements AutoCloseable {
     long recovered;
     AdminServer admin;
     dev.meerkat.agent.metrics.MetricsEndpoint metrics; // only when configured: the Prometheus client is not even loaded otherwise
-    private MqttSecurity mqttSecurity;
-    volatile Outbox outbox;
+    MqttSecurity mqttSecurity;
+    volatile Bridge outbox; // readings to the broker, in the format publish.format names
     volatile HomeAssistantDiscovery homeAssistant; // made with the outbox; publishes only while discovery is on
     Sampler sampler;
     ConfigWatch watch;
@@ -268,17 +266,7 @@ public final class Agent implements AutoCloseable {
 
     /** The first config: the MQTT link and the sampler come up with it. */
     private void startRunning(EffectiveConfig config) {
-        String prefix = topicPrefix(config);
-        try {
-            PahoTransport transport = new PahoTransport(boot.mqtt().uri(), boot.mqttClientId(), 30, mqttSecurity);
-            homeAssistant = new HomeAssistantDiscovery(transport, boot.device().fleet(), boot.device().id(), AgentVersion.get(), drivers, boot.storageDir());
-            outbox = new Outbox(transport, journal, prefix + "/status", config.agent().mqtt().retainStatus(), AgentVersion.get(), clock, () -> {
-                statusChanged();
-                homeAssistant.connectionChanged();
-            });
-        } catch (MqttTransportException e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
+        outbox = Bridges.make(this, config);
         delivery(config);
         outbox.zooKeeper(session.connected());
         outbox.start();
@@ -287,12 +275,13 @@ public final class Agent implements AutoCloseable {
     }
 
     private void zooKeeperChanged() {
-        Outbox o = outbox;
+        Bridge o = outbox;
         if (o != null) o.zooKeeper(session.connected());
     }
 
     /** The journal's bounds and the outbox's batching, from the agent settings. */
     private void delivery(EffectiveConfig config) {
+        if (!outbox.format().equals(config.agent().publish().format())) Bridges.swap(this, config);
         var b = config.agent().buffer();
         journal.bounds(b.maxBytes(), b.maxAge(), b.onFull().equals("drop-newest"));
         journal.syncInterval(b.syncInterval());
@@ -301,11 +290,11 @@ public final class Agent implements AutoCloseable {
         outbox.batching(batch.maxMessages(), batch.maxDelay());
     }
 
-    private String topicPrefix(EffectiveConfig config) {
+    String topicPrefix(EffectiveConfig config) {
         return config.agent().mqtt().topicPrefix() + "/" + boot.device().fleet() + "/" + boot.device().id();
     }
 
-    private void statusChanged() {
+    void statusChanged() {
         if (status != null) status.update();
     }
 

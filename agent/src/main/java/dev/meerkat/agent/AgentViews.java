@@ -71,6 +71,7 @@ final class AgentViews {
             p.put("homeAssistantDiscovery", publish.homeAssistant().discovery()
                     ? dev.meerkat.agent.homeassistant.Discovery.topic(publish.homeAssistant().prefix(), agent.boot.device().fleet(), agent.boot.device().id())
                     : null);
+            if (agent.outbox != null) p.putAll(agent.outbox.formatState()); // Sparkplug: the node's bdSeq, seq, the primary host
             m.put("publish", p);
         } else {
             m.put("config", null);

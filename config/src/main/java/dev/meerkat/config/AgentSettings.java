@@ -15,7 +15,13 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
     /**
      * @param homeAssistant Home Assistant's MQTT discovery (SPEC §12), with the {@code json} format only
      */
-    public record Publish(String format, Batch batch, HomeAssistant homeAssistant) {}
+    public record Publish(String format, Batch batch, HomeAssistant homeAssistant, Sparkplug sparkplug) {}
+
+    /** @param primaryHostId the Sparkplug primary host whose {@code STATE} the node honours; empty: none */
+    public record Sparkplug(String primaryHostId) {}
+
+    /** The formats of {@code publish.format} (SPEC §12). */
+    public static final List<String> FORMATS = List.of("json", "sparkplug-b");
 
     /** @param prefix Home Assistant's discovery prefix, {@code homeassistant} unless its MQTT integration was told otherwise */
     public record HomeAssistant(boolean discovery, String prefix) {}
@@ -33,7 +39,7 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
 
     public static final AgentSettings DEFAULTS = new AgentSettings(
             new Mqtt("meerkat", 1, true),
-            new Publish("json", new Batch(1, Duration.ZERO), new HomeAssistant(false, "homeassistant")),
+            new Publish("json", new Batch(1, Duration.ZERO), new HomeAssistant(false, "homeassistant"), new Sparkplug("")),
             new Buffer(256L << 20, Duration.ofDays(7), "drop-oldest", Duration.ofMillis(100)),
             new Rollout(Duration.ofMinutes(10)),
             new Election(5),
@@ -52,7 +58,7 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
                 m.bool("retainStatus", d.mqtt.retainStatus));
         m.done();
         Fields p = doc.object("publish");
-        String format = p.oneOf("format", d.publish.format, List.of("json"));
+        String format = p.oneOf("format", d.publish.format, FORMATS);
         Fields b = p.object("batch");
         Batch batch = new Batch(b.integer("maxMessages", d.publish.batch.maxMessages, 1, 10_000),
                 b.duration("maxDelay", d.publish.batch.maxDelay, Duration.ZERO, Duration.ofMinutes(1)));
@@ -60,7 +66,15 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
         Fields h = p.object("homeAssistant");
         HomeAssistant ha = new HomeAssistant(h.bool("discovery", d.publish.homeAssistant.discovery()),
                 h.string("prefix", d.publish.homeAssistant.prefix(), TOPIC, TOPIC_RULE));
+        if (ha.discovery() && !format.equals("json")) {
+            h.error("discovery", "Home Assistant's templates read Meerkat's JSON readings: discovery works with publish.format json only, not " + format);
+        }
         h.done();
+        Fields sp = p.object("sparkplug");
+        // A Sparkplug host id is one topic level: no '/', '+' or '#'.
+        Sparkplug sparkplug = new Sparkplug(sp.string("primaryHostId", d.publish.sparkplug.primaryHostId(),
+                java.util.regex.Pattern.compile("|[A-Za-z0-9._-]{1,64}"), "one topic level of letters, digits, '.', '_' or '-', at most 64"));
+        sp.done();
         p.done();
         Fields bu = doc.object("buffer");
         Buffer buffer = new Buffer(bu.size("maxBytes", d.buffer.maxBytes, 1L << 20, 1L << 40),
@@ -76,6 +90,6 @@ public record AgentSettings(Mqtt mqtt, Publish publish, Buffer buffer, Rollout r
         e.done();
         String level = doc.oneOf("logLevel", d.logLevel, LOG_LEVELS);
         doc.done();
-        return new AgentSettings(mqtt, new Publish(format, batch, ha), buffer, rollout, election, level);
+        return new AgentSettings(mqtt, new Publish(format, batch, ha, sparkplug), buffer, rollout, election, level);
     }
 }

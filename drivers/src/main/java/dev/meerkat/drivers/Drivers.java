@@ -39,6 +39,25 @@ public final class Drivers implements DriverCatalog {
         return Optional.ofNullable(byName.get(name));
     }
 
+    /**
+     * Each sensor's quantities with their units ({@link Driver#quantities}), by sensor id, in id
+     * order; a sensor whose driver is unknown or cannot say is left out, and told to {@code skipped}.
+     */
+    public Map<String, Map<String, String>> quantities(java.util.Collection<dev.meerkat.config.SensorConfig> sensors,
+                                                       java.util.function.BiConsumer<String, String> skipped) {
+        Map<String, Map<String, String>> out = new TreeMap<>();
+        for (dev.meerkat.config.SensorConfig s : sensors) {
+            Driver d = byName.get(s.driver());
+            try {
+                if (d == null) skipped.accept(s.id(), "no driver " + s.driver());
+                else out.put(s.id(), d.quantities(s));
+            } catch (dev.meerkat.drivers.bus.DriverException e) {
+                skipped.accept(s.id(), e.getMessage());
+            }
+        }
+        return out;
+    }
+
     @Override
     public List<String> names() {
         return List.copyOf(byName.keySet());

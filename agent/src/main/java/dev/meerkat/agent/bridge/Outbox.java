@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *       the buffer and this thread the supervisor.
  * </ul>
  */
-public final class Outbox implements AutoCloseable {
+public final class Outbox implements Bridge {
     private static final Logger log = LoggerFactory.getLogger(Outbox.class);
     /** Readings awaiting their acknowledgement at most (Paho allows 1000 in flight; see PahoTransport). */
     static final int WINDOW = 500;

@@ -103,8 +103,16 @@ final class StatusCommand implements Callable<Integer> {
         }
         JsonNode publish = s.path("publish");
         if (publish.isObject()) {
-            System.out.printf("publish    %s, home assistant discovery %s%n", publish.path("format").asText(),
-                    publish.path("homeAssistantDiscovery").isTextual() ? "at " + publish.path("homeAssistantDiscovery").asText() : "off");
+            JsonNode sp = publish.path("sparkplug");
+            if (sp.isObject()) {
+                JsonNode host = sp.path("primaryHost");
+                System.out.printf("publish    sparkplug-b, group %s, edge node %s, bdSeq %s, seq %s%s%n", sp.path("groupId").asText(),
+                        sp.path("edgeNodeId").asText(), sp.path("bdSeq").asText(), sp.path("seq").asText(),
+                        host.isObject() ? ", primary host " + host.path("id").asText() + " " + host.path("state").asText() : "");
+            } else {
+                System.out.printf("publish    %s, home assistant discovery %s%n", publish.path("format").asText(),
+                        publish.path("homeAssistantDiscovery").isTextual() ? "at " + publish.path("homeAssistantDiscovery").asText() : "off");
+            }
         }
         JsonNode leader = s.path("leader");
         if (leader.path("leading").asBoolean()) {

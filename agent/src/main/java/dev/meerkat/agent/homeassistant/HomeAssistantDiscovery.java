@@ -5,8 +5,6 @@ import dev.meerkat.agent.mqtt.MqttTransportException;
 import dev.meerkat.config.AgentSettings;
 import dev.meerkat.config.EffectiveConfig;
 import dev.meerkat.config.Json;
-import dev.meerkat.config.SensorConfig;
-import dev.meerkat.drivers.Driver;
 import dev.meerkat.drivers.Drivers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -135,14 +133,8 @@ public final class HomeAssistantDiscovery implements AutoCloseable {
     /** The quantities of each sensor of the config; one whose driver cannot say is left out, with a warning. */
     private Map<String, Discovery.Sensor> sensors(EffectiveConfig c) {
         Map<String, Discovery.Sensor> out = new LinkedHashMap<>();
-        for (SensorConfig s : c.sensors().values()) {
-            try {
-                Driver d = drivers.get(s.driver()).orElseThrow(() -> new IllegalStateException("no driver " + s.driver()));
-                out.put(s.id(), new Discovery.Sensor(s.driver(), d.quantities(s)));
-            } catch (Exception e) {
-                log.warn("sensor {} left out of home assistant discovery: {}", s.id(), e.getMessage());
-            }
-        }
+        drivers.quantities(c.sensors().values(), (id, why) -> log.warn("sensor {} left out of home assistant discovery: {}", id, why))
+                .forEach((id, q) -> out.put(id, new Discovery.Sensor(c.sensors().get(id).driver(), q)));
         return out;
     }
 
