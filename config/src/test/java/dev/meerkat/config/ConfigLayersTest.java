@@ -126,6 +126,26 @@ class ConfigLayersTest {
     }
 
     @Test
+    void sparkplugBIsAFormatItsPrimaryHostOneTopicLevelAndHomeAssistantStaysWithJson() {
+        var sp = ConfigLayers.build(fleet(Map.of(), "{\"publish\":{\"format\":\"sparkplug-b\",\"sparkplug\":{\"primaryHostId\":\"scada-1\"}}}"),
+                ConfigLayer.empty(), DRIVERS);
+        assertEquals(List.of(), sp.errors());
+        assertEquals("sparkplug-b", sp.config().agent().publish().format());
+        assertEquals("scada-1", sp.config().agent().publish().sparkplug().primaryHostId());
+        assertEquals("", ConfigLayers.build(fleet(Map.of(), null), ConfigLayer.empty(), DRIVERS).config().agent().publish().sparkplug().primaryHostId(),
+                "no primary host unless one is named");
+        var bad = ConfigLayers.build(fleet(Map.of(), "{\"publish\":{\"format\":\"sparkplug-b\",\"homeAssistant\":{\"discovery\":true},"
+                + "\"sparkplug\":{\"primaryHostId\":\"a/b\"}}}"), ConfigLayer.empty(), DRIVERS);
+        List<String> errors = bad.errors().stream().map(ConfigError::toString).toList();
+        assertEquals(2, errors.size(), errors.toString());
+        assertTrue(errors.get(0).startsWith("/fleets/f/config/agent $.publish.homeAssistant.discovery: ") && errors.get(0).contains("json only"),
+                errors.toString());
+        assertTrue(errors.get(1).startsWith("/fleets/f/config/agent $.publish.sparkplug.primaryHostId: "), errors.toString());
+        var unknown = ConfigLayers.build(fleet(Map.of(), "{\"publish\":{\"format\":\"protobuf\"}}"), ConfigLayer.empty(), DRIVERS);
+        assertTrue(unknown.errors().get(0).toString().startsWith("/fleets/f/config/agent $.publish.format: "), unknown.errors().toString());
+    }
+
+    @Test
     void electionCandidatesAreOneToAHundredAndFiveByDefault() {
         assertEquals(5, ConfigLayers.build(fleet(Map.of(), null), ConfigLayer.empty(), DRIVERS).config().agent().election().candidates());
         var three = ConfigLayers.build(fleet(Map.of(), "{\"election\":{\"candidates\":3}}"), ConfigLayer.empty(), DRIVERS);

@@ -215,6 +215,12 @@ public final class Benchmarks {
                 Map<String, Object> batched = bridge.throughput(messages, 10);
                 log("bridge: latency at 1000 readings/s ...");
                 Map<String, Object> lat = bridge.latency(1000, mode.pick(15, 5, 1));
+                log("bridge: sparkplug-b, three times, and its latency at 1000 readings/s ...");
+                List<Map<String, Object>> sparkplugs = new java.util.ArrayList<>();
+                bridge.throughput(mode.pick(100_000, 20_000, 1_000), 1, "sparkplug-b"); // its warm-up
+                for (int i = 0; i < 3; i++) sparkplugs.add(bridge.throughput(messages, 1, "sparkplug-b"));
+                double sparkplugRate = median.apply(sparkplugs);
+                Map<String, Object> spLat = bridge.latency(1000, mode.pick(15, 5, 1), "sparkplug-b");
                 log("bridge: replay of a backlog beside a live sensor ...");
                 Map<String, Object> replay = bridge.replay(mode.pick(200_000, 50_000, 2_000), 100);
                 Map<String, Object> br = new LinkedHashMap<>();
@@ -224,6 +230,9 @@ public final class Benchmarks {
                 br.put("bridge_batch_10", batched);
                 br.put("ratio_batch_10_readings_to_raw_msgs", Math.round(((Number) batched.get("msgs_per_s")).doubleValue() / rawRate * 100) / 100.0);
                 br.put("latency_at_1000_per_s", lat);
+                br.put("sparkplug_b", sparkplugs);
+                br.put("sparkplug_b_ratio_to_raw", Math.round(sparkplugRate / rawRate * 100) / 100.0);
+                br.put("sparkplug_b_latency_at_1000_per_s", spLat);
                 br.put("replay", replay);
                 results.put("bridge", br);
                 md.append("\n## MQTT bridge: journal (group commit, fsync) + Paho QoS 1 + mosquitto, beside raw Paho (500 in flight)\n\n")
@@ -243,6 +252,10 @@ public final class Benchmarks {
                         .append("| sample to PUBACK at 1,000/s, p99 | ").append(lat.get("p99_us")).append(" µs |\n")
                         .append("| sample to PUBACK at 1,000/s, max | ").append(lat.get("max_us")).append(" µs |\n")
                         .append("| fsyncs/s at 1,000/s | ").append(lat.get("fsyncs_per_s")).append(" |\n")
+                        .append("| sparkplug-b, readings/s (three runs; QoS 0, DDATA per reading) | ").append(sparkplugs.stream().map(m -> m.get("msgs_per_s").toString()).toList()).append(" |\n")
+                        .append("| sparkplug-b, ratio of the medians to raw Paho | ").append(br.get("sparkplug_b_ratio_to_raw")).append(" |\n")
+                        .append("| sparkplug-b, sample to written at 1,000/s, p50 / p99 / max | ").append(spLat.get("p50_us")).append(" / ")
+                        .append(spLat.get("p99_us")).append(" / ").append(spLat.get("max_us")).append(" µs |\n")
                         .append("| replay of ").append(replay.get("backlog")).append(" readings of one sensor, readings/s | ")
                         .append(replay.get("replay_per_s")).append(" (").append(replay.get("replay_s")).append(" s) |\n")
                         .append("| another sensor's live readings (100/s) while it replays, sample to PUBACK | ")

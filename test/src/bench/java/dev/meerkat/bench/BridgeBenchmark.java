@@ -1,6 +1,8 @@
 package dev.meerkat.bench;
 
+import dev.meerkat.agent.bridge.Bridge;
 import dev.meerkat.agent.bridge.Outbox;
+import dev.meerkat.agent.sparkplug.SparkplugBridge;
 import dev.meerkat.agent.bridge.Reading;
 import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.mqtt.PahoTransport;
@@ -52,10 +54,28 @@ final class BridgeBenchmark {
 
     /** The same with {@code publish.batch.maxMessages = batch} (readings per MQTT message). */
     Map<String, Object> throughput(int messages, int batch) throws Exception {
+        return throughput(messages, batch, "json");
+    }
+
+    /**
+     * The bridge of {@code format} ({@code publish.format}): the JSON outbox (QoS 1, a reading leaves
+     * the journal on its PUBACK) or the Sparkplug B edge node (QoS 0, on being written to the connection).
+     */
+    private Bridge bridge(Journal journal, String format) throws Exception {
+        PahoTransport transport = new PahoTransport(URI.create(uri), "bench-bridge-" + System.nanoTime(), 30);
+        if (format.equals("sparkplug-b")) {
+            Map<String, String> q = reading(1).units();
+            return new SparkplugBridge(transport, journal, "bench", "gw-" + System.nanoTime(), Files.createDirectories(dir.resolve("sparkplug-state")), "",
+                    () -> Map.of("s1", q), Clock.systemUTC(), dev.meerkat.time.Ticker.SYSTEM, () -> {});
+        }
+        return new Outbox(transport, journal, "bench/status", false, "bench", Clock.systemUTC(), () -> {});
+    }
+
+    /** Readings/s through the bridge of {@code format}, until all have left the journal. */
+    Map<String, Object> throughput(int messages, int batch, String format) throws Exception {
         Path jdir = Files.createDirectories(dir.resolve("journal-" + System.nanoTime()));
         try (Journal journal = Journal.open(Journal.Options.of(jdir, 1L << 30, Duration.ofDays(1)), Clock.systemUTC());
-             Outbox outbox = new Outbox(new PahoTransport(URI.create(uri), "bench-bridge-" + System.nanoTime(), 30), journal,
-                     "bench/status", false, "bench", Clock.systemUTC(), () -> {})) {
+             Bridge outbox = bridge(journal, format)) {
             outbox.batching(batch, Duration.ZERO);
             outbox.start();
             // Timed from the connection, as raw Paho is (it connects before its clock starts): a connect
@@ -84,7 +104,7 @@ final class BridgeBenchmark {
         }
     }
 
-    private static void awaitConnected(Outbox outbox) {
+    private static void awaitConnected(Bridge outbox) {
         long connecting = System.nanoTime();
         while (!outbox.connected()) {
             if (System.nanoTime() - connecting > Duration.ofSeconds(30).toNanos()) throw new IllegalStateException("not connected");
@@ -94,13 +114,17 @@ final class BridgeBenchmark {
 
     /** Readings at a steady {@code perSecond} for {@code seconds}: time from the sample to the broker's acknowledgement. */
     Map<String, Object> latency(int perSecond, int seconds) throws Exception {
+        return latency(perSecond, seconds, "json");
+    }
+
+    /** The same through the bridge of {@code format}: for Sparkplug B (QoS 0), to the reading's being written to the connection. */
+    Map<String, Object> latency(int perSecond, int seconds, String format) throws Exception {
         Path jdir = Files.createDirectories(dir.resolve("journal-" + System.nanoTime()));
         int n = perSecond * seconds;
         long[] appendedAt = new long[n + 2];
         Stats stats = new Stats();
         try (Journal journal = Journal.open(Journal.Options.of(jdir, 1L << 30, Duration.ofDays(1)), Clock.systemUTC());
-             Outbox outbox = new Outbox(new PahoTransport(URI.create(uri), "bench-bridge-" + System.nanoTime(), 30), journal,
-                     "bench/status", false, "bench", Clock.systemUTC(), () -> {})) {
+             Bridge outbox = bridge(journal, format)) {
             outbox.start();
             awaitConnected(outbox);
             long[] ids = new long[n];

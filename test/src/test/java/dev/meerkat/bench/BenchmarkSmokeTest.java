@@ -28,6 +28,10 @@ class BenchmarkSmokeTest {
                 "paho_qos1_throughput_window1000", "bridge", "fleet", "footprint", "rest", "flash", "exporter", "fleetscale")) {
             assertTrue(results.containsKey(section), "section " + section + " missing from " + results.keySet());
         }
+        Map<String, Object> bridge = (Map<String, Object>) results.get("bridge");
+        for (Map<String, Object> run : (List<Map<String, Object>>) bridge.get("sparkplug_b")) {
+            assertEquals(run.get("readings"), run.get("sent"), "every reading went out as Sparkplug DDATA: " + run);
+        }
         Map<String, Object> fleet = (Map<String, Object>) ((Map<String, Object>) results.get("fleet")).get("5");
         assertEquals(List.of(), fleet.get("failures"), "the fleet's checks");
         Map<String, Object> checks = (Map<String, Object>) fleet.get("checks");

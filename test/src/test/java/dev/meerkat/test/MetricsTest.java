@@ -104,6 +104,9 @@ class MetricsTest {
                 String loaded = Files.readString(classes);
                 assertTrue(loaded.contains("dev.meerkat.agent.Agent "), "the log holds the agent's classes");
                 assertTrue(!loaded.contains("io.prometheus") && !loaded.contains("dev.meerkat.agent.metrics"), "loaded without metrics.listen");
+                // Nor is Sparkplug's (Tahu, protobuf) while the format is json.
+                assertTrue(!loaded.contains("org.eclipse.tahu") && !loaded.contains("com.google.protobuf") && !loaded.contains("dev.meerkat.agent.sparkplug"),
+                        "loaded with publish.format json");
             }
         }
     }

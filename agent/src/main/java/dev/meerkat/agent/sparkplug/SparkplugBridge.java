@@ -227,7 +227,6 @@ public final class SparkplugBridge implements Bridge {
         }
         born = true;
         birthMs = now;
-        sent.incrementAndGet();
         log.info("sparkplug node born bdSeq={} devices={}", bdSeq, devicesBorn.size());
     }
 
