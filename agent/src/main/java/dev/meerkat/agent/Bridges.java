@@ -33,8 +33,11 @@ final class Bridges {
         if (publish.format().equals("sparkplug-b")) {
             // Only here: an agent that speaks JSON never loads Tahu or protobuf.
             return new dev.meerkat.agent.sparkplug.SparkplugBridge(transport, a.journal, fleet, device, a.boot.storageDir(),
-                    publish.sparkplug().primaryHostId(), () -> a.drivers.quantities(a.reconfigurer.running().sensors().values(),
-                            (id, why) -> log.warn("sensor {} born in sparkplug without its quantities: {}", id, why)),
+                    publish.sparkplug().primaryHostId(), () -> {
+                        EffectiveConfig running = a.reconfigurer.running(); // null only while the first config is being applied
+                        return a.drivers.quantities((running == null ? config : running).sensors().values(),
+                                (id, why) -> log.warn("sensor {} born in sparkplug without its quantities: {}", id, why));
+                    },
                     a.clock, dev.meerkat.time.Ticker.SYSTEM, a::statusChanged);
         }
         HomeAssistantDiscovery ha = new HomeAssistantDiscovery(transport, fleet, device, AgentVersion.get(), a.drivers, a.boot.storageDir());

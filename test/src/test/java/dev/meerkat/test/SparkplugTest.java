@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.meerkat.test.fixtures.AgentProcess;
 import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fleet;
+import dev.meerkat.test.fixtures.MosquittoBroker;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
 import dev.meerkat.test.fixtures.ServersPerTest;
 import java.nio.file.Path;
@@ -108,12 +109,16 @@ class SparkplugTest {
 
     @Test
     void anEdgeNodeThatAHostUnderstandsAndThatLosesNothing() throws Exception {
-        try (Fleet fleet = new Fleet("sp", servers.zk(), servers.work());
-             RecordingSubscriber rec = RecordingSubscriber.durable(servers.mqtt().uri(), "spBv1.0/#", 1)) {
+        // A broker of its own that queues QoS 0 for the recording subscriber's session while it is away: after the
+        // broker's restart, the node may be born before the subscriber is back, and nothing must be missed by it.
+        try (MosquittoBroker broker = new MosquittoBroker(MosquittoBroker.find().orElseThrow(), servers.work().resolve("mqtt-q0"),
+                List.of("queue_qos0_messages true"));
+             Fleet fleet = new Fleet("sp", servers.zk(), servers.work());
+             RecordingSubscriber rec = RecordingSubscriber.durable(broker.uri(), "spBv1.0/#", 1)) {
             Host events = new Host();
             HostApplication host = new HostApplication(events, "scada", List.of("spBv1.0/sp/#"),
                     List.of(new MqttServerDefinition(new MqttServerName("mosquitto"), new MqttClientId("scada-" + System.nanoTime(), false),
-                            new MqttServerUrl(servers.mqtt().uri()), null, null, 30, null)),
+                            new MqttServerUrl(broker.uri()), null, null, 30, null)),
                     null, new SparkplugBPayloadDecoder(), true);
             host.start(true);
             try {
@@ -122,7 +127,7 @@ class SparkplugTest {
                 fleet.fleetAgent("{\"publish\": {\"format\": \"sparkplug-b\", \"sparkplug\": {\"primaryHostId\": \"scada\"}}}");
                 fleet.fleetSensor("climate", "{\"driver\": \"simulated\", \"interval\": \"200ms\", \"settings\": {\"values\": {"
                         + "\"temperature\": {\"base\": 21, \"unit\": \"Cel\"}, \"humidity\": {\"base\": 40, \"unit\": \"%RH\"}}}}");
-                Path boot = fleet.bootstrap("gw-1", servers.zk().connectString(), "10s", servers.mqtt().uri());
+                Path boot = fleet.bootstrap("gw-1", servers.zk().connectString(), "10s", broker.uri());
                 AgentProcess agent = AgentProcess.start(fleet.log("gw-1"), "run", "--config", boot.toString());
                 try {
                     Await.until(Duration.ofSeconds(60), "NBIRTH, DBIRTH and readings", () -> of(decodeQuietly(rec), "DDATA").size() >= 10, agent::log);
@@ -145,6 +150,14 @@ class SparkplugTest {
                     assertTrue(t > 15 && t < 27, "a temperature around 21: " + t);
                     assertNotNull(data.metric("temperature").getTimestamp(), "every metric has its timestamp (the sample time)");
                     assertTrue(data.metric("temperature").getProperties().getPropertyValue("seq").getValue() instanceof Number, "the reading's seq");
+                    // meerkat status: the format, the node's bdSeq and seq, the primary host's state.
+                    Path out = servers.work().resolve("status.json");
+                    assertEquals(0, AgentProcess.run(out, Duration.ofSeconds(60), "status", "--config", boot.toString(), "--json"));
+                    com.fasterxml.jackson.databind.JsonNode publish = dev.meerkat.config.Json.tree(java.nio.file.Files.readAllBytes(out)).path("publish");
+                    assertEquals("sparkplug-b", publish.path("format").asText(), publish.toString());
+                    assertEquals(bdSeq(nbirth), publish.path("sparkplug").path("bdSeq").asLong(-1), publish.toString());
+                    assertTrue(publish.path("sparkplug").path("seq").isNumber(), publish.toString());
+                    assertEquals("online", publish.path("sparkplug").path("primaryHost").path("state").asText(), publish.toString());
                     Await.until(Duration.ofSeconds(10), "the host took the births and data",
                             () -> events.count("nbirth") >= 1 && events.count("dbirth") >= 1 && events.count("ddata") >= 5, events.events::toString);
 
@@ -173,9 +186,9 @@ class SparkplugTest {
                     Await.until(Duration.ofSeconds(30), "historical readings", () -> historical(decodeQuietly(rec)) >= 5, agent::log);
 
                     // A broker outage: the readings of that time, historical, after the next birth.
-                    servers.mqtt().stop();
+                    broker.stop();
                     Thread.sleep(2000);
-                    servers.mqtt().start();
+                    broker.start();
                     Await.until(Duration.ofSeconds(60), "a new session after the broker came back", () -> of(decodeQuietly(rec), "NBIRTH").size() >= 4, agent::log);
                     long historicalBefore = historical(decode(rec));
                     Await.until(Duration.ofSeconds(30), "the outage's readings, historical", () -> historical(decodeQuietly(rec)) >= historicalBefore + 5, agent::log);
@@ -212,6 +225,35 @@ class SparkplugTest {
                 Await.until(Duration.ofSeconds(10), "the host saw the node die", () -> events.count("ndeath") >= 2, events.events::toString);
             } finally {
                 host.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void theFormatChangesLiveAndNoReadingIsLostOnTheWay() throws Exception {
+        try (Fleet fleet = new Fleet("sw", servers.zk(), servers.work());
+             RecordingSubscriber json = new RecordingSubscriber(servers.mqtt().uri(), "meerkat/sw/gw-1/sensors/#", 1);
+             RecordingSubscriber sp = new RecordingSubscriber(servers.mqtt().uri(), "spBv1.0/sw/#", 1)) {
+            fleet.fleetSensor("s1", "{\"driver\": \"simulated\", \"interval\": \"100ms\"}");
+            Path boot = fleet.bootstrap("gw-1", servers.zk().connectString(), "10s", servers.mqtt().uri());
+            try (AgentProcess agent = AgentProcess.start(fleet.log("gw-1"), "run", "--config", boot.toString())) {
+                json.await(Duration.ofSeconds(60), 10, m -> true);
+                fleet.fleetAgent("{\"publish\": {\"format\": \"sparkplug-b\"}}");
+                Await.until(Duration.ofSeconds(30), "Sparkplug readings after the switch", () -> of(decodeQuietly(sp), "DDATA").size() >= 10, agent::log);
+                assertEquals("s1", of(decode(sp), "DBIRTH").get(0).device());
+                int jsonBefore = json.messages().size();
+                fleet.fleetAgent("{\"publish\": {\"format\": \"json\"}}");
+                json.await(Duration.ofSeconds(30), jsonBefore + 10, m -> true);
+                Thread.sleep(500);
+                TreeMap<Long, Integer> seqs = new TreeMap<>();
+                for (RecordingSubscriber.Message m : json.messages()) seqs.merge(m.json().path("seq").asLong(), 1, Integer::sum);
+                for (Seen s : of(decode(sp), "DDATA")) {
+                    seqs.merge(((Number) s.metric("value").getProperties().getPropertyValue("seq").getValue()).longValue(), 1, Integer::sum);
+                }
+                List<Long> missing = new ArrayList<>();
+                for (long q = seqs.firstKey(); q <= seqs.lastKey(); q++) if (!seqs.containsKey(q)) missing.add(q);
+                assertEquals(List.of(), missing, "readings missing across json -> sparkplug-b -> json");
+                assertTrue(of(decode(sp), "NDEATH").size() >= 1, "the Sparkplug session ended with its NDEATH when the format changed back");
             }
         }
     }
