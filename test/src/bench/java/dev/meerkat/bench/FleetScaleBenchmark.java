@@ -182,17 +182,7 @@ final class FleetScaleBenchmark {
                 m.put("start_s", Stats.round((System.nanoTime() - t) / 1e9));
                 Benchmarks.log("  " + gateways + " registered, applied, written, " + s.get("standing") + " standing, in " + m.get("start_s") + " s");
 
-                // At rest.
-                Thread.sleep(10_000);
-                Map<String, Long> before = mntr(), after;
-                Thread.sleep(rest * 1000L);
-                after = mntr();
-                m.put("rest_window_s", rest);
-                m.put("rest_requests_per_gateway_s", Stats.round((after.get("zk_packets_received") - before.get("zk_packets_received")) / (double) rest / gateways));
-                m.put("rest_watches_per_gateway", Stats.round(after.get("zk_watch_count") / (double) gateways));
-                // Every server counts the whole tree's ephemerals (the others are per server: summed).
-                m.put("rest_ephemerals_per_gateway", Stats.round(after.get("zk_ephemerals_count") / (double) ensemble.size() / gateways));
-                m.put("rest_server_writes", zxid() - zxidAt(before));
+                atRest(m, gateways, rest);
 
                 // A fleet-wide change.
                 List<long[]> zxids = new CopyOnWriteArrayList<>();
@@ -329,6 +319,20 @@ final class FleetScaleBenchmark {
         return new ArrayList<>((List<Long>) rep.get(key));
     }
 
+    /** At rest, after 10 s to settle, over {@code rest} seconds: requests, watches and ephemerals per gateway, and writes. */
+    private void atRest(Map<String, Object> m, int gateways, int rest) throws InterruptedException {
+        Thread.sleep(10_000);
+        Map<String, Long> before = mntr(), after;
+        Thread.sleep(rest * 1000L);
+        after = mntr();
+        m.put("rest_window_s", rest);
+        m.put("rest_requests_per_gateway_s", Stats.round((after.get("zk_packets_received") - before.get("zk_packets_received")) / (double) rest / gateways));
+        m.put("rest_watches_per_gateway", Stats.round(after.get("zk_watch_count") / (double) gateways));
+        // Every server counts the whole tree's ephemerals (the others are per server: summed).
+        m.put("rest_ephemerals_per_gateway", Stats.round(after.get("zk_ephemerals_count") / (double) ensemble.size() / gateways));
+        m.put("rest_server_writes", zxid() - zxidAt(before));
+    }
+
     /** The servers' {@code mntr} counters, summed over the servers, with the zxid of one. */
     private Map<String, Long> mntr() {
         Map<String, Long> sum = new LinkedHashMap<>();
@@ -401,15 +405,7 @@ final class FleetScaleBenchmark {
             m.put("start_s", Stats.round((System.nanoTime() - t) / 1e9));
             Benchmarks.log("  " + count + " agents registered and their status written in " + m.get("start_s") + " s");
 
-            Thread.sleep(10_000);
-            Map<String, Long> before = mntr(), after;
-            Thread.sleep(rest * 1000L);
-            after = mntr();
-            m.put("rest_window_s", rest);
-            m.put("rest_requests_per_gateway_s", Stats.round((after.get("zk_packets_received") - before.get("zk_packets_received")) / (double) rest / count));
-            m.put("rest_watches_per_gateway", Stats.round(after.get("zk_watch_count") / (double) count));
-            m.put("rest_ephemerals_per_gateway", Stats.round(after.get("zk_ephemerals_count") / (double) ensemble.size() / count));
-            m.put("rest_server_writes", zxid() - zxidAt(before));
+            atRest(m, count, rest);
 
             long z0 = zxid(), t0 = System.nanoTime();
             operator.setData(doc, sensor(1), -1);

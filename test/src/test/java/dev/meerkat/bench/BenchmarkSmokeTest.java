@@ -30,7 +30,7 @@ class BenchmarkSmokeTest {
         }
         Map<String, Object> bridge = (Map<String, Object>) results.get("bridge");
         for (Map<String, Object> run : (List<Map<String, Object>>) bridge.get("sparkplug_b")) {
-            assertEquals(run.get("readings"), run.get("sent"), "every reading went out as Sparkplug DDATA: " + run);
+            assertEquals(((Number) run.get("readings")).longValue(), ((Number) run.get("sent")).longValue(), "every reading went out as Sparkplug DDATA: " + run);
         }
         Map<String, Object> fleet = (Map<String, Object>) ((Map<String, Object>) results.get("fleet")).get("5");
         assertEquals(List.of(), fleet.get("failures"), "the fleet's checks");
