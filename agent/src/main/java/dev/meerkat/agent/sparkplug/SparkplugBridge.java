@@ -54,6 +54,8 @@ public final class SparkplugBridge implements Bridge {
     static final String NAMESPACE = "spBv1.0";
     private static final Duration TIMEOUT = Duration.ofSeconds(10), MIN_BACKOFF = Duration.ofMillis(250), MAX_BACKOFF = Duration.ofSeconds(30);
     private static final int READ = 200;
+    /** DDATA handed to the client and not yet written, at most (Paho takes 1,000; see PahoTransport). */
+    static final int WINDOW = 500;
     /** The sender goes round at least this often with nothing to do, so that {@link #loopAlive} sees it. */
     private static final Duration LIVENESS = Duration.ofSeconds(10);
 
@@ -70,6 +72,10 @@ public final class SparkplugBridge implements Bridge {
     private final AtomicLong sent = new AtomicLong();
     private final Acknowledgements acknowledged = new Acknowledgements();
     private volatile boolean closing, rebirth, nudged;
+    // Guarded by monitor: DDATA in the client not yet written, on connection epoch; broken once one failed.
+    private int inFlight;
+    private long epoch;
+    private boolean broken;
     /** The primary host's last STATE: null while none was seen on this connection. */
     private volatile Boolean hostOnline;
     private volatile long loopAt, bdSeq = -1, seq = -1;
@@ -140,8 +146,14 @@ public final class SparkplugBridge implements Bridge {
     }
 
     private void round() throws InterruptedException {
+        boolean drop;
         synchronized (monitor) {
             nudged = false;
+            drop = broken;
+        }
+        if (drop) {
+            transport.disconnect(Duration.ofMillis(500));
+            onConnectionChange.run();
         }
         if (!transport.isConnected() && !connect()) return;
         try {
@@ -193,6 +205,11 @@ public final class SparkplugBridge implements Bridge {
             transport.connect(new MqttTransport.Will(topic("NDEATH"), Payloads.ndeath(next, clock.millis()), 1, false), TIMEOUT);
             bdSeq = next;
             born = false;
+            synchronized (monitor) {
+                epoch++; // answers of the connection before are not this one's
+                inFlight = 0;
+                broken = false;
+            }
             afterId = journal.ackedId(); // what was written to a connection before left the journal
             transport.subscribe(topic("NCMD"), 1, this::command, TIMEOUT);
             if (!primaryHost.isEmpty()) {
@@ -248,12 +265,42 @@ public final class SparkplugBridge implements Bridge {
             Map<String, String> q = sensors.get().getOrDefault(r.sensor(), reading.units());
             deviceBirth(r.sensor(), q, now);
         }
-        transport.publish(topic("DDATA") + "/" + r.sensor(), Payloads.ddata(reading, r.tsMillis() < birthMs, nextSeq(), now), 0, false, TIMEOUT);
-        lastValues.put(r.sensor(), reading.values());
-        journal.acknowledged(r.sensor(), r.id());
-        acknowledged.add(r.sensor(), 1);
+        byte[] payload = Payloads.ddata(reading, r.tsMillis() < birthMs, nextSeq(), now);
+        long e;
+        synchronized (monitor) {
+            while (inFlight >= WINDOW && !broken && !closing) monitor.wait(LIVENESS.toMillis()); // a write makes room and wakes it
+            if (broken) throw new MqttTransportException("a DDATA was not written", null);
+            if (closing) return;
+            inFlight++;
+            e = epoch;
+        }
+        String sensor = r.sensor();
+        long id = r.id();
+        // Handed to the client without waiting: it writes them in order, and says so in order.
+        transport.publishAsync(topic("DDATA") + "/" + sensor, payload, 0, failure -> written(e, sensor, id, failure));
+        lastValues.put(sensor, reading.values());
         sent.incrementAndGet();
-        afterId = r.id();
+        afterId = id;
+    }
+
+    /**
+     * A DDATA was written to the connection (or failed), on the client's thread, in the order they
+     * were handed over: the reading leaves the journal. After a failure, the rest of that connection's
+     * are not counted (the journal's mark would pass the one that failed); they go again on the next.
+     */
+    private void written(long e, String sensor, long id, Throwable failure) {
+        synchronized (monitor) {
+            if (e != epoch || broken) return;
+            inFlight--;
+            monitor.notifyAll();
+            if (failure != null) {
+                broken = true;
+                log.warn("a DDATA was not written, reconnecting: {}", failure.toString());
+                return;
+            }
+        }
+        journal.acknowledged(sensor, id);
+        acknowledged.add(sensor, 1);
     }
 
     /** NCMD (on the client's thread): a rebirth request is answered by the sender. */
