@@ -100,6 +100,19 @@ class HomeAssistantTest {
                 Thread.sleep(1000);
                 assertFalse(late.messages().stream().anyMatch(m -> m.payload().length > 0), "no retained document left at the broker");
             }
+
+            // Turned off while the agent was stopped: the device goes at the next start.
+            fleet.fleetAgent("{\"publish\": {\"homeAssistant\": {\"discovery\": true}}}");
+            try (AgentProcess agent = AgentProcess.start(fleet.log("gw-1"), "run", "--config", boot.toString())) {
+                awaitDoc(rec, d -> d.path("components").has("door_value"));
+            }
+            fleet.fleetAgent("{\"publish\": {\"homeAssistant\": {\"discovery\": false}}}");
+            try (AgentProcess agent = AgentProcess.start(fleet.log("gw-1"), "run", "--config", boot.toString())) {
+                Await.until(Duration.ofSeconds(60), "the device removed at the start", () -> {
+                    List<RecordingSubscriber.Message> on = rec.on(TOPIC);
+                    return on.get(on.size() - 1).payload().length == 0;
+                }, agent::log);
+            }
         }
     }
 

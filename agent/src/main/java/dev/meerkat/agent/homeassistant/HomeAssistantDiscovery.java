@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * when the document changes (a sensor added, changed or removed, a new topic prefix), and again
  * when Home Assistant says it is back ({@code PREFIX/status} {@code online}), as its documentation
  * asks. Turned off, it removes the device (an empty retained document) once; it publishes nothing
- * otherwise. The components it ever published are kept in {@code storage.dir/homeassistant.json},
- * so that a sensor removed while the agent was stopped is still removed from Home Assistant.
+ * otherwise. Where the document is and the components it ever published are kept in
+ * {@code storage.dir/homeassistant.json}, so that a sensor removed, or discovery turned off, while
+ * the agent was stopped still reaches Home Assistant.
  *
  * <p>Its work runs on one platform thread of its own (the MQTT client blocks inside synchronized
  * code), there only while there is work; nothing waits on it, and the readings' sender does not
@@ -51,6 +52,7 @@ public final class HomeAssistantDiscovery implements AutoCloseable {
     private volatile String topicPrefix;
     // On the thread:
     private final Map<String, String> known = new TreeMap<>(); // every component published: id -> platform
+    /** Where the document is at the broker (this run's, or one an earlier run left there); null: nowhere. */
     private String publishedTopic;
     private byte[] publishedDoc;
     private String subscribed; // the status topic subscribed to on this connection
@@ -119,11 +121,12 @@ public final class HomeAssistantDiscovery implements AutoCloseable {
             if (publishedDoc != null && Arrays.equals(bytes, publishedDoc) && topic.equals(publishedTopic)) return;
             transport.publish(topic, bytes, 1, true, TIMEOUT);
             log.info("home assistant discovery published topic={} components={} removed={}", topic, components.size(), removed.size());
+            boolean moved = !topic.equals(publishedTopic);
             publishedTopic = topic;
             publishedDoc = bytes;
             int before = known.size();
             known.putAll(components);
-            if (known.size() != before) save();
+            if (known.size() != before || moved) save();
         } catch (MqttTransportException e) {
             // The next connection publishes again.
             log.warn("home assistant discovery not published: {}", e.getMessage());
@@ -141,7 +144,10 @@ public final class HomeAssistantDiscovery implements AutoCloseable {
     private void load() {
         if (!Files.exists(file)) return;
         try {
-            Json.tree(Files.readAllBytes(file)).path("components").properties().forEach(e -> known.put(e.getKey(), e.getValue().asText()));
+            com.fasterxml.jackson.databind.JsonNode j = Json.tree(Files.readAllBytes(file));
+            j.path("components").properties().forEach(e -> known.put(e.getKey(), e.getValue().asText()));
+            // Left at the broker by an earlier run: removed from there if discovery is off now, or moved.
+            if (j.path("topic").isTextual()) publishedTopic = j.path("topic").asText();
         } catch (IOException | RuntimeException e) {
             log.warn("{} not read ({}): a sensor removed while the agent was stopped may stay in home assistant", file, e.toString());
         }
@@ -151,7 +157,10 @@ public final class HomeAssistantDiscovery implements AutoCloseable {
     private void save() {
         try {
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.write(tmp, Json.write(Map.of("components", known)));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("topic", publishedTopic);
+            m.put("components", known);
+            Files.write(tmp, Json.write(m));
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             log.warn("{} not written: {}", file, e.toString());
