@@ -134,6 +134,17 @@ public record Reading(String device, String sensor, long seq, Instant ts, Map<St
         return out.toByteArray();
     }
 
+    /** A reading back from its {@link #payload()} (as the journal keeps it). */
+    public static Reading parse(byte[] payload) throws java.io.IOException {
+        com.fasterxml.jackson.databind.JsonNode j = dev.meerkat.config.Json.tree(payload);
+        Map<String, Double> values = new LinkedHashMap<>();
+        j.path("values").properties().forEach(e -> values.put(e.getKey(), e.getValue().asDouble()));
+        Map<String, String> units = new LinkedHashMap<>();
+        j.path("units").properties().forEach(e -> units.put(e.getKey(), e.getValue().asText()));
+        return new Reading(j.path("device").asText(), j.path("sensor").asText(), j.path("seq").asLong(), Instant.parse(j.path("ts").asText()),
+                values, units, j.has("lockToken") ? OptionalLong.of(j.path("lockToken").asLong()) : OptionalLong.empty());
+    }
+
     /** The JSON payload, keys in SPEC order. */
     public Map<String, Object> toJson() {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -1,8 +1,6 @@
 package dev.meerkat.agent.sparkplug;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.meerkat.agent.journal.Record;
-import dev.meerkat.config.Json;
+import dev.meerkat.agent.bridge.Reading;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Date;
@@ -57,24 +55,13 @@ final class Payloads {
         return encode(b.createPayload());
     }
 
-    /** A reading as Meerkat journals it (SPEC §8 JSON): its values, their units, its seq and sample time. */
-    record Reading(String sensor, long seq, long tsMillis, Map<String, Double> values, Map<String, String> units) {
-        static Reading of(Record r) throws IOException {
-            JsonNode j = Json.tree(r.payload());
-            Map<String, Double> values = new java.util.LinkedHashMap<>();
-            j.path("values").properties().forEach(e -> values.put(e.getKey(), e.getValue().asDouble()));
-            Map<String, String> units = new java.util.LinkedHashMap<>();
-            j.path("units").properties().forEach(e -> units.put(e.getKey(), e.getValue().asText()));
-            return new Reading(r.sensor(), r.seq(), r.tsMillis(), values, units);
-        }
-    }
-
     /** DDATA of one reading: its values at its sample time, historical when taken before this birth. */
     static byte[] ddata(Reading r, boolean historical, long seq, long nowMs) throws Exception {
+        Date sampled = Date.from(r.ts());
         SparkplugBPayload.SparkplugBPayloadBuilder b = new SparkplugBPayload.SparkplugBPayloadBuilder().setTimestamp(new Date(nowMs)).setSeq(seq);
         List<Metric> metrics = new ArrayList<>();
         for (Map.Entry<String, Double> v : r.values().entrySet()) {
-            metrics.add(new Metric.MetricBuilder(v.getKey(), MetricDataType.Double, v.getValue()).timestamp(new Date(r.tsMillis()))
+            metrics.add(new Metric.MetricBuilder(v.getKey(), MetricDataType.Double, v.getValue()).timestamp(sampled)
                     .isHistorical(historical ? Boolean.TRUE : null).properties(props(SEQ, new PropertyValue(PropertyDataType.Int64, r.seq())))
                     .createMetric());
         }

@@ -259,7 +259,7 @@ public final class SparkplugBridge implements Bridge {
 
     /** One reading as DDATA (its device born first if it was not: a sensor added since the birth, or one removed with readings left). */
     private void data(Record r) throws Exception {
-        Payloads.Reading reading = Payloads.Reading.of(r);
+        Reading reading = Reading.parse(r.payload());
         long now = clock.millis();
         if (!devicesBorn.contains(r.sensor())) {
             Map<String, String> q = sensors.get().getOrDefault(r.sensor(), reading.units());

@@ -17,6 +17,19 @@ class ReadingTest {
         "\u0001", "\u007f", "é", "温度", "\uD83C\uDF21", "/", "<>&'"};
 
     @Test
+    void aPayloadReadsBackAsTheReading() throws Exception {
+        Map<String, Double> values = new LinkedHashMap<>();
+        values.put("temperature", 21.37);
+        values.put("humidity", 40.0);
+        Reading r = new Reading("gw-0042", "s1", 1042, Instant.parse("2026-11-21T15:00:05.012Z"), values,
+                Map.of("temperature", "Cel", "humidity", "%RH"), OptionalLong.of(7));
+        assertEquals(r, Reading.parse(r.payload()));
+        Reading unlocked = new Reading("gw-0042", "s1", 1, r.ts(), values, Map.of(), OptionalLong.empty());
+        assertEquals(unlocked, Reading.parse(unlocked.payload()));
+        assertEquals(java.util.List.of("temperature", "humidity"), java.util.List.copyOf(Reading.parse(r.payload()).values().keySet()), "in the payload's order");
+    }
+
+    @Test
     void theHandWrittenPayloadIsJacksonsForTwentyThousandReadings() {
         Random rnd = new Random(20261122);
         int plain = 0;
