@@ -1,5 +1,6 @@
 package dev.meerkat.agent.homeassistant;
 
+import dev.meerkat.agent.journal.CheckedFile;
 import dev.meerkat.agent.mqtt.MqttTransport;
 import dev.meerkat.agent.mqtt.MqttTransportException;
 import dev.meerkat.config.AgentSettings;
@@ -8,9 +9,7 @@ import dev.meerkat.config.Json;
 import dev.meerkat.drivers.Drivers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -142,9 +141,10 @@ public final class HomeAssistantDiscovery implements AutoCloseable {
     }
 
     private void load() {
-        if (!Files.exists(file)) return;
         try {
-            com.fasterxml.jackson.databind.JsonNode j = Json.tree(Files.readAllBytes(file));
+            var read = CheckedFile.read(file);
+            if (read.isEmpty()) return;
+            com.fasterxml.jackson.databind.JsonNode j = Json.tree(String.join("\n", read.get().lines()).getBytes(StandardCharsets.UTF_8));
             j.path("components").properties().forEach(e -> known.put(e.getKey(), e.getValue().asText()));
             // Left at the broker by an earlier run: removed from there if discovery is off now, or moved.
             if (j.path("topic").isTextual()) publishedTopic = j.path("topic").asText();
@@ -153,15 +153,13 @@ public final class HomeAssistantDiscovery implements AutoCloseable {
         }
     }
 
-    /** Written whole (a temporary file renamed over it); not forced to the card: losing it costs at most a stale entity. */
+    /** Written whole ({@link CheckedFile}), not forced to the card: losing it costs at most a stale entity. */
     private void save() {
         try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("topic", publishedTopic);
             m.put("components", known);
-            Files.write(tmp, Json.write(m));
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            CheckedFile.write(file, new String(Json.write(m), StandardCharsets.UTF_8) + "\n", false);
         } catch (IOException e) {
             log.warn("{} not written: {}", file, e.toString());
         }

@@ -13,21 +13,22 @@ import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
- * A small text file of the journal's that is replaced whole (a temporary file, fsynced, renamed
+ * A small text file of the agent's state (the journal's, the Sparkplug node's bdSeq, the Home
+ * Assistant components published) that is replaced whole (a temporary file, fsynced, renamed
  * over it, the directory fsynced) and ends in a checksum line, {@code #crc32c<TAB>HEX}, over every
  * byte before it: a file damaged on the card or edited by hand is told from a good one. Files
  * written before the checksum existed (no such line) are read as they are.
  */
-final class CheckedFile {
+public final class CheckedFile {
     private static final String SUM = "#crc32c\t";
 
     /** What a read found: the lines (without the checksum's), and whether a checksum vouched for them. */
-    record Read(List<String> lines, boolean checked) {}
+    public record Read(List<String> lines, boolean checked) {}
 
     private CheckedFile() {}
 
     /** The file's lines; empty when it does not exist. Throws {@link IOException} when its checksum does not match. */
-    static java.util.Optional<Read> read(Path file) throws IOException {
+    public static java.util.Optional<Read> read(Path file) throws IOException {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -43,7 +44,7 @@ final class CheckedFile {
     }
 
     /** Replaces the file with {@code body} (lines ending in a line break) and its checksum; fsynced when {@code sync}. */
-    static void write(Path file, String body, boolean sync) throws IOException {
+    public static void write(Path file, String body, boolean sync) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         byte[] bytes = (body + SUM + crc(body) + "\n").getBytes(StandardCharsets.UTF_8);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
