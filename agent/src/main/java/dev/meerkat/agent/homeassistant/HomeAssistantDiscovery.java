@@ -86,6 +86,8 @@ public final class HomeAssistantDiscovery implements AutoCloseable {
     private void homeAssistantStatus(String topic, byte[] payload) {
         if (!new String(payload, StandardCharsets.UTF_8).trim().equals("online")) return;
         run(() -> {
+            EffectiveConfig c = config;
+            if (c == null || !c.agent().publish().homeAssistant().discovery()) return; // off: the subscription stays until the next connection
             log.info("home assistant is online ({}): publishing the discovery document again", topic);
             publishedDoc = null;
             sync();
@@ -118,14 +120,16 @@ public final class HomeAssistantDiscovery implements AutoCloseable {
             components.keySet().forEach(removed::remove);
             byte[] bytes = Json.write(Discovery.document(fleet, device, topicPrefix, agentVersion, sensors, removed));
             if (publishedDoc != null && Arrays.equals(bytes, publishedDoc) && topic.equals(publishedTopic)) return;
-            transport.publish(topic, bytes, 1, true, TIMEOUT);
-            log.info("home assistant discovery published topic={} components={} removed={}", topic, components.size(), removed.size());
+            // Saved before the publish: killed between the two, the file names a document the broker may
+            // not have (removing it later is harmless); the other order could leave one there for good.
             boolean moved = !topic.equals(publishedTopic);
             publishedTopic = topic;
-            publishedDoc = bytes;
             int before = known.size();
             known.putAll(components);
             if (known.size() != before || moved) save();
+            transport.publish(topic, bytes, 1, true, TIMEOUT);
+            log.info("home assistant discovery published topic={} components={} removed={}", topic, components.size(), removed.size());
+            publishedDoc = bytes;
         } catch (MqttTransportException e) {
             // The next connection publishes again.
             log.warn("home assistant discovery not published: {}", e.getMessage());
