@@ -23,6 +23,8 @@ import dev.meerkat.coordination.security.TlsProbe;
 import dev.meerkat.coordination.security.ZooKeeperSecurity;
 import dev.meerkat.drivers.Drivers;
 import dev.meerkat.drivers.bus.SysfsOneWire;
+import dev.meerkat.drivers.pi4j.GpioChips;
+import dev.meerkat.drivers.pi4j.Pi4jBuses;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +58,9 @@ final class DoctorCommand implements Callable<Integer> {
 
     @Option(names = "--dev", hidden = true, description = "Where the device nodes are (tests).")
     Path dev = Path.of("/dev");
+
+    @Option(names = "--gpio-sysfs", hidden = true, description = "Where the kernel lists the GPIO chips (tests).")
+    Path gpioSysfs = GpioChips.SYSFS;
 
     @Option(names = "--w1", hidden = true, description = "Where the 1-Wire slaves are (tests).")
     Path w1 = SysfsOneWire.DEVICES;
@@ -270,13 +275,26 @@ final class DoctorCommand implements Callable<Integer> {
 
     private void checkBuses(EffectiveConfig config) {
         TreeSet<String> nodes = new TreeSet<>();
-        boolean oneWire = false;
+        boolean oneWire = false, gpio = false;
         for (SensorConfig s : config.sensors().values()) {
             switch (s.bus()) {
                 case Bus.I2c i -> nodes.add("i2c-" + i.bus());
-                case Bus.Gpio g -> nodes.add("gpiochip0");
+                case Bus.Gpio g -> gpio = true;
                 case Bus.OneWire o -> oneWire = true;
                 default -> { }
+            }
+        }
+        if (gpio) {
+            // The chip the agent will really use (Pi4J's choice, GpioChips), on a board Pi4J drives.
+            var chip = GpioChips.header(gpioSysfs);
+            if (!Pi4jBuses.onRaspberryPi()) {
+                fail("bus gpio", "this board is " + GpioChips.model(GpioChips.MODEL)
+                        + ": Pi4J drives the GPIO header of Raspberry Pi boards only", "GPIO sensors need a Raspberry Pi (docs/decisions.md, \"GPIO on Raspberry Pis only\")");
+            } else if (chip.isEmpty()) {
+                fail("bus gpio", "no GPIO chip labelled pinctrl-* (the header's); chips: " + GpioChips.describe(gpioSysfs),
+                        "this kernel has no GPIO driver for the board's header");
+            } else {
+                nodes.add(chip.get());
             }
         }
         String user = System.getProperty("user.name");

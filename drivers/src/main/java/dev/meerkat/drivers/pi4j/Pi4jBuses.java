@@ -27,30 +27,52 @@ import java.util.function.Consumer;
 
 /**
  * The gateway's real buses, through Pi4J 3: {@code pi4j-plugin-linuxfs} for I2C ({@code /dev/i2c-N}),
- * {@code pi4j-plugin-gpiod} for GPIO ({@code /dev/gpiochip0}), sysfs for 1-Wire. This class is the
+ * {@code pi4j-plugin-gpiod} for GPIO (the header's chip, {@link GpioChips}), sysfs for 1-Wire. This class is the
  * whole of Meerkat's use of Pi4J: moving to Pi4J 4 and its {@code ffm} plugin changes this file only.
  *
  * <p>Before Pi4J is asked, the device node is checked, so a missing bus or a missing permission is
- * a permanent error that says what to do. The Pi4J context is made on first use: an agent with
+ * a permanent error that says what to do. GPIO also needs a Raspberry Pi: Pi4J's gpiod plugin
+ * drives nothing on another board (docs/decisions.md, "GPIO on Raspberry Pis only"), which is a
+ * permanent error too, instead of Pi4J's later "No gpio chip yet initialized!". The Pi4J context is made on first use: an agent with
  * only simulated sensors never loads a native library.
  */
 public final class Pi4jBuses implements Buses, AutoCloseable {
-    private final Path dev;
+    private final Path dev, gpioSysfs, model;
+    private final java.util.function.BooleanSupplier raspberryPi;
     private final String user = System.getProperty("user.name");
     private final AtomicInteger ids = new AtomicInteger();
     private Context pi4j;
 
     /** {@code dev} is {@code /dev} on a gateway. */
     public Pi4jBuses(Path dev) {
+        this(dev, GpioChips.SYSFS, GpioChips.MODEL, Pi4jBuses::onRaspberryPi);
+    }
+
+    /** With the kernel's GPIO chips listed in {@code gpioSysfs}, and whether Pi4J takes the board for a Raspberry Pi (tests). */
+    public Pi4jBuses(Path dev, Path gpioSysfs, Path model, java.util.function.BooleanSupplier raspberryPi) {
         this.dev = dev;
+        this.gpioSysfs = gpioSysfs;
+        this.model = model;
+        this.raspberryPi = raspberryPi;
+    }
+
+    /** Whether Pi4J takes this board for a Raspberry Pi (its gpiod plugin drives nothing otherwise). */
+    public static boolean onRaspberryPi() {
+        try {
+            return com.pi4j.boardinfo.util.BoardInfoHelper.runningOnRaspberryPi();
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
     }
 
     private synchronized Context context() throws DriverException {
         if (pi4j == null) {
             try {
-                pi4j = Pi4J.newContextBuilder().noAutoDetect()
-                        .add(LinuxFsI2CProvider.newInstance(), GpioDDigitalInputProvider.newInstance(), GpioDDigitalOutputProvider.newInstance())
-                        .build();
+                var builder = Pi4J.newContextBuilder().noAutoDetect()
+                        .add(LinuxFsI2CProvider.newInstance(), GpioDDigitalInputProvider.newInstance(), GpioDDigitalOutputProvider.newInstance());
+                // The chip the checks looked at, named: Pi4J's own choice, made explicit.
+                GpioChips.header(gpioSysfs).ifPresent(chip -> builder.property("gpio.chip.name", chip));
+                pi4j = builder.build();
             } catch (RuntimeException | LinkageError e) {
                 throw new DriverException("Pi4J could not start (" + e + "); is this a Linux gateway with libgpiod?", true, e);
             }
@@ -115,14 +137,21 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
         };
     }
 
-    private void checkGpio() throws DriverException {
-        checkNode(dev.resolve("gpiochip0"), "gpio", "this kernel has no GPIO character device");
+    /** The header's chip ({@link GpioChips}), checked: a Raspberry Pi, the chip there, its node usable. */
+    private String checkGpio() throws DriverException {
+        if (!raspberryPi.getAsBoolean()) {
+            throw new DriverException("GPIO goes through Pi4J, which drives the header of Raspberry Pi boards only; this board is "
+                    + GpioChips.model(model) + " (" + model + ")", true);
+        }
+        String chip = GpioChips.header(gpioSysfs).orElseThrow(() -> new DriverException("no GPIO chip labelled pinctrl-* (the header's) in "
+                + gpioSysfs + "; chips: " + GpioChips.describe(gpioSysfs) + "; this kernel may have no GPIO driver for the board", true));
+        checkNode(dev.resolve(chip), "gpio", "this kernel has no GPIO character device");
+        return chip;
     }
 
     @Override
     public GpioInput gpioInput(int pin, Pull pull, Duration debounce) throws DriverException {
-        checkGpio();
-        String name = "gpiochip0 line " + pin;
+        String name = checkGpio() + " line " + pin;
         DigitalInput in;
         try {
             in = context().create(DigitalInput.newConfigBuilder(context()).id("gpio-in-" + pin + "-" + ids.incrementAndGet()).address(pin)
@@ -164,8 +193,7 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
 
     @Override
     public GpioOutput gpioOutput(int pin, boolean initial) throws DriverException {
-        checkGpio();
-        String name = "gpiochip0 line " + pin;
+        String name = checkGpio() + " line " + pin;
         DigitalOutput out;
         try {
             out = context().create(DigitalOutput.newConfigBuilder(context()).id("gpio-out-" + pin + "-" + ids.incrementAndGet()).address(pin)
