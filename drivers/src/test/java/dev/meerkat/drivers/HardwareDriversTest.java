@@ -320,6 +320,24 @@ class HardwareDriversTest {
     }
 
     @Test
+    void aReportOfTheSameLevelIsNoEdge() throws Exception {
+        FakeBuses buses = new FakeBuses();
+        buses.gpioOutput(6, false); // the line is low before the sensor opens it
+        try (Sensor s = open(buses, sensor("gpio-input", new Bus.Gpio(6), "{\"report\": \"edges\", \"debounce\": \"300ms\"}"))) {
+            List<Sample> pushed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            s.listen(pushed::add);
+            FakeBuses.Line line = buses.lines.get(6);
+            line.reportSettled(); // a short pulse, settled low again: no change
+            assertEquals(0.0, s.read().values().get("edges"), "a pulse shorter than the debounce period is no edge");
+            assertEquals(List.of(), pushed);
+            line.drive(true, 1_000_000_000L);
+            line.reportSettled();
+            assertEquals(1.0, s.read().values().get("edges"), "one change, reported twice, is one edge");
+            assertEquals(1, pushed.size());
+        }
+    }
+
+    @Test
     void gpioInputPushesAReadingAtEachEdge() throws Exception {
         FakeBuses buses = new FakeBuses();
         try (Sensor s = open(buses, sensor("gpio-input", new Bus.Gpio(5), "{\"report\": \"edges\", \"edge\": \"rising\", \"debounce\": \"0ms\"}"))) {

@@ -53,7 +53,12 @@ public final class FakeBuses implements Buses {
         };
     }
 
-    /** A GPIO line; as an input it debounces like the kernel's gpio-cdev: an edge within the debounce period of the last one is dropped. */
+    /**
+     * A GPIO line; as an input it debounces simply: an edge within the debounce period of the last one
+     * is dropped. Pi4J 3's gpiod plugin instead reports the settled level once the line has been
+     * quiet for the period ({@link #reportSettled}); that is checked on a real kernel by
+     * test/system/pi-test.sh.
+     */
     public static final class Line implements GpioInput, GpioOutput {
         final int pin;
         public volatile boolean level;
@@ -72,6 +77,14 @@ public final class FakeBuses implements Buses {
             if (nanos - lastEdge < debounceNanos) return;
             lastEdge = nanos;
             for (Consumer<Boolean> c : listeners) c.accept(high);
+        }
+
+        /**
+         * The library reports the line's settled level without a change (Pi4J 3's gpiod plugin, which
+         * debounces in user space, does so after a pulse shorter than the period).
+         */
+        public synchronized void reportSettled() {
+            for (Consumer<Boolean> c : listeners) c.accept(level);
         }
 
         @Override
