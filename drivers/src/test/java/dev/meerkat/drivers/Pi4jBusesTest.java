@@ -31,44 +31,65 @@ class Pi4jBusesTest {
         assertTrue(new SysfsOneWire(dev.resolve("w1")).readSlave("28-000000000001").equals("x"));
     }
 
-    static Path chip(Path sysfs, String name, String label) throws Exception {
-        Files.createDirectories(sysfs.resolve(name));
-        Files.writeString(sysfs.resolve(name).resolve("label"), label + "\n");
-        return sysfs;
+    /** Labels as the kernel would give them; a chip missing from the map cannot be opened. */
+    static GpioChips.Labels labels(java.util.Map<String, String> byChip) {
+        return node -> {
+            String l = byChip.get(node.getFileName().toString());
+            if (l == null) throw new java.io.IOException("open failed: permission denied");
+            return l;
+        };
     }
 
     @Test
     void gpioIsOnTheHeadersChipAsPi4jChoosesIt(@TempDir Path dir) throws Exception {
-        Path dev = Files.createDirectories(dir.resolve("dev")), sysfs = dir.resolve("sys");
-        // A Pi 5 before kernel 6.6.45: the header (RP1) is gpiochip4, after the SoC's own chips.
-        chip(sysfs, "gpiochip0", "gpio-brcmstb@107d508500");
-        chip(sysfs, "gpiochip1", "gpio-brcmstb@107d508520");
-        chip(sysfs, "gpiochip4", "pinctrl-rp1");
-        assertEquals("gpiochip4", GpioChips.header(sysfs).orElseThrow());
-        try (Pi4jBuses buses = new Pi4jBuses(dev, sysfs, dir.resolve("model"), () -> true)) {
+        Path dev = Files.createDirectories(dir.resolve("dev"));
+        // A Pi 5 before kernel 6.6.45: the header (RP1) is gpiochip4, after the SoC's own chips. No nodes yet.
+        var pi5 = labels(java.util.Map.of("gpiochip0", "gpio-brcmstb@107d508500", "gpiochip1", "gpio-brcmstb@107d508520", "gpiochip4", "pinctrl-rp1",
+                "gpiochip10", "pinctrl-other"));
+        for (String n : new String[] {"gpiochip0", "gpiochip1", "gpiochip4"}) Files.createFile(dev.resolve(n));
+        assertEquals("gpiochip4", GpioChips.find(dev, pi5).header());
+        // libgpiod's order is by name: gpiochip10 comes before gpiochip4, as Pi4J sees them.
+        Files.createFile(dev.resolve("gpiochip10"));
+        assertEquals("gpiochip10", GpioChips.find(dev, pi5).header());
+        // A chip whose node may not be opened hides its label; the message names it and why.
+        Files.delete(dev.resolve("gpiochip10"));
+        var hidden = labels(java.util.Map.of("gpiochip0", "gpio-brcmstb@107d508500", "gpiochip1", "gpio-brcmstb@107d508520"));
+        try (Pi4jBuses buses = new Pi4jBuses(dev, dir.resolve("model"), () -> true, hidden)) {
             DriverException e = assertThrows(DriverException.class, () -> buses.gpioInput(17, Pull.UP, Duration.ZERO));
             assertTrue(e.permanent());
-            assertTrue(e.getMessage().contains("gpiochip4") && e.getMessage().contains("no GPIO character device"), e.getMessage());
+            assertTrue(e.getMessage().contains("gpiochip4") && e.getMessage().contains("permission denied"), e.getMessage());
         }
-        // libgpiod's order is by name: gpiochip10 comes before gpiochip4, as Pi4J sees them.
-        chip(sysfs, "gpiochip10", "pinctrl-other");
-        assertEquals("gpiochip10", GpioChips.header(sysfs).orElseThrow());
     }
 
     @Test
     void noHeaderChipOrNotAPiSaySo(@TempDir Path dir) throws Exception {
-        Path dev = Files.createDirectories(dir.resolve("dev")), sysfs = chip(dir.resolve("sys"), "gpiochip0", "9030000.pl061");
+        Path dev = Files.createDirectories(dir.resolve("dev"));
+        Files.createFile(dev.resolve("gpiochip0"));
         Files.writeString(dir.resolve("model"), "linux,dummy-virt\0");
-        try (Pi4jBuses buses = new Pi4jBuses(dev, sysfs, dir.resolve("model"), () -> true)) {
+        var virt = labels(java.util.Map.of("gpiochip0", "9030000.pl061"));
+        try (Pi4jBuses buses = new Pi4jBuses(dev, dir.resolve("model"), () -> true, virt)) {
             DriverException e = assertThrows(DriverException.class, () -> buses.gpioOutput(27, false));
             assertTrue(e.permanent());
             assertTrue(e.getMessage().contains("pinctrl") && e.getMessage().contains("gpiochip0 (9030000.pl061)"), e.getMessage());
         }
-        try (Pi4jBuses buses = new Pi4jBuses(dev, sysfs, dir.resolve("model"), () -> false)) {
+        try (Pi4jBuses buses = new Pi4jBuses(dev, dir.resolve("model"), () -> false, virt)) {
             DriverException e = assertThrows(DriverException.class, () -> buses.gpioInput(5, Pull.NONE, Duration.ZERO));
             assertTrue(e.permanent());
             assertTrue(e.getMessage().contains("Raspberry Pi boards only") && e.getMessage().contains("linux,dummy-virt"), e.getMessage());
         }
-        assertEquals("none", GpioChips.describe(dir.resolve("nothing")));
+        // No GPIO character device at all.
+        Files.delete(dev.resolve("gpiochip0"));
+        try (Pi4jBuses buses = new Pi4jBuses(dev, dir.resolve("model"), () -> true, virt)) {
+            DriverException e = assertThrows(DriverException.class, () -> buses.gpioInput(5, Pull.NONE, Duration.ZERO));
+            assertTrue(e.getMessage().contains("gpiochip0") && e.getMessage().contains("no GPIO character device"), e.getMessage());
+        }
+        assertEquals("none", GpioChips.find(dir.resolve("nothing"), virt).describe());
+    }
+
+    @Test
+    void theKernelsLabelOfANodeThatIsNoChipIsAnError(@TempDir Path dir) throws Exception {
+        Path notAChip = Files.writeString(dir.resolve("gpiochip0"), "x");
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> GpioChips.KERNEL.label(notAChip));
+        assertTrue(e.getMessage().contains("GPIO_GET_CHIPINFO_IOCTL"), e.getMessage());
     }
 }

@@ -59,9 +59,6 @@ final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--dev", hidden = true, description = "Where the device nodes are (tests).")
     Path dev = Path.of("/dev");
 
-    @Option(names = "--gpio-sysfs", hidden = true, description = "Where the kernel lists the GPIO chips (tests).")
-    Path gpioSysfs = GpioChips.SYSFS;
-
     @Option(names = "--w1", hidden = true, description = "Where the 1-Wire slaves are (tests).")
     Path w1 = SysfsOneWire.DEVICES;
 
@@ -286,15 +283,17 @@ final class DoctorCommand implements Callable<Integer> {
         }
         if (gpio) {
             // The chip the agent will really use (Pi4J's choice, GpioChips), on a board Pi4J drives.
-            var chip = GpioChips.header(gpioSysfs);
+            GpioChips.Found found = GpioChips.find(dev, GpioChips.KERNEL);
             if (!Pi4jBuses.onRaspberryPi()) {
                 fail("bus gpio", "this board is " + GpioChips.model(GpioChips.MODEL)
                         + ": Pi4J drives the GPIO header of Raspberry Pi boards only", "GPIO sensors need a Raspberry Pi (docs/decisions.md, \"GPIO on Raspberry Pis only\")");
-            } else if (chip.isEmpty()) {
-                fail("bus gpio", "no GPIO chip labelled pinctrl-* (the header's); chips: " + GpioChips.describe(gpioSysfs),
+            } else if (found.header() == null && found.unreadable() != null) {
+                nodes.add(found.unreadable()); // its permission, checked below, is what hides the header
+            } else if (found.header() == null) {
+                fail("bus gpio", "no GPIO chip labelled pinctrl-* (the header's); chips: " + found.describe(),
                         "this kernel has no GPIO driver for the board's header");
             } else {
-                nodes.add(chip.get());
+                nodes.add(found.header());
             }
         }
         String user = System.getProperty("user.name");

@@ -37,23 +37,24 @@ import java.util.function.Consumer;
  * only simulated sensors never loads a native library.
  */
 public final class Pi4jBuses implements Buses, AutoCloseable {
-    private final Path dev, gpioSysfs, model;
+    private final Path dev, model;
     private final java.util.function.BooleanSupplier raspberryPi;
+    private final GpioChips.Labels labels;
     private final String user = System.getProperty("user.name");
     private final AtomicInteger ids = new AtomicInteger();
     private Context pi4j;
 
     /** {@code dev} is {@code /dev} on a gateway. */
     public Pi4jBuses(Path dev) {
-        this(dev, GpioChips.SYSFS, GpioChips.MODEL, Pi4jBuses::onRaspberryPi);
+        this(dev, GpioChips.MODEL, Pi4jBuses::onRaspberryPi, GpioChips.KERNEL);
     }
 
-    /** With the kernel's GPIO chips listed in {@code gpioSysfs}, and whether Pi4J takes the board for a Raspberry Pi (tests). */
-    public Pi4jBuses(Path dev, Path gpioSysfs, Path model, java.util.function.BooleanSupplier raspberryPi) {
+    /** With the board's model file, whether Pi4J takes the board for a Raspberry Pi, and the chips' labels (tests). */
+    public Pi4jBuses(Path dev, Path model, java.util.function.BooleanSupplier raspberryPi, GpioChips.Labels labels) {
         this.dev = dev;
-        this.gpioSysfs = gpioSysfs;
         this.model = model;
         this.raspberryPi = raspberryPi;
+        this.labels = labels;
     }
 
     /** Whether Pi4J takes this board for a Raspberry Pi (its gpiod plugin drives nothing otherwise). */
@@ -71,7 +72,8 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
                 var builder = Pi4J.newContextBuilder().noAutoDetect()
                         .add(LinuxFsI2CProvider.newInstance(), GpioDDigitalInputProvider.newInstance(), GpioDDigitalOutputProvider.newInstance());
                 // The chip the checks looked at, named: Pi4J's own choice, made explicit.
-                GpioChips.header(gpioSysfs).ifPresent(chip -> builder.property("gpio.chip.name", chip));
+                String chip = GpioChips.find(dev, labels).header();
+                if (chip != null) builder.property("gpio.chip.name", chip);
                 pi4j = builder.build();
             } catch (RuntimeException | LinkageError e) {
                 throw new DriverException("Pi4J could not start (" + e + "); is this a Linux gateway with libgpiod?", true, e);
@@ -143,8 +145,14 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
             throw new DriverException("GPIO goes through Pi4J, which drives the header of Raspberry Pi boards only; this board is "
                     + GpioChips.model(model) + " (" + model + ")", true);
         }
-        String chip = GpioChips.header(gpioSysfs).orElseThrow(() -> new DriverException("no GPIO chip labelled pinctrl-* (the header's) in "
-                + gpioSysfs + "; chips: " + GpioChips.describe(gpioSysfs) + "; this kernel may have no GPIO driver for the board", true));
+        GpioChips.Found found = GpioChips.find(dev, labels);
+        String chip = found.header();
+        if (chip == null) {
+            // A chip we may not open hides its label: its permission is the problem to report.
+            if (found.unreadable() != null) checkNode(dev.resolve(found.unreadable()), "gpio", "this kernel has no GPIO character device");
+            throw new DriverException(found.chips().isEmpty() ? "no " + dev.resolve("gpiochip0") + ": this kernel has no GPIO character device"
+                    : "no GPIO chip labelled pinctrl-* (the header's); chips: " + found.describe() + "; this kernel may have no GPIO driver for the board", true);
+        }
         checkNode(dev.resolve(chip), "gpio", "this kernel has no GPIO character device");
         return chip;
     }
@@ -154,9 +162,10 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
         String name = checkGpio() + " line " + pin;
         DigitalInput in;
         try {
-            in = context().create(DigitalInput.newConfigBuilder(context()).id("gpio-in-" + pin + "-" + ids.incrementAndGet()).address(pin)
+            Context c = context();
+            in = withoutStale(c, pin, () -> c.create(DigitalInput.newConfigBuilder(c).id("gpio-in-" + pin + "-" + ids.incrementAndGet()).address(pin)
                     .pull(switch (pull) { case UP -> PullResistance.PULL_UP; case DOWN -> PullResistance.PULL_DOWN; case NONE -> PullResistance.OFF; })
-                    .debounce(debounce.toNanos() / 1000, TimeUnit.MICROSECONDS).provider(GpioDDigitalInputProvider.ID).build());
+                    .debounce(debounce.toNanos() / 1000, TimeUnit.MICROSECONDS).provider(GpioDDigitalInputProvider.ID).build()));
         } catch (RuntimeException e) {
             throw new DriverException(name + ": " + e.getMessage() + " (is the line used by another program or a kernel driver?)", true, e);
         }
@@ -196,8 +205,9 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
         String name = checkGpio() + " line " + pin;
         DigitalOutput out;
         try {
-            out = context().create(DigitalOutput.newConfigBuilder(context()).id("gpio-out-" + pin + "-" + ids.incrementAndGet()).address(pin)
-                    .initial(initial ? DigitalState.HIGH : DigitalState.LOW).provider(GpioDDigitalOutputProvider.ID).build());
+            Context c = context();
+            out = withoutStale(c, pin, () -> c.create(DigitalOutput.newConfigBuilder(c).id("gpio-out-" + pin + "-" + ids.incrementAndGet()).address(pin)
+                    .initial(initial ? DigitalState.HIGH : DigitalState.LOW).provider(GpioDDigitalOutputProvider.ID).build()));
         } catch (RuntimeException e) {
             throw new DriverException(name + ": " + e.getMessage() + " (is the line used by another program or a kernel driver?)", true, e);
         }
@@ -230,6 +240,29 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
                 }
             }
         };
+    }
+
+    /**
+     * Creates a line's instance; if Pi4J still holds an earlier instance of that line (its shutdown
+     * did not finish: the emulated Pi's test met one after a sensor's quick reopen), that one is
+     * shut down and removed, and the line created once more.
+     */
+    private static <T> T withoutStale(Context c, int pin, java.util.function.Supplier<T> create) {
+        try {
+            return create.get();
+        } catch (com.pi4j.io.exception.IOAlreadyExistsException e) {
+            java.util.Map<String, ?> all = java.util.Map.copyOf(c.registry().all());
+            for (java.util.Map.Entry<String, ?> entry : all.entrySet()) {
+                if (entry.getValue() instanceof com.pi4j.io.gpio.Gpio<?, ?, ?> g && Integer.valueOf(pin).equals(g.address())) {
+                    try {
+                        c.registry().remove(entry.getKey());
+                    } catch (RuntimeException gone) {
+                        // removed meanwhile, or its shutdown fails again: the retry says
+                    }
+                }
+            }
+            return create.get();
+        }
     }
 
     @Override
