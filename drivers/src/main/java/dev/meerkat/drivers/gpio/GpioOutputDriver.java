@@ -15,8 +15,11 @@ import java.util.Map;
 /**
  * A GPIO output held at the level the config sets (a relay, a fan): a config change sets the new
  * level at once (the sensor restarts with its new settings). Each reading reports the level the
- * line is driven at. The line keeps its level when the sensor stops (the agent does not guess what
- * is safe for the load; set it in the config).
+ * line is driven at. When the sensor stops (removed, changed, the agent stopped) the line is
+ * released, and what the pin does then is the kernel's: Raspberry Pi OS's kernel keeps the level it
+ * was driven to ({@code pinctrl_bcm2835.persist_gpio_outputs}, on by default there), mainline and
+ * Debian kernels, or Raspberry Pi OS with {@code dtparam=strict_gpiod}, put a released pin back to
+ * an input, so the load sees the pin's pull (docs/decisions.md, "GPIO outputs when released").
  *
  * <pre>{@code { "driver": "gpio-output", "bus": { "gpio": 27 }, "settings": { "level": "high" } } }</pre>
  */
