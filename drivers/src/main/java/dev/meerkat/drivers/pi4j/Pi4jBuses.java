@@ -27,14 +27,15 @@ import java.util.function.Consumer;
 
 /**
  * The gateway's real buses, through Pi4J 3: {@code pi4j-plugin-linuxfs} for I2C ({@code /dev/i2c-N}),
- * {@code pi4j-plugin-gpiod} for GPIO (the header's chip, {@link GpioChips}), sysfs for 1-Wire. This class is the
- * whole of Meerkat's use of Pi4J: moving to Pi4J 4 and its {@code ffm} plugin changes this file only.
+ * {@code pi4j-plugin-gpiod} for GPIO (the header's chip, {@link GpioChips}), sysfs for 1-Wire. This
+ * class is the whole of Meerkat's use of Pi4J: moving to Pi4J 4 and its {@code ffm} plugin changes
+ * this file (and {@link GpioChips}) only.
  *
  * <p>Before Pi4J is asked, the device node is checked, so a missing bus or a missing permission is
  * a permanent error that says what to do. GPIO also needs a Raspberry Pi: Pi4J's gpiod plugin
  * drives nothing on another board (docs/decisions.md, "GPIO on Raspberry Pis only"), which is a
- * permanent error too, instead of Pi4J's later "No gpio chip yet initialized!". The Pi4J context is made on first use: an agent with
- * only simulated sensors never loads a native library.
+ * permanent error too, instead of Pi4J's later "No gpio chip yet initialized!". The Pi4J context
+ * is made on first use: an agent with only simulated sensors never loads a native library.
  */
 public final class Pi4jBuses implements Buses, AutoCloseable {
     private final Path dev, model;
@@ -42,6 +43,8 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
     private final GpioChips.Labels labels;
     private final String user = System.getProperty("user.name");
     private final AtomicInteger ids = new AtomicInteger();
+    /** The ids of the GPIO lines open now (not closed by their sensor). */
+    private final java.util.Set<String> openLines = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Context pi4j;
 
     /** {@code dev} is {@code /dev} on a gateway. */
@@ -163,12 +166,14 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
         DigitalInput in;
         try {
             Context c = context();
-            in = withoutStale(c, pin, () -> c.create(DigitalInput.newConfigBuilder(c).id("gpio-in-" + pin + "-" + ids.incrementAndGet()).address(pin)
+            String id = "gpio-in-" + pin + "-" + ids.incrementAndGet();
+            in = withoutStale(c, pin, () -> c.create(DigitalInput.newConfigBuilder(c).id(id).address(pin)
                     .pull(switch (pull) { case UP -> PullResistance.PULL_UP; case DOWN -> PullResistance.PULL_DOWN; case NONE -> PullResistance.OFF; })
                     .debounce(debounce.toNanos() / 1000, TimeUnit.MICROSECONDS).provider(GpioDDigitalInputProvider.ID).build()));
         } catch (RuntimeException e) {
             throw new DriverException(name + ": " + e.getMessage() + " (is the line used by another program or a kernel driver?)", true, e);
         }
+        openLines.add(in.id());
         return new GpioInput() {
             @Override
             public String describe() {
@@ -191,6 +196,7 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
 
             @Override
             public void close() {
+                openLines.remove(in.id());
                 try {
                     context().shutdown(in);
                 } catch (Exception e) {
@@ -206,11 +212,13 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
         DigitalOutput out;
         try {
             Context c = context();
-            out = withoutStale(c, pin, () -> c.create(DigitalOutput.newConfigBuilder(c).id("gpio-out-" + pin + "-" + ids.incrementAndGet()).address(pin)
+            String id = "gpio-out-" + pin + "-" + ids.incrementAndGet();
+            out = withoutStale(c, pin, () -> c.create(DigitalOutput.newConfigBuilder(c).id(id).address(pin)
                     .initial(initial ? DigitalState.HIGH : DigitalState.LOW).provider(GpioDDigitalOutputProvider.ID).build()));
         } catch (RuntimeException e) {
             throw new DriverException(name + ": " + e.getMessage() + " (is the line used by another program or a kernel driver?)", true, e);
         }
+        openLines.add(out.id());
         return new GpioOutput() {
             @Override
             public String describe() {
@@ -233,6 +241,7 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
 
             @Override
             public void close() {
+                openLines.remove(out.id());
                 try {
                     context().shutdown(out);
                 } catch (Exception e) {
@@ -243,17 +252,19 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
     }
 
     /**
-     * Creates a line's instance; if Pi4J still holds an earlier instance of that line (its shutdown
-     * did not finish: the emulated Pi's test met one after a sensor's quick reopen), that one is
-     * shut down and removed, and the line created once more.
+     * Creates a line's instance; if Pi4J still holds an earlier instance of that line that its
+     * sensor closed (a shutdown that did not finish: the emulated Pi's test met one after a sensor's
+     * quick reopen), that one is removed, and the line created once more. A line another sensor
+     * has open is left alone: the create fails as before.
      */
-    private static <T> T withoutStale(Context c, int pin, java.util.function.Supplier<T> create) {
+    private <T> T withoutStale(Context c, int pin, java.util.function.Supplier<T> create) {
         try {
             return create.get();
         } catch (com.pi4j.io.exception.IOAlreadyExistsException e) {
             java.util.Map<String, ?> all = java.util.Map.copyOf(c.registry().all());
             for (java.util.Map.Entry<String, ?> entry : all.entrySet()) {
-                if (entry.getValue() instanceof com.pi4j.io.gpio.Gpio<?, ?, ?> g && Integer.valueOf(pin).equals(g.address())) {
+                if (entry.getValue() instanceof com.pi4j.io.gpio.Gpio<?, ?, ?> g && Integer.valueOf(pin).equals(g.address())
+                        && !openLines.contains(entry.getKey())) {
                     try {
                         c.registry().remove(entry.getKey());
                     } catch (RuntimeException gone) {
