@@ -69,7 +69,7 @@ public final class Journal implements Closeable {
     /** Who waits for what, the marks, the drops (guarded by lock; the recovery scan's until the thread starts). */
     Ledger ledger = new Ledger();
     private final SegmentReader reader = new SegmentReader(lock);
-    private final SegmentWriter writer = new SegmentWriter(this);
+    final SegmentWriter writer = new SegmentWriter(this);
     volatile int recordBytes = 512; // the size of a recent record, on average
 
     /** The sync window in nanoseconds; 0: each record forced before it is handed out. */

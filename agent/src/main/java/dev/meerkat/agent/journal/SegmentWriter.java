@@ -40,6 +40,10 @@ final class SegmentWriter {
     private long savedMarksVersion = -1; // the version of the marks last saved
     private boolean needRoll;
     final Unsynced unsynced = new Unsynced();
+    /** The sync window's time source (a test drives it); the commit delay and maintenance keep the real clock. */
+    volatile dev.meerkat.time.Ticker windowClock = dev.meerkat.time.Ticker.SYSTEM;
+    /** The window's time of the last decision to force or not (a test waits for one after it moved the time). */
+    volatile long decidedAt = Long.MIN_VALUE;
 
     SegmentWriter(Journal journal) {
         this.j = journal;
@@ -54,7 +58,8 @@ final class SegmentWriter {
                 try {
                     long waitUntil = System.nanoTime() + MAINTAIN_EVERY.toNanos();
                     while (j.pending.isEmpty() && !j.closing) {
-                        long left = Math.min(waitUntil, syncDue()) - System.nanoTime();
+                        long due = syncDue(), left = waitUntil - System.nanoTime();
+                        if (due != Long.MAX_VALUE) left = Math.min(left, due - windowClock.nanos());
                         if (left <= 0) break;
                         j.lock.wait(Math.max(1, left / 1_000_000));
                     }
@@ -99,21 +104,22 @@ final class SegmentWriter {
      * ({@link Unsynced#mustForce}). One fsync forces every write before it.
      */
     private void syncIfDue(boolean now) {
-        long upTo;
-        synchronized (j.lock) {
-            if (!unsynced.mustForce(j.ledger, now, System.nanoTime(), j.syncNanos)) return;
-            upTo = j.committedId;
-        }
+        long upTo, at = windowClock.nanos();
         try {
+            synchronized (j.lock) {
+                if (!unsynced.mustForce(j.ledger, now, at, j.syncNanos)) return;
+                upTo = j.committedId;
+            }
             active.force(false);
+            synchronized (j.lock) {
+                j.fsyncs++;
+                unsynced.forced(upTo);
+            }
         } catch (IOException e) {
             // The next write fails too, and says why; the records stay in the page cache meanwhile.
             log.warn("cannot force the journal to disk: {}", e.toString());
-            return;
-        }
-        synchronized (j.lock) {
-            j.fsyncs++;
-            unsynced.forced(upTo);
+        } finally {
+            decidedAt = at;
         }
     }
 
@@ -172,7 +178,7 @@ final class SegmentWriter {
                     j.fsyncs++;
                     unsynced.forced(batch.get(batch.size() - 1).id());
                 } else {
-                    unsynced.written(batch.get(batch.size() - 1).id(), System.nanoTime());
+                    unsynced.written(batch.get(batch.size() - 1).id(), windowClock.nanos());
                 }
                 j.bytesWritten += size;
                 activeSegment.bytes += size;

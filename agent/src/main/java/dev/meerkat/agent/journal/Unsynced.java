@@ -16,7 +16,7 @@ final class Unsynced {
         return writes.isEmpty();
     }
 
-    /** A write up to {@code lastId} was made at {@code nanos} (System.nanoTime) and not forced. */
+    /** A write up to {@code lastId} was made at {@code nanos} (the window's ticker) and not forced. */
     void written(long lastId, long nanos) {
         writes.addLast(new long[] {lastId, nanos});
     }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import dev.meerkat.time.ManualScheduler;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * is the files as a crash of the machine leaves them: copied while the journal runs (what the page
  * cache had written), with a torn or zero-filled tail, opened in another boot.
  *
- * <p>The journal's thread keeps the real clock (the window's deadline is a monitor wait), so the
- * windows here are short and the waits bounded.
+ * <p>The window's time is a {@link ManualScheduler} the tests move ({@link #pastWindow}); the
+ * journal's thread keeps the real clock for its commit delay and maintenance only.
  */
 class JournalSyncWindowTest {
     @TempDir
@@ -35,8 +36,30 @@ class JournalSyncWindowTest {
     /** Its readings and the journal share one clock, so that none is older than {@code maxAge}. */
     final JournalTest t = new JournalTest();
 
+    /** The sync window's time. */
+    final ManualScheduler time = new ManualScheduler();
+
     Journal open(Path in, String boot) {
-        return Journal.open(Journal.Options.of(in, 64L << 20, Duration.ofDays(7)), t.clock, boot);
+        Journal j = Journal.open(Journal.Options.of(in, 64L << 20, Duration.ofDays(7)), t.clock, boot);
+        j.writer.windowClock = time;
+        return j;
+    }
+
+    /**
+     * Moves the window's time on by {@code d}, then wakes the journal's thread until it has decided
+     * whether to force at that time or later (a thread with nothing written waits out its
+     * maintenance second first).
+     */
+    void pastWindow(Journal j, Duration d) throws InterruptedException {
+        time.advance(d);
+        long now = time.nanos(), end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (j.writer.decidedAt - now < 0) {
+            if (System.nanoTime() > end) throw new AssertionError("the journal's thread did not look at the window in 10 s");
+            synchronized (j.lock) {
+                j.lock.notifyAll();
+            }
+            Thread.sleep(1);
+        }
     }
 
     void append(Journal j, String sensor, int n) {
@@ -78,7 +101,7 @@ class JournalSyncWindowTest {
                 append(j, "a", 10);
                 List<Record> read = readNow(j, 10); // handed out once written, not forced
                 j.acknowledged("a", read.get(read.size() - 1).id());
-                Thread.sleep(700); // past the window: nothing to force, since the broker has them
+                pastWindow(j, Duration.ofMillis(700)); // past the window: nothing to force, since the broker has them
             }
             assertEquals(before, j.counters().fsyncs(), "no fsync for readings the broker acknowledged within the window");
         }
@@ -93,12 +116,12 @@ class JournalSyncWindowTest {
             long before = j.counters().fsyncs();
             append(j, "a", 10);
             j.acknowledged("a", readNow(j, 10).get(9).id());
-            Thread.sleep(1_400);
+            pastWindow(j, Duration.ofMillis(1_400));
             append(j, "a", 10);
             List<Record> second = readNow(j, 10);
-            Thread.sleep(1_000); // the first write's window has ended, the second's readings wait for their broker
+            pastWindow(j, Duration.ofMillis(1_000)); // the first write's window has ended, the second's readings wait for their broker
             j.acknowledged("a", second.get(9).id());
-            Thread.sleep(1_500); // past the second write's window
+            pastWindow(j, Duration.ofMillis(1_500)); // past the second write's window
             assertEquals(before, j.counters().fsyncs());
         }
     }
@@ -108,11 +131,12 @@ class JournalSyncWindowTest {
         try (Journal j = open(dir, "boot-1")) {
             j.syncInterval(Duration.ofMillis(100));
             long before = j.counters().fsyncs();
-            long t0 = System.nanoTime();
             append(j, "a", 10);
             assertEquals(10, JournalTest.readAll(j).size());
-            awaitTrue("the unacknowledged readings forced", () -> j.counters().fsyncs() > before);
-            assertTrue(System.nanoTime() - t0 >= Duration.ofMillis(100).toNanos(), "not before the window");
+            pastWindow(j, Duration.ofMillis(99));
+            assertEquals(before, j.counters().fsyncs(), "not before the window");
+            pastWindow(j, Duration.ofMillis(1));
+            assertTrue(j.counters().fsyncs() > before, "the unacknowledged readings forced once the window has passed");
         }
     }
 
