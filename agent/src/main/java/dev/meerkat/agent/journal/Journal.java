@@ -144,9 +144,7 @@ public final class Journal implements Closeable {
         this.segmentBytes = Options.of(options.dir(), maxBytes, maxAge).segmentBytes();
         this.maxAge = maxAge;
         this.dropNewest = dropNewest;
-        synchronized (lock) {
-            lock.notifyAll();
-        }
+        writer.maintainSoon();
     }
 
     /**
@@ -387,7 +385,7 @@ public final class Journal implements Closeable {
             Thread.currentThread().interrupt();
         }
         writer.deleteAcknowledged();
-        writer.saveAckedIfDue(clock.millis(), true);
+        writer.acked.saveIfDue(clock.millis(), true);
         synchronized (lock) {
             try {
                 writer.close(); // forced first

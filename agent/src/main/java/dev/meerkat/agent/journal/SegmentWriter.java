@@ -19,34 +19,31 @@ import org.slf4j.LoggerFactory;
  * fsync before it is handed out, or once the sync window has passed with a record of it not
  * acknowledged), segments started with a checkpoint and rolled at their size, the bounds kept
  * (oldest segments dropped and counted), acknowledged segments deleted, and the acked file saved
- * every 30 seconds. It works on the {@link Journal}'s state under the journal's lock; the
+ * ({@link AckedFile}). It works on the {@link Journal}'s state under the journal's lock; the
  * active segment's channel is its own.
  */
 final class SegmentWriter {
     private static final Logger log = LoggerFactory.getLogger(Journal.class);
     /** How often the bounds are checked when nothing else wakes the thread. */
     private static final Duration MAINTAIN_EVERY = Duration.ofSeconds(1);
-    /**
-     * How often the acked file is saved (not fsynced): after a crash, the readings acknowledged
-     * since are sent again. Each save is a new file (a page and the directory's metadata).
-     */
-    static final Duration ACKED_SAVE_EVERY = Duration.ofSeconds(30);
-
     private final Journal j;
     // Guarded by the journal's lock:
     private FileChannel active;
     Segment activeSegment;
-    private long lastAckedSave;
-    private long savedMarksVersion = -1; // the version of the marks last saved
+    final AckedFile acked;
     private boolean needRoll;
     final Unsynced unsynced = new Unsynced();
     /** The sync window's time source (a test drives it); the commit delay and maintenance keep the real clock. */
     volatile dev.meerkat.time.Ticker windowClock = dev.meerkat.time.Ticker.SYSTEM;
     /** The window's time of the last decision to force or not (a test waits for one after it moved the time). */
     volatile long decidedAt = Long.MIN_VALUE;
+    // Requests to keep the bounds at once (new bounds, a test), under the journal's lock; and the last served.
+    private long maintainAsked, maintainTaken;
+    volatile long maintainedUpTo;
 
     SegmentWriter(Journal journal) {
         this.j = journal;
+        this.acked = new AckedFile(journal);
     }
 
     /** The journal's thread: gathers, commits, keeps the bounds. */
@@ -57,7 +54,7 @@ final class SegmentWriter {
             synchronized (j.lock) {
                 try {
                     long waitUntil = System.nanoTime() + MAINTAIN_EVERY.toNanos();
-                    while (j.pending.isEmpty() && !j.closing) {
+                    while (j.pending.isEmpty() && !j.closing && maintainTaken == maintainAsked) {
                         long due = syncDue(), left = waitUntil - System.nanoTime();
                         if (due != Long.MAX_VALUE) left = Math.min(left, due - windowClock.nanos());
                         if (left <= 0) break;
@@ -75,6 +72,7 @@ final class SegmentWriter {
                 } catch (InterruptedException e) {
                     j.closing = true;
                 }
+                maintainTaken = maintainAsked;
                 batch = j.pending;
                 bytes = j.pendingBytes;
                 j.pending = new ArrayList<>();
@@ -92,6 +90,14 @@ final class SegmentWriter {
             }
         }
         syncIfDue(true);
+    }
+
+    /** Has the bounds kept at once, not within a second; returns the request's number ({@link #maintainedUpTo} reaches it). */
+    long maintainSoon() {
+        synchronized (j.lock) {
+            j.lock.notifyAll();
+            return ++maintainAsked;
+        }
     }
 
     private long syncDue() {
@@ -288,10 +294,11 @@ final class SegmentWriter {
         }
     }
 
-    /** Bounds, deletion of acknowledged segments, the acked file. On the committer thread. */
+    /** Bounds, deletion of acknowledged segments, the acked file; serves the requests taken before it. On the committer thread. */
     private void maintain() {
-        long now = j.clock.millis();
+        long now = j.clock.millis(), taken;
         synchronized (j.lock) {
+            taken = maintainTaken;
             long total = 0;
             for (Segment s : j.segments.values()) total += s.bytes;
             while (!j.dropNewest && total > j.maxBytes && j.segments.size() > 1) {
@@ -313,7 +320,8 @@ final class SegmentWriter {
             for (Segment s : j.segments.values()) j.totalBytes += s.bytes;
         }
         deleteAcknowledged();
-        saveAckedIfDue(now, false);
+        acked.saveIfDue(now, false);
+        maintainedUpTo = taken;
     }
 
     /**
@@ -360,25 +368,6 @@ final class SegmentWriter {
             } catch (IOException e) {
                 log.warn("cannot delete journal segment {}: {}", s.path, e.toString());
             }
-        }
-    }
-
-    void saveAckedIfDue(long now, boolean sync) {
-        long version;
-        String text;
-        synchronized (j.lock) {
-            if (j.ledger.version == savedMarksVersion || (!sync && now - lastAckedSave < ACKED_SAVE_EVERY.toMillis())) return;
-            version = j.ledger.version;
-            text = j.ledger.marks().text();
-            lastAckedSave = now;
-        }
-        try {
-            CheckedFile.write(j.options.dir().resolve("acked"), text, sync);
-            synchronized (j.lock) {
-                savedMarksVersion = version;
-            }
-        } catch (IOException e) {
-            log.warn("cannot save the journal's acked mark: {}", e.toString());
         }
     }
 

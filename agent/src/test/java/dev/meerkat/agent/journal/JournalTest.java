@@ -242,9 +242,7 @@ class JournalTest {
         try (Journal j = open(max)) {
             append(j, "a", 3000); // about 500 KB: four times the bound
             append(j, "b", 10);
-            Thread.sleep(200); // a commit and the bounds check
-            j.read(j.lastId() - 1, 1, WAIT);
-            Thread.sleep(1200);
+            maintained(j); // a commit and the bounds check
             Journal.Counters c = j.counters();
             long droppedA = c.dropped().getOrDefault("a", java.util.Map.of()).getOrDefault("maxBytes", 0L);
             assertTrue(droppedA > 1500, "dropped " + c.dropped());
@@ -262,8 +260,7 @@ class JournalTest {
         try (Journal j = open(64L << 20)) { // 4 MiB segments for a 64 MiB bound
             j.bounds(1L << 20, Duration.ofDays(7), false); // then 1 MiB: segments of 128 KiB
             append(j, "a", 20_000); // about 3 MB
-            j.read(j.lastId() - 1, 1, WAIT);
-            Thread.sleep(1500);
+            maintained(j);
             long onDisk = segmentBytes(dir);
             assertTrue(onDisk <= (1L << 20) + (128 << 10), "on disk " + onDisk);
             long dropped = j.counters().dropped().get("a").get("maxBytes");
@@ -284,7 +281,7 @@ class JournalTest {
                 long seq = j.nextSeq("a");
                 j.append("a", seq, clock.millis(), "t", 1, new byte[100]);
             }
-            Thread.sleep(2500);
+            maintained(j);
             long dropped = j.counters().dropped().get("a").get("maxAge");
             assertEquals(300, dropped + readAll(j).stream().filter(r -> r.seq() <= 300).count(), "all old readings accounted for");
             // Bounds act on whole segments: the old readings sharing the active segment with new ones stay.
@@ -338,7 +335,7 @@ class JournalTest {
         try (Journal j = Journal.open(new Journal.Options(small, 64L << 20, Duration.ofDays(7), 16 * 1024, Duration.ofMillis(2)), clock)) {
             append(j, "a", 3000); // about 450 KB into 256 KiB
             Await.until(() -> j.counters().lastError() != null);
-            Thread.sleep(200);
+            Await.until(() -> { synchronized (j.lock) { return j.committedId >= j.lastId(); } }); // the rest written or counted
             Journal.Counters c = j.counters();
             assertTrue(c.lastError().contains("No space left on device"), c.lastError());
             long lost = c.dropped().get("a").get("diskFull"); // a write error that is a full disk is named so
@@ -347,7 +344,7 @@ class JournalTest {
             assertEquals(3000, kept.size() + lost, "every reading is either on disk or counted as lost");
             // Delivered: its segments go, the room comes back, and the journal goes on by itself.
             j.acknowledged("a", kept.get(kept.size() - 1).id());
-            Thread.sleep(1500);
+            maintained(j);
             long before = j.lastId();
             append(j, "a", 100);
             Await.until(() -> j.counters().lastError() == null);
@@ -365,6 +362,15 @@ class JournalTest {
         } finally {
             new ProcessBuilder("umount", small.toString()).start().waitFor();
         }
+    }
+
+    /**
+     * Waits until the journal's thread has kept the bounds (and deleted what was acknowledged) after
+     * everything appended so far was committed: asked at once, instead of sleeping on its second.
+     */
+    static void maintained(Journal j) throws InterruptedException {
+        long request = j.writer.maintainSoon();
+        Await.until(() -> j.writer.maintainedUpTo >= request);
     }
 
     /** Polls a condition for up to 10 s. */
@@ -437,8 +443,7 @@ class JournalTest {
             List<Record> first = readAll(j);
             j.acknowledged("b", ids(first, "b").get(499));
             append(j, "a", 6000); // about 1.1 MB: past the bound, the oldest segments go
-            j.read(j.lastId() - 1, 1, WAIT);
-            Thread.sleep(1200);
+            maintained(j);
             Journal.Counters c = j.counters();
             long droppedA = c.dropped().getOrDefault("a", java.util.Map.of()).getOrDefault("maxBytes", 0L);
             assertTrue(droppedA > 500, "dropped " + c.dropped());
