@@ -17,7 +17,7 @@
 # With "prepare", only the cached parts are made (root, module, kernel, device tree, disk image):
 # .ci/run starts that beside the Maven build. DIST defaults to packaging/target/meerkat-VERSION.
 # The cache is $MEERKAT_SYSTEST_CACHE/pi (default /var/cache/meerkat-systest/pi); it is made once
-# (under emulation: about 13 minutes) and kept; a run after it takes about 2 minutes. KEEP=1 keeps
+# (under emulation: about 14 minutes) and kept; a run after it takes 2-3 minutes. KEEP=1 keeps
 # the run's directory (the guest's console log).
 # Prints one line per check and "pi-test: N passed, N failed"; exits 1 if any failed.
 set -uo pipefail
@@ -62,7 +62,7 @@ prepare_root() {
     local m t0
     m=$(mirror)
     [ -n "$m" ] || die "no Debian mirror in /etc/apt/sources.list*"
-    log "making the guest's root (debootstrap under emulation, once; about 10 minutes)"
+    log "making the guest's root (debootstrap under emulation, once; about 12 minutes)"
     t0=$(date +%s)
     rm -rf "$root.new" "$cache/image.stamp"
     mkdir -p "$cache/debs"
