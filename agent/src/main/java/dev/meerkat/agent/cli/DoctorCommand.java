@@ -23,7 +23,6 @@ import dev.meerkat.coordination.security.TlsProbe;
 import dev.meerkat.coordination.security.ZooKeeperSecurity;
 import dev.meerkat.drivers.Drivers;
 import dev.meerkat.drivers.bus.SysfsOneWire;
-import dev.meerkat.drivers.pi4j.GpioChips;
 import dev.meerkat.drivers.pi4j.Pi4jBuses;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -282,18 +281,13 @@ final class DoctorCommand implements Callable<Integer> {
             }
         }
         if (gpio) {
-            // The chip the agent will really use (Pi4J's choice, GpioChips), on a board Pi4J drives.
-            GpioChips.Found found = GpioChips.find(dev, GpioChips.KERNEL);
-            if (!Pi4jBuses.onRaspberryPi()) {
-                fail("bus gpio", "this board is " + GpioChips.model(GpioChips.MODEL)
-                        + ": Pi4J drives the GPIO header of Raspberry Pi boards only", "GPIO sensors need a Raspberry Pi (docs/decisions.md, \"GPIO on Raspberry Pis only\")");
-            } else if (found.header() == null && found.unreadable() != null) {
-                nodes.add(found.unreadable()); // its permission, checked below, is what hides the header
-            } else if (found.header() == null) {
-                fail("bus gpio", "no GPIO chip labelled pinctrl-* (the header's); chips: " + found.describe(),
-                        "this kernel has no GPIO driver for the board's header");
-            } else {
-                nodes.add(found.header());
+            // The chip the agent will really use, decided as the agent decides it (Pi4jBuses): a
+            // Raspberry Pi, the chip labelled pinctrl-*, its node usable by this user.
+            try (Pi4jBuses buses = new Pi4jBuses(dev)) {
+                String chip = buses.checkGpio();
+                ok("bus " + chip, dev.resolve(chip) + " (the header's chip) present and usable by " + System.getProperty("user.name"));
+            } catch (dev.meerkat.drivers.bus.DriverException e) {
+                fail("bus gpio", e.getMessage(), "GPIO sensors need a Raspberry Pi whose header chip this user may use (docs/decisions.md, \"GPIO on Raspberry Pis only\")");
             }
         }
         String user = System.getProperty("user.name");
@@ -314,7 +308,7 @@ final class DoctorCommand implements Callable<Integer> {
             if (Files.isDirectory(w1)) ok("bus w1", w1 + " present");
             else fail("bus w1", w1 + " is missing", "add dtoverlay=w1-gpio to /boot/firmware/config.txt and reboot");
         }
-        if (nodes.isEmpty() && !oneWire) ok("buses", "no sensor of the config on disk uses a bus");
+        if (nodes.isEmpty() && !oneWire && !gpio) ok("buses", "no sensor of the config on disk uses a bus");
         // The lock file of each bus, shared with other processes: one this user may not open (left by a
         // run as root) fails every read on that bus.
         Path lockDir = BusLocks.defaultDir(Path.of("/nonexistent"));

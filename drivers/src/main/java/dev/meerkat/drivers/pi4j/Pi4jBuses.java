@@ -142,8 +142,11 @@ public final class Pi4jBuses implements Buses, AutoCloseable {
         };
     }
 
-    /** The header's chip ({@link GpioChips}), checked: a Raspberry Pi, the chip there, its node usable. */
-    private String checkGpio() throws DriverException {
+    /**
+     * The header's chip ({@link GpioChips}), checked: a Raspberry Pi, the chip there, its node
+     * usable; the permanent error that says what is wrong otherwise. {@code meerkat doctor} asks too.
+     */
+    public String checkGpio() throws DriverException {
         if (!raspberryPi.getAsBoolean()) {
             throw new DriverException("GPIO goes through Pi4J, which drives the header of Raspberry Pi boards only; this board is "
                     + GpioChips.model(model) + " (" + model + ")", true);
