@@ -276,10 +276,16 @@ public final class SparkplugBridge implements Bridge {
         }
         String sensor = r.sensor();
         long id = r.id();
-        // Handed to the client without waiting: it writes them in order, and says so in order.
-        transport.publishAsync(topic("DDATA") + "/" + sensor, payload, 0, failure -> written(e, sensor, id, failure));
-        lastValues.put(sensor, reading.values());
+        // Handed to the client without waiting: it writes them in order, and says so in order. Counted
+        // as sent first, since the client may say it was written before this thread goes on.
         sent.incrementAndGet();
+        try {
+            transport.publishAsync(topic("DDATA") + "/" + sensor, payload, 0, failure -> written(e, sensor, id, failure));
+        } catch (MqttTransportException | RuntimeException notHandedOver) {
+            sent.decrementAndGet();
+            throw notHandedOver;
+        }
+        lastValues.put(sensor, reading.values());
         afterId = id;
     }
 
