@@ -68,7 +68,13 @@ class JournalSyncWindowTest {
 
     /** The {@code n} readings after the watermark, read as the sender does: at once, without waiting for more. */
     static List<Record> readNow(Journal j, int n) throws InterruptedException {
+        // The n appended may be committed in more than one batch (the 2 ms gather can end between appends).
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         List<Record> r = j.read(j.ackedId(), n, JournalTest.WAIT).records();
+        while (r.size() < n && System.nanoTime() < end) {
+            Thread.sleep(1);
+            r = j.read(j.ackedId(), n, JournalTest.WAIT).records();
+        }
         assertEquals(n, r.size());
         return r;
     }
