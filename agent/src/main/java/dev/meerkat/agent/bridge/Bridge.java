@@ -15,14 +15,17 @@ public interface Bridge extends AutoCloseable {
     /** Puts a reading in the journal; never waits for the disk or the broker. */
     void offer(Reading r, String topic, int qos);
 
-    /** The device's status topic moved (a new topic prefix). */
-    void retarget(String statusTopic, boolean retainStatus);
+    /**
+     * The device's status topic moved (a new topic prefix). The status topic is the JSON format's:
+     * Sparkplug's presence is NBIRTH/NDEATH, so it, and the two below, are nothing to a format without one.
+     */
+    default void retarget(String statusTopic, boolean retainStatus) {}
 
     /** The delivery accounting for the status topic (an empty one: publish the last again). */
-    void announce(Map<String, Object> delivery);
+    default void announce(Map<String, Object> delivery) {}
 
-    /** ZooKeeper's connection changed. */
-    void zooKeeper(boolean connected);
+    /** ZooKeeper's connection changed (the status topic says so). */
+    default void zooKeeper(boolean connected) {}
 
     boolean connected();
 
@@ -39,8 +42,8 @@ public interface Bridge extends AutoCloseable {
     /** The bridge's thread went round within {@code stale}: it is not wedged. */
     boolean loopAlive(Duration stale);
 
-    /** {@code publish.batch}, live. */
-    void batching(int maxMessages, Duration maxDelay);
+    /** {@code publish.batch}, live; nothing to a format whose messages carry one reading each (Sparkplug's DDATA). */
+    default void batching(int maxMessages, Duration maxDelay) {}
 
     /** The {@code publish.format} it speaks. */
     default String format() {

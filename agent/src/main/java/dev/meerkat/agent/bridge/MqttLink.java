@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,8 +20,6 @@ final class MqttLink {
     private static final Logger log = LoggerFactory.getLogger(MqttLink.class);
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     static final Duration ACK_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration MIN_BACKOFF = Duration.ofMillis(250);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     /** Where the device's status goes; changes with the config's topic prefix. */
     record Target(String statusTopic, boolean retainStatus) {}
@@ -33,7 +30,7 @@ final class MqttLink {
     private final Runnable onConnectionChange;
     private final String agentVersion;
     private final Clock clock;
-    private Duration backoff = MIN_BACKOFF;
+    private final ReconnectBackoff backoff = new ReconnectBackoff();
     private String since;
     private volatile Map<String, Object> delivery;
     private long connects;
@@ -77,14 +74,13 @@ final class MqttLink {
             transport.publish(target.statusTopic(), Json.write(online()), 1, target.retainStatus(), ACK_TIMEOUT);
             connects++;
             log.info("mqtt connected status={} connects={}", target.statusTopic(), connects);
-            backoff = MIN_BACKOFF;
+            backoff.reset();
             onConnectionChange.run();
             return true;
         } catch (MqttTransportException e) {
-            long jittered = backoff.toMillis() / 2 + ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2 + 1);
-            log.warn("mqtt not connected, retrying in {}ms: {}", jittered, e.getMessage());
-            Thread.sleep(jittered);
-            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            long delay = backoff.nextMillis();
+            log.warn("mqtt not connected, retrying in {}ms: {}", delay, e.getMessage());
+            Thread.sleep(delay);
             return false;
         }
     }

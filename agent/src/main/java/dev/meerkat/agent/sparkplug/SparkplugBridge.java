@@ -1,14 +1,13 @@
 package dev.meerkat.agent.sparkplug;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.meerkat.agent.bridge.Acknowledgements;
 import dev.meerkat.agent.bridge.Bridge;
 import dev.meerkat.agent.bridge.Reading;
+import dev.meerkat.agent.bridge.ReconnectBackoff;
 import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.journal.Record;
 import dev.meerkat.agent.mqtt.MqttTransport;
 import dev.meerkat.agent.mqtt.MqttTransportException;
-import dev.meerkat.config.Json;
 import dev.meerkat.time.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -19,12 +18,8 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import org.eclipse.tahu.message.SparkplugBPayloadDecoder;
-import org.eclipse.tahu.message.model.Metric;
-import org.eclipse.tahu.message.model.SparkplugBPayload;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +47,7 @@ import org.slf4j.LoggerFactory;
 public final class SparkplugBridge implements Bridge {
     private static final Logger log = LoggerFactory.getLogger(SparkplugBridge.class);
     static final String NAMESPACE = "spBv1.0";
-    private static final Duration TIMEOUT = Duration.ofSeconds(10), MIN_BACKOFF = Duration.ofMillis(250), MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final int READ = 200;
     /** DDATA handed to the client and not yet written, at most (Paho takes 1,000; see PahoTransport). */
     static final int WINDOW = 500;
@@ -72,15 +67,12 @@ public final class SparkplugBridge implements Bridge {
     private final AtomicLong sent = new AtomicLong();
     private final Acknowledgements acknowledged = new Acknowledgements();
     private volatile boolean closing, rebirth, nudged;
-    // Guarded by monitor: DDATA in the client not yet written, on connection epoch; broken once one failed.
-    private int inFlight;
-    private long epoch;
-    private boolean broken;
+    private final WriteWindow window = new WriteWindow(WINDOW);
     /** The primary host's last STATE: null while none was seen on this connection. */
     private volatile Boolean hostOnline;
     private volatile long loopAt, bdSeq = -1, seq = -1;
     // Sender thread only:
-    private Duration backoff = MIN_BACKOFF;
+    private final ReconnectBackoff backoff = new ReconnectBackoff();
     private boolean born;
     private long birthMs, afterId;
     private final Set<String> devicesBorn = new HashSet<>();
@@ -149,8 +141,8 @@ public final class SparkplugBridge implements Bridge {
         boolean drop;
         synchronized (monitor) {
             nudged = false;
-            drop = broken;
         }
+        drop = window.broken();
         if (drop) {
             transport.disconnect(Duration.ofMillis(500));
             onConnectionChange.run();
@@ -205,11 +197,7 @@ public final class SparkplugBridge implements Bridge {
             transport.connect(new MqttTransport.Will(topic("NDEATH"), Payloads.ndeath(next, clock.millis()), 1, false), TIMEOUT);
             bdSeq = next;
             born = false;
-            synchronized (monitor) {
-                epoch++; // answers of the connection before are not this one's
-                inFlight = 0;
-                broken = false;
-            }
+            window.reset();
             afterId = journal.ackedId(); // what was written to a connection before left the journal
             transport.subscribe(topic("NCMD"), 1, this::command, TIMEOUT);
             if (!primaryHost.isEmpty()) {
@@ -217,15 +205,14 @@ public final class SparkplugBridge implements Bridge {
                 transport.subscribe("STATE/" + primaryHost, 1, this::state, TIMEOUT);
             }
             log.info("mqtt connected (sparkplug) node={} bdSeq={}", topic("NBIRTH"), next);
-            backoff = MIN_BACKOFF;
+            backoff.reset();
             onConnectionChange.run();
             return true;
         } catch (MqttTransportException e) {
             transport.disconnect(Duration.ofMillis(500));
-            long jittered = backoff.toMillis() / 2 + ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2 + 1);
-            log.warn("mqtt not connected (sparkplug), retrying in {}ms: {}", jittered, e.getMessage());
-            Thread.sleep(jittered);
-            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            long delay = backoff.nextMillis();
+            log.warn("mqtt not connected (sparkplug), retrying in {}ms: {}", delay, e.getMessage());
+            Thread.sleep(delay);
             return false;
         } catch (Exception e) {
             throw new IllegalStateException("the NDEATH payload could not be made", e);
@@ -266,14 +253,8 @@ public final class SparkplugBridge implements Bridge {
             deviceBirth(r.sensor(), q, now);
         }
         byte[] payload = Payloads.ddata(reading, r.tsMillis() < birthMs, nextSeq(), now);
-        long e;
-        synchronized (monitor) {
-            while (inFlight >= WINDOW && !broken && !closing) monitor.wait(LIVENESS.toMillis()); // a write makes room and wakes it
-            if (broken) throw new MqttTransportException("a DDATA was not written", null);
-            if (closing) return;
-            inFlight++;
-            e = epoch;
-        }
+        long e = window.take(LIVENESS);
+        if (e < 0) return;
         String sensor = r.sensor();
         long id = r.id();
         // Handed to the client without waiting: it writes them in order, and says so in order. Counted
@@ -289,81 +270,44 @@ public final class SparkplugBridge implements Bridge {
         afterId = id;
     }
 
-    /**
-     * A DDATA was written to the connection (or failed), on the client's thread, in the order they
-     * were handed over: the reading leaves the journal. After a failure, the rest of that connection's
-     * are not counted (the journal's mark would pass the one that failed); they go again on the next.
-     */
+    /** A DDATA was written to the connection (or failed), on the client's thread, in the order they were handed over. */
     private void written(long e, String sensor, long id, Throwable failure) {
-        synchronized (monitor) {
-            if (e != epoch || broken) return;
-            inFlight--;
-            monitor.notifyAll();
-            if (failure != null) {
-                broken = true;
-                log.warn("a DDATA was not written, reconnecting: {}", failure.toString());
-                return;
+        switch (window.written(e, failure)) {
+            case COUNTED -> {
+                journal.acknowledged(sensor, id);
+                acknowledged.add(sensor, 1);
             }
+            case BROKE -> {
+                log.warn("a DDATA was not written, reconnecting: {}", failure.toString());
+                nudge();
+            }
+            case IGNORED -> {}
         }
-        journal.acknowledged(sensor, id);
-        acknowledged.add(sensor, 1);
     }
 
     /** NCMD (on the client's thread): a rebirth request is answered by the sender. */
     private void command(String topic, byte[] payload) {
         try {
-            // Hosts may leave the datatypes out of commands (Tahu's does): those of the node's metrics come from its birth.
-            org.eclipse.tahu.model.MetricDataTypeMap types = new org.eclipse.tahu.model.MetricDataTypeMap();
-            types.addMetricDataType(Payloads.REBIRTH, org.eclipse.tahu.message.model.MetricDataType.Boolean);
-            SparkplugBPayload p = new SparkplugBPayloadDecoder().buildFromByteArray(payload, types);
-            for (Metric m : p.getMetrics()) {
-                if (m != null && Payloads.REBIRTH.equals(m.getName()) && Boolean.TRUE.equals(m.getValue())) {
-                    log.info("rebirth requested ({})", topic);
-                    rebirth = true;
-                    nudge();
-                }
-            }
+            if (!HostMessages.rebirthRequested(payload)) return;
+            log.info("rebirth requested ({})", topic);
+            rebirth = true;
+            nudge();
         } catch (Exception e) {
             log.warn("NCMD on {} not understood: {}", topic, e.toString());
         }
     }
 
-    /** The primary host's STATE (on the client's thread): 3.0's JSON {@code {"online": ...}} or the older ONLINE/OFFLINE. */
+    /** The primary host's STATE (on the client's thread). */
     private void state(String topic, byte[] payload) {
-        String text = new String(payload, StandardCharsets.UTF_8).trim();
-        Boolean online;
-        if (text.equalsIgnoreCase("ONLINE")) online = true;
-        else if (text.equalsIgnoreCase("OFFLINE")) online = false;
-        else {
-            try {
-                JsonNode j = Json.tree(payload);
-                online = j.path("online").isBoolean() ? j.path("online").asBoolean() : null;
-            } catch (Exception e) {
-                online = null;
-            }
-        }
+        Boolean online = HostMessages.online(payload);
         if (online == null) {
+            String text = new String(payload, StandardCharsets.UTF_8).trim();
             log.warn("STATE on {} not understood: {}", topic, text.length() > 80 ? text.substring(0, 80) : text);
             return;
         }
         if (!online.equals(hostOnline)) log.info("primary host {} is {} ({})", primaryHost, online ? "online" : "offline", topic);
         hostOnline = online;
         nudge();
-    }
-
-    @Override
-    public void retarget(String statusTopic, boolean retainStatus) {
-        // Sparkplug's presence is NBIRTH/NDEATH: the status topic is the JSON format's.
-    }
-
-    @Override
-    public void announce(Map<String, Object> delivery) {
-        // The delivery accounting goes to the status znode and meerkat status, not to a Sparkplug topic.
-    }
-
-    @Override
-    public void zooKeeper(boolean connected) {
-        // Nothing of ZooKeeper's goes to the host.
     }
 
     @Override
@@ -398,11 +342,6 @@ public final class SparkplugBridge implements Bridge {
     }
 
     @Override
-    public void batching(int maxMessages, Duration maxDelay) {
-        // A DDATA carries one reading: the host orders metrics by their own timestamps.
-    }
-
-    @Override
     public String format() {
         return "sparkplug-b";
     }
@@ -425,6 +364,7 @@ public final class SparkplugBridge implements Bridge {
     @Override
     public void close() {
         closing = true;
+        window.close();
         nudge();
         try {
             sender.join(Duration.ofSeconds(2).toMillis());
