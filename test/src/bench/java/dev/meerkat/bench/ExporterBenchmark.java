@@ -1,9 +1,9 @@
 package dev.meerkat.bench;
 
+import dev.meerkat.coordination.testing.FourLetterWords;
 import dev.meerkat.test.fixtures.AgentProcess;
-import dev.meerkat.test.fixtures.FourLetterWords;
-import dev.meerkat.test.fixtures.Ports;
 import dev.meerkat.test.fixtures.ProcessEnsemble;
+import dev.meerkat.testing.Ports;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

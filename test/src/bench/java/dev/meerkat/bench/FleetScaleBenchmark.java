@@ -1,14 +1,14 @@
 package dev.meerkat.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.meerkat.agent.Agent;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.Json;
 import dev.meerkat.coordination.FleetPaths;
+import dev.meerkat.coordination.testing.FourLetterWords;
 import dev.meerkat.drivers.Drivers;
 import dev.meerkat.test.fixtures.MosquittoBroker;
-import dev.meerkat.test.fixtures.FourLetterWords;
 import dev.meerkat.test.fixtures.ProcessEnsemble;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -23,10 +23,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.ZooKeeper;
 

@@ -5,7 +5,7 @@ import dev.meerkat.coordination.ZooKeeperClients;
 import dev.meerkat.coordination.registration.MemberInfo;
 import dev.meerkat.coordination.registration.Registration;
 import dev.meerkat.coordination.session.Session;
-import dev.meerkat.test.fixtures.SessionExpiry;
+import dev.meerkat.coordination.testing.SessionExpiry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

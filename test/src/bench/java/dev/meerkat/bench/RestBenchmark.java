@@ -68,7 +68,7 @@ final class RestBenchmark {
      */
     private Map<String, Object> agent(Path work, Duration settle, Duration window, String agentDoc, boolean metrics) throws Exception {
         Files.createDirectories(work);
-        int port = metrics ? dev.meerkat.test.fixtures.Ports.free() : 0;
+        int port = metrics ? dev.meerkat.testing.Ports.free() : 0;
         Path classes = work.resolve("classes.log");
         // The launcher's own options, and a log of the classes loaded, to count them.
         String opts = String.join(" ", launcherOptions()) + " -Xlog:class+load=info:file=" + classes;

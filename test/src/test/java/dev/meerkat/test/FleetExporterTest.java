@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.meerkat.test.fixtures.AgentProcess;
-import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fleet;
-import dev.meerkat.test.fixtures.Ports;
 import dev.meerkat.test.fixtures.PrometheusServer;
 import dev.meerkat.test.fixtures.ServersPerTest;
+import dev.meerkat.testing.Await;
+import dev.meerkat.testing.Ports;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

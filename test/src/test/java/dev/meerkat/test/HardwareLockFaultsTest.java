@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.meerkat.test.fixtures.AccessLog;
-import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.LockContender;
 import dev.meerkat.test.fixtures.NetworkFaults;
+import dev.meerkat.testing.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.coordination.ZooKeeperClients;
+import dev.meerkat.coordination.testing.ZooKeeperEnsemble;
 import dev.meerkat.test.fixtures.Fixtures;
 import dev.meerkat.test.fixtures.LockContender;
-import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;

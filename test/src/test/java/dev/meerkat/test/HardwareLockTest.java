@@ -2,82 +2,27 @@ package dev.meerkat.test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.meerkat.coordination.locks.HardwareLocks;
-import dev.meerkat.coordination.locks.Hold;
-import dev.meerkat.coordination.locks.LockException;
-import dev.meerkat.coordination.session.Session;
 import dev.meerkat.test.fixtures.AccessLog;
 import dev.meerkat.test.fixtures.AgentProcess;
-import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.LockContender;
+import dev.meerkat.testing.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.Test;
 
 /**
- * Locks on shared hardware (SPEC §6) on a real 3-server ensemble. Several gateways use one fake
- * device that writes down every access with the hold's token ({@link AccessLog}); whatever the
- * faults, the access windows never overlap and the tokens only grow. Network faults and leader
- * kills: {@link HardwareLockFaultsTest}.
+ * Locks on shared hardware (SPEC §6) on a real 3-server ensemble, across processes. Several
+ * gateways use one fake device that writes down every access with the hold's token
+ * ({@link AccessLog}); whatever the faults, the access windows never overlap and the tokens only
+ * grow. The lock recipe in one JVM: {@code HardwareLocksTest} in coordination/; network faults and
+ * leader kills: {@link HardwareLockFaultsTest}.
  */
 class HardwareLockTest extends HardwareLockFixture {
-    @Test
-    void tokensGrowAndWaitingIsBounded() throws Exception {
-        try (CuratorFramework a = client(); CuratorFramework b = client();
-             Session sa = new Session(a, SESSION); Session sb = new Session(b, SESSION);
-             HardwareLocks la = new HardwareLocks(a, sa, LockContender.ROOT); HardwareLocks lb = new HardwareLocks(b, sb, LockContender.ROOT)) {
-            long last = 0;
-            for (int i = 0; i < 5; i++) {
-                HardwareLocks l = i % 2 == 0 ? la : lb;
-                try (Hold h = l.acquire("site-1/i2c-1/0x76", Duration.ofSeconds(5)).orElseThrow()) {
-                    assertTrue(h.valid());
-                    assertTrue(h.token() > last, "token " + h.token() + " after " + last);
-                    last = h.token();
-                    assertEquals(java.util.Map.of("site-1/i2c-1/0x76", h.token()), l.held());
-                }
-            }
-            // Removing the lock's parent restarts the znodes' sequence numbers, not the tokens.
-            Await.until(Duration.ofSeconds(5), "lock released", () -> la.held().isEmpty() && lb.held().isEmpty());
-            Thread.sleep(200);
-            a.delete().deletingChildrenIfNeeded().forPath(LockContender.ROOT + "/locks/site-1");
-            try (Hold h = la.acquire("site-1/i2c-1/0x76", Duration.ofSeconds(5)).orElseThrow()) {
-                assertTrue(h.token() > last);
-            }
-
-            try (Hold h = la.acquire("bus-2", Duration.ofSeconds(5)).orElseThrow()) {
-                long t0 = System.nanoTime();
-                assertTrue(lb.acquire("bus-2", Duration.ofMillis(300)).isEmpty(), "taken while held");
-                long waited = (System.nanoTime() - t0) / 1_000_000;
-                assertTrue(waited >= 250 && waited < 3000, "waited " + waited + "ms for a 300ms bound");
-                assertEquals(1, lb.counters().timedOut());
-                assertTrue(h.valid());
-            }
-            Hold after = lb.acquire("bus-2", Duration.ofSeconds(5)).orElseThrow();
-            after.close();
-            assertThrows(LockException.class, after::check, "a released hold is not valid");
-        }
-    }
-
-    @Test
-    void aHoldRunsOutWithItsLease() throws Exception {
-        try (CuratorFramework a = client(); Session sa = new Session(a, SESSION);
-             HardwareLocks la = new HardwareLocks(a, sa, LockContender.ROOT)) {
-            try (Hold h = la.acquire("lease", Duration.ofSeconds(5)).orElseThrow()) {
-                h.check();
-                Thread.sleep(sa.negotiatedTimeoutMs() / 2 + 100); // a pause longer than the lease
-                LockException e = assertThrows(LockException.class, h::check);
-                assertTrue(e.getMessage().contains("lease"), e.getMessage());
-            }
-        }
-    }
-
     /**
      * Gateways as processes of their own, stopped with SIGSTOP past the session timeout in the middle
      * of their work and continued, and killed with SIGKILL and started again.
@@ -172,34 +117,4 @@ class HardwareLockTest extends HardwareLockFixture {
         }
     }
 
-    @Test
-    void aWaiterThatGivesUpLeavesNoHoldBehind() throws Exception {
-        try (CuratorFramework a = client(); CuratorFramework b = client();
-             Session sa = new Session(a, SESSION); Session sb = new Session(b, SESSION);
-             HardwareLocks la = new HardwareLocks(a, sa, LockContender.ROOT); HardwareLocks lb = new HardwareLocks(b, sb, LockContender.ROOT)) {
-            Hold held = la.acquire("site-1/i2c-1/0x40", Duration.ofSeconds(5)).orElseThrow();
-            // A sensor's watchdog interrupts a wait (as when the ensemble went during it).
-            var outcome = new java.util.concurrent.CompletableFuture<Throwable>();
-            Thread waiter = Thread.ofPlatform().start(() -> {
-                try {
-                    outcome.complete(new AssertionError("got " + lb.acquire("site-1/i2c-1/0x40", Duration.ofSeconds(20))));
-                } catch (Throwable t) {
-                    outcome.complete(t);
-                }
-            });
-            Thread.sleep(500);
-            waiter.interrupt();
-            assertTrue(outcome.get(5, java.util.concurrent.TimeUnit.SECONDS) instanceof InterruptedException, "the wait did not end with the interrupt");
-            held.close();
-            // Nobody holds it now: the given-up wait did not take it once the holder let go.
-            try (Hold again = la.acquire("site-1/i2c-1/0x40", Duration.ofSeconds(3)).orElseThrow(() -> new AssertionError("a given-up wait kept the lock"))) {
-                assertTrue(again.valid());
-                assertEquals(java.util.Map.of(), lb.held());
-            }
-            // And the one that gave up can take it again: its lock thread is not stuck in the old wait.
-            try (Hold later = lb.acquire("site-1/i2c-1/0x40", Duration.ofSeconds(3)).orElseThrow()) {
-                assertTrue(later.valid());
-            }
-        }
-    }
 }

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.meerkat.test.fixtures.AgentProcess;
-import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
 import dev.meerkat.test.fixtures.Servers;
+import dev.meerkat.testing.Await;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;

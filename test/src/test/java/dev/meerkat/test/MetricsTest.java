@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.meerkat.test.fixtures.AgentProcess;
-import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Fleet;
-import dev.meerkat.test.fixtures.Ports;
 import dev.meerkat.test.fixtures.PrometheusServer;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
 import dev.meerkat.test.fixtures.ServersPerTest;
+import dev.meerkat.testing.Await;
+import dev.meerkat.testing.Ports;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;

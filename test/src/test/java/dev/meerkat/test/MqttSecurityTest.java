@@ -4,15 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.meerkat.coordination.testing.ZooKeeperEnsemble;
 import dev.meerkat.test.fixtures.AgentProcess;
-import dev.meerkat.test.fixtures.Await;
 import dev.meerkat.test.fixtures.Certificates;
 import dev.meerkat.test.fixtures.Fixtures;
 import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.MosquittoBroker;
-import dev.meerkat.test.fixtures.Ports;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
-import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
+import dev.meerkat.testing.Await;
+import dev.meerkat.testing.Ports;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.meerkat.test.fixtures.AgentProcess;
 import dev.meerkat.test.fixtures.Fixtures;
-import dev.meerkat.test.fixtures.Ports;
+import dev.meerkat.testing.Ports;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,6 +2,7 @@ package dev.meerkat.coordination.locks;
 
 import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.coordination.session.Session;
+import dev.meerkat.time.Ticker;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.Map;
@@ -50,14 +51,21 @@ public final class HardwareLocks implements Session.Listener, Closeable {
     private final CuratorFramework client;
     private final Session session;
     private final String root;
+    final Ticker ticker;
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     private final AtomicLong epoch = new AtomicLong();
     private final AtomicLong acquired = new AtomicLong(), timedOut = new AtomicLong(), failed = new AtomicLong();
 
     public HardwareLocks(CuratorFramework client, Session session, String root) {
+        this(client, session, root, Ticker.SYSTEM);
+    }
+
+    /** The same with the monotonic time source leases are measured on (a test's, to run one out). */
+    public HardwareLocks(CuratorFramework client, Session session, String root, Ticker ticker) {
         this.client = client;
         this.session = session;
         this.root = root;
+        this.ticker = ticker;
         session.listen(this);
     }
 
@@ -228,15 +236,15 @@ public final class HardwareLocks implements Session.Listener, Closeable {
         Hold acquire(Duration wait, AtomicInteger handoff) throws Exception {
             long e = epoch.get();
             long lease = TimeUnit.MILLISECONDS.toNanos(Math.max(1, session.negotiatedTimeoutMs()) / 2);
-            long t0 = System.nanoTime();
+            long t0 = ticker.nanos();
             if (!mutex.acquire(wait.toMillis(), TimeUnit.MILLISECONDS)) return null;
             String path = mutex.path();
             Long token = path == null ? null : driver.czxids.remove(path);
             long validUntil = t0 + lease;
             try {
-                if (token == null || validUntil - System.nanoTime() < lease / 2) {
+                if (token == null || validUntil - ticker.nanos() < lease / 2) {
                     // A long wait (or no stat from the create): show again that the session is alive and owns the znode.
-                    long t1 = System.nanoTime();
+                    long t1 = ticker.nanos();
                     Stat st = client.checkExists().forPath(path);
                     long sid = client.getZookeeperClient().getZooKeeper().getSessionId();
                     if (st == null || st.getEphemeralOwner() != sid) throw new LockException("lock " + name + ": its znode is gone");

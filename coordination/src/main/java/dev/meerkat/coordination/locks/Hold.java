@@ -15,7 +15,8 @@ package dev.meerkat.coordination.locks;
  *       finds its hold invalid when it resumes, whatever its ZooKeeper client has noticed yet;
  *   <li>it is released.
  * </ul>
- * The clock is {@link System#nanoTime()}, which keeps counting while the process is stopped.
+ * The clock is the locks' {@link dev.meerkat.time.Ticker} ({@link System#nanoTime()} in the agent),
+ * which keeps counting while the process is stopped.
  */
 public final class Hold implements AutoCloseable {
     private final HardwareLocks.Entry entry;
@@ -38,7 +39,7 @@ public final class Hold implements AutoCloseable {
 
     /** Whether the hardware may still be touched under this hold. */
     public boolean valid() {
-        return !released && entry.owner.epoch() == epoch && System.nanoTime() - validUntilNanos < 0;
+        return !released && entry.owner.epoch() == epoch && entry.owner.ticker.nanos() - validUntilNanos < 0;
     }
 
     /** Throws unless {@link #valid()}; call it right before each bus transaction. */
@@ -47,7 +48,7 @@ public final class Hold implements AutoCloseable {
         if (entry.owner.epoch() != epoch) {
             throw new LockException("lock " + entry.name + ": the ZooKeeper connection was suspended or the session lost");
         }
-        if (System.nanoTime() - validUntilNanos >= 0) {
+        if (entry.owner.ticker.nanos() - validUntilNanos >= 0) {
             throw new LockException("lock " + entry.name + ": held past its lease (the process was paused or too slow)");
         }
     }

@@ -1,4 +1,4 @@
-package dev.meerkat.test;
+package dev.meerkat.coordination.registration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,13 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.meerkat.config.Json;
-import dev.meerkat.coordination.registration.MemberInfo;
-import dev.meerkat.coordination.registration.Registration;
 import dev.meerkat.coordination.session.Session;
-import dev.meerkat.test.fixtures.Await;
-import dev.meerkat.test.fixtures.Fixtures;
-import dev.meerkat.test.fixtures.SessionExpiry;
-import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
+import dev.meerkat.coordination.testing.LocalEnsemble;
+import dev.meerkat.coordination.testing.SessionExpiry;
+import dev.meerkat.coordination.testing.ZooKeeperEnsemble;
+import dev.meerkat.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,8 +41,8 @@ class RegistrationTest {
 
     @BeforeAll
     static void ensemble() throws Exception {
-        work = Fixtures.workDir("registration");
-        zk = Fixtures.ensemble(3, work.resolve("zk"));
+        work = Files.createTempDirectory(Files.createDirectories(Path.of("target", "work")), "registration-");
+        zk = new LocalEnsemble(3, work.resolve("zk"));
         try (CuratorFramework c = zk.client("registration", Duration.ofSeconds(10))) {
             c.create().creatingParentsIfNeeded().forPath("/fleets/f/members");
         }

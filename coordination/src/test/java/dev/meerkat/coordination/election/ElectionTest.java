@@ -1,18 +1,16 @@
-package dev.meerkat.test;
+package dev.meerkat.coordination.election;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.meerkat.coordination.election.Election;
-import dev.meerkat.coordination.election.FencedWrites;
-import dev.meerkat.coordination.election.Leadership;
-import dev.meerkat.test.fixtures.Await;
-import dev.meerkat.test.fixtures.Fixtures;
-import dev.meerkat.test.fixtures.SessionExpiry;
-import dev.meerkat.test.fixtures.ZooKeeperEnsemble;
+import dev.meerkat.coordination.testing.LocalEnsemble;
+import dev.meerkat.coordination.testing.SessionExpiry;
+import dev.meerkat.coordination.testing.ZooKeeperEnsemble;
+import dev.meerkat.testing.Await;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,8 +34,8 @@ class ElectionTest {
 
     @BeforeAll
     static void ensemble() throws Exception {
-        work = Fixtures.workDir("election");
-        zk = Fixtures.ensemble(3, work.resolve("zk"));
+        work = Files.createTempDirectory(Files.createDirectories(Path.of("target", "work")), "election-");
+        zk = new LocalEnsemble(3, work.resolve("zk"));
     }
 
     @AfterAll
