@@ -4,12 +4,12 @@ import dev.meerkat.agent.bridge.Reading;
 import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.sampling.SensorRunner;
 import dev.meerkat.agent.status.StatusReport;
+import dev.meerkat.config.EffectiveConfig;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import dev.meerkat.config.EffectiveConfig;
 import java.util.Optional;
 
 /**

@@ -2,10 +2,10 @@ package dev.meerkat.bench;
 
 import dev.meerkat.agent.bridge.Bridge;
 import dev.meerkat.agent.bridge.Outbox;
-import dev.meerkat.agent.sparkplug.SparkplugBridge;
 import dev.meerkat.agent.bridge.Reading;
 import dev.meerkat.agent.journal.Journal;
 import dev.meerkat.agent.mqtt.PahoTransport;
+import dev.meerkat.agent.sparkplug.SparkplugBridge;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.meerkat.config.Json;
 import dev.meerkat.coordination.testing.ZooKeeperEnsemble;
 import dev.meerkat.test.fixtures.AgentProcess;
-import dev.meerkat.test.fixtures.Fixtures;
 import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.MqttBroker;
 import dev.meerkat.test.fixtures.Servers;

@@ -1,7 +1,6 @@
 package dev.meerkat.test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.meerkat.coordination.testing.ZooKeeperEnsemble;
 import dev.meerkat.test.fixtures.Fixtures;

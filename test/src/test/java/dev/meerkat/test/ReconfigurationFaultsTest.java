@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.meerkat.test.fixtures.AgentProcess;
-import dev.meerkat.test.fixtures.Fixtures;
 import dev.meerkat.test.fixtures.Fleet;
 import dev.meerkat.test.fixtures.RecordingSubscriber;
 import dev.meerkat.test.fixtures.ServersPerTest;

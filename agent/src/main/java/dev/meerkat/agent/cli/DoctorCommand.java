@@ -1,13 +1,13 @@
 package dev.meerkat.agent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.meerkat.agent.firmware.FirmwareUpdater;
 import dev.meerkat.agent.admin.AdminClient;
+import dev.meerkat.agent.firmware.FirmwareUpdater;
 import dev.meerkat.agent.mqtt.MqttSecurity;
 import dev.meerkat.agent.mqtt.PahoTransport;
+import dev.meerkat.agent.sampling.BusLocks;
 import dev.meerkat.agent.state.LastGoodConfig;
 import dev.meerkat.config.AgentSettings;
-import dev.meerkat.agent.sampling.BusLocks;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.Bus;
 import dev.meerkat.config.ConfigError;
@@ -35,8 +35,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,8 +1,8 @@
 package dev.meerkat.agent.cli;
 
+import dev.meerkat.agent.metrics.FleetExporter;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.config.ConfigException;
-import dev.meerkat.agent.metrics.FleetExporter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,18 +2,18 @@ package dev.meerkat.agent.cli;
 
 import dev.meerkat.agent.Agent;
 import dev.meerkat.agent.logging.Logging;
+import dev.meerkat.agent.systemd.ServiceNotifier;
 import dev.meerkat.config.BootstrapConfig;
 import dev.meerkat.drivers.Drivers;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.meerkat.agent.systemd.ServiceNotifier;
-import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
