@@ -138,12 +138,10 @@ public final class SparkplugBridge implements Bridge {
     }
 
     private void round() throws InterruptedException {
-        boolean drop;
         synchronized (monitor) {
             nudged = false;
         }
-        drop = window.broken();
-        if (drop) {
+        if (window.broken()) {
             transport.disconnect(Duration.ofMillis(500));
             onConnectionChange.run();
         }
