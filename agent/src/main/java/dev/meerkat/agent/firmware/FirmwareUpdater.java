@@ -8,6 +8,7 @@ import dev.meerkat.coordination.rollout.FirmwareReport;
 import dev.meerkat.coordination.rollout.FirmwareReport.State;
 import dev.meerkat.coordination.rollout.FirmwareTarget;
 import dev.meerkat.coordination.session.Session;
+import dev.meerkat.time.OnDemandScheduler;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,7 +17,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -92,11 +92,7 @@ public final class FirmwareUpdater implements Session.Listener, Closeable {
         this.healthProblem = healthProblem;
         this.restart = restart;
         this.reporter = new FirmwareReporter(client, paths, clock, running, dir);
-        this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "meerkat-firmware");
-            t.setDaemon(true);
-            return t;
-        });
+        this.worker = new OnDemandScheduler("meerkat-firmware");
     }
 
     /** The firmware the launcher runs: the current version's name, else the package's own ({@code fallback}). */

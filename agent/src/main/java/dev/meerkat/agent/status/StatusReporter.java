@@ -2,10 +2,10 @@ package dev.meerkat.agent.status;
 
 import dev.meerkat.config.Json;
 import dev.meerkat.coordination.status.StatusWriter;
+import dev.meerkat.time.OnDemandScheduler;
 import dev.meerkat.time.Ticker;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -76,8 +76,7 @@ public final class StatusReporter implements AutoCloseable {
 
     /** {@code onWritten} gets each report whose write went through (the agent publishes it on MQTT too; benchmarks time it). */
     public StatusReporter(StatusWriter writer, Supplier<StatusReport> source, java.util.function.Consumer<StatusReport> onWritten) {
-        this(writer, source, onWritten, writer::fleetSize, Executors.newSingleThreadScheduledExecutor(
-                r -> Thread.ofPlatform().name("meerkat-status").daemon(true).unstarted(r)), Ticker.SYSTEM,
+        this(writer, source, onWritten, writer::fleetSize, new OnDemandScheduler("meerkat-status"), Ticker.SYSTEM,
                 bound -> ThreadLocalRandom.current().nextLong(bound + 1));
     }
 

@@ -4,11 +4,11 @@ import dev.meerkat.config.ConfigDocument;
 import dev.meerkat.config.ConfigLayer;
 import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.coordination.session.Session;
+import dev.meerkat.time.OnDemandScheduler;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -65,9 +65,9 @@ public final class ConfigWatch implements Session.Listener, Closeable {
         this.debounce = debounce;
         this.fleetCache = CuratorCache.build(client, fleetRoot);
         this.deviceCache = CuratorCache.build(client, deviceRoot);
-        // A platform thread: the receiver calls into Curator, which blocks inside synchronized code.
-        this.applier = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
-                .name("meerkat-config-" + paths.device()).daemon(true).unstarted(r));
+        // A platform thread, only while there is a snapshot to apply: the receiver calls into Curator,
+        // which blocks inside synchronized code.
+        this.applier = new OnDemandScheduler("meerkat-config-" + paths.device());
     }
 
     /** Starts both caches; {@code session} tells of reconnects, after which both layers are reconciled. */

@@ -1,12 +1,12 @@
 package dev.meerkat.coordination.election;
 
 import dev.meerkat.coordination.session.Session;
+import dev.meerkat.time.OnDemandScheduler;
 import java.io.Closeable;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * whose ACLs do not let a device create it) the agent stands as every agent did before, and says so
  * once: {@code meerkat provision} again makes it.
  *
- * <p>Everything runs on one platform thread of its own; nothing waits on it.
+ * <p>Everything runs on one platform thread of its own (there while it has work); nothing waits on it.
  */
 public final class Candidacy implements Closeable, Session.Listener {
     private static final Logger log = LoggerFactory.getLogger(Candidacy.class);
@@ -49,8 +49,7 @@ public final class Candidacy implements Closeable, Session.Listener {
     private final CuratorFramework client;
     private final String path, id;
     private final Election election;
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
-            r -> Thread.ofPlatform().name("meerkat-candidacy").daemon(true).unstarted(r));
+    private final ScheduledExecutorService thread = new OnDemandScheduler("meerkat-candidacy");
     private final AtomicBoolean retryPending = new AtomicBoolean();
     private volatile int candidates;
     private volatile boolean closed;

@@ -1,5 +1,6 @@
 package dev.meerkat.coordination.election;
 
+import dev.meerkat.time.OnDemandScheduler;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -32,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * doubt. A clean {@link #close} deletes the latch znode, so the next agent leads at once; after a
  * crash, the next leads when the session expires.
  *
- * <p>The listener runs on the election's own platform thread, never on ZooKeeper's event thread.
+ * <p>The listener runs on the election's own platform thread (there while it has events to deliver),
+ * never on ZooKeeper's event thread.
  */
 public final class Election implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(Election.class);
@@ -64,11 +66,7 @@ public final class Election implements Closeable {
         this.client = client;
         this.path = path;
         this.listener = listener;
-        this.events = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "meerkat-election");
-            t.setDaemon(true);
-            return t;
-        });
+        this.events = new OnDemandScheduler("meerkat-election");
     }
 
     private LeaderLatchListener listenerOf(LeaderLatch latch) {

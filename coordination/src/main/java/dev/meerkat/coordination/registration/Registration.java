@@ -2,6 +2,7 @@ package dev.meerkat.coordination.registration;
 
 import dev.meerkat.config.Json;
 import dev.meerkat.coordination.session.Session;
+import dev.meerkat.time.OnDemandScheduler;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -85,10 +86,8 @@ public final class Registration implements Session.Listener, Closeable {
         this.data = Json.write(info);
         this.sessionFile = sessionFile;
         sessionFile.flatMap(Registration::readSession).ifPresent(earlier::add);
-        var executor = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform()
-                .name("meerkat-registration").daemon(true).unstarted(r));
-        executor.prestartCoreThread(); // ready before the first connect, so the first pass does not wait for it
-        this.worker = executor;
+        // A thread only while there is work (OnDemandScheduler): at rest there is none.
+        this.worker = new OnDemandScheduler("meerkat-registration");
     }
 
     /** Starts registering with {@code session}'s connects (at once if it is connected already). */
