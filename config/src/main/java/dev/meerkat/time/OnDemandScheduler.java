@@ -66,9 +66,10 @@ public final class OnDemandScheduler extends AbstractExecutorService implements 
         return lane.getPoolSize() > 0;
     }
 
+    /** As a {@code ScheduledThreadPoolExecutor} does, what the task throws ends up in a future no one reads; the thread goes on. */
     @Override
     public void execute(Runnable task) {
-        lane.execute(task);
+        lane.execute(new FutureTask<>(task, null));
     }
 
     @Override

@@ -93,6 +93,24 @@ class OnDemandSchedulerTest {
     }
 
     @Test
+    void aTaskThatThrowsLeavesTheThreadToTheNext() throws Exception {
+        OnDemandScheduler s = new OnDemandScheduler("meerkat-test-throws", new ManualScheduler(), LONG);
+        List<String> threads = new CopyOnWriteArrayList<>();
+        CountDownLatch next = new CountDownLatch(1);
+        s.execute(() -> {
+            threads.add(Thread.currentThread().toString());
+            throw new IllegalStateException("a component's bug");
+        });
+        s.execute(() -> {
+            threads.add(Thread.currentThread().toString());
+            next.countDown();
+        });
+        assertTrue(next.await(5, TimeUnit.SECONDS));
+        assertEquals(1, threads.stream().distinct().count(), "the same thread: " + threads);
+        s.shutdownNow();
+    }
+
+    @Test
     void aCancelledTaskDoesNotRun() throws Exception {
         ManualScheduler timer = new ManualScheduler();
         OnDemandScheduler s = new OnDemandScheduler("meerkat-test-cancel", timer, LONG);
