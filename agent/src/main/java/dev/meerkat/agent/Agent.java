@@ -84,7 +84,7 @@ public final class Agent implements AutoCloseable {
     ConfigWatch watch;
     StatusReporter status;
     RolloutCoordinator rollouts;
-    java.util.concurrent.ScheduledExecutorService rolloutSteps; // the rollout steps' one thread, started when first elected
+    java.util.concurrent.ScheduledExecutorService rolloutSteps; // the rollout steps' thread, there while a rollout has steps to take
     Election election;
     Candidacy candidacy;
     FirmwareUpdater firmware;

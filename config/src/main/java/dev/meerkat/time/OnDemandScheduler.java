@@ -54,6 +54,11 @@ public final class OnDemandScheduler extends AbstractExecutorService implements 
         this(name, SharedTimer.TIMER, IDLE);
     }
 
+    /** The same, its thread going after {@code idle} without work (for a component whose work comes at longer intervals). */
+    public OnDemandScheduler(String name, Duration idle) {
+        this(name, SharedTimer.TIMER, idle);
+    }
+
     /** The same on a given timer (a test's), its thread going after {@code idle}. */
     public OnDemandScheduler(String name, ScheduledExecutorService timer, Duration idle) {
         this.timer = timer;

@@ -8,6 +8,7 @@ import dev.meerkat.coordination.FleetPaths;
 import dev.meerkat.coordination.election.Election;
 import dev.meerkat.coordination.election.FencedWrites;
 import dev.meerkat.coordination.election.Leadership;
+import dev.meerkat.time.OnDemandScheduler;
 import java.io.Closeable;
 import java.time.Clock;
 import java.time.Duration;
@@ -75,12 +76,13 @@ public final class RolloutCoordinator implements Election.Listener, Closeable {
         this.tick = tick;
     }
 
-    /** A scheduler for the steps: one daemon thread, started when this agent is first elected. */
+    /**
+     * A scheduler for the steps: one daemon thread while there are steps to take ({@link
+     * OnDemandScheduler}), a step a tick during a rollout; it goes 5 s after a step of an idle
+     * leader, whose checks come once a minute ({@link #IDLE_CHECK}).
+     */
     public static ScheduledExecutorService stepThread() {
-        var t = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
-                r -> Thread.ofPlatform().name("meerkat-rollouts").daemon(true).unstarted(r));
-        t.setRemoveOnCancelPolicy(true);
-        return t;
+        return new OnDemandScheduler("meerkat-rollouts", Duration.ofSeconds(5));
     }
 
     @Override
